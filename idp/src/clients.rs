@@ -1,0 +1,352 @@
+//! Relying-party registration: the one place that validates and creates clients, used by the
+//! CLI and the admin API alike. Secrets are 256-bit random values shown once, stored hashed.
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+use crate::clock::UnixTime;
+use crate::config::is_loopback;
+use crate::crypto;
+use crate::oidc::SUPPORTED_SCOPES;
+use crate::oidc::grants::GrantType;
+use crate::oidc::subject::sector_of;
+use crate::store::{ClientRecord, ClientStore, SqlStore, StoreError};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("client {0} not found")]
+    NotFound(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("random generator failed")]
+    Random,
+}
+
+/// A registration request.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NewClient {
+    /// Chosen id (dev's demo client); otherwise generated.
+    pub client_id: Option<String>,
+    pub name: String,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    /// Defaults to `authorization_code` and `refresh_token`.
+    pub grant_types: Vec<String>,
+    /// Extra scopes (for service clients); code clients get the OIDC scopes.
+    pub scopes: Vec<String>,
+    /// `pairwise` (default) or `public`.
+    pub subject_type: Option<String>,
+    pub sector_identifier: Option<String>,
+    /// `ES256` (default) or `RS256`.
+    pub id_token_signed_response_alg: Option<String>,
+}
+
+/// What a relying party's registration looks like from outside: no secret material.
+#[derive(Debug, Clone, Serialize)]
+pub struct ClientView {
+    pub client_id: String,
+    pub name: String,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub grant_types: Vec<String>,
+    pub scopes: Vec<String>,
+    pub subject_type: String,
+    pub sector_identifier: String,
+    pub id_token_signed_response_alg: String,
+    pub token_endpoint_auth_methods: [&'static str; 2],
+    pub created_at: UnixTime,
+    pub secret_rotated_at: UnixTime,
+}
+
+impl From<&ClientRecord> for ClientView {
+    fn from(c: &ClientRecord) -> Self {
+        Self {
+            client_id: c.id.clone(),
+            name: c.name.clone(),
+            redirect_uris: c.redirect_uris.clone(),
+            post_logout_redirect_uris: c.post_logout_redirect_uris.clone(),
+            grant_types: c.grant_types.clone(),
+            scopes: c.scopes.clone(),
+            subject_type: c.subject_type.clone(),
+            sector_identifier: c.sector_identifier.clone(),
+            id_token_signed_response_alg: c.id_token_alg.clone(),
+            token_endpoint_auth_methods: ["client_secret_basic", "client_secret_post"],
+            created_at: c.created_at,
+            secret_rotated_at: c.secret_rotated_at,
+        }
+    }
+}
+
+/// A new client and its secret, which is shown this once.
+#[derive(Debug, Serialize)]
+pub struct Registered {
+    #[serde(flatten)]
+    pub client: ClientView,
+    pub client_secret: String,
+}
+
+/// Validate a registration into a record (with `secret_hash` still empty).
+pub fn validate(new: &NewClient, now: UnixTime) -> Result<ClientRecord, ClientError> {
+    let invalid = |m: String| Err(ClientError::Invalid(m));
+    let name = new.name.trim();
+    if name.is_empty() || name.len() > 200 {
+        return invalid("a client needs a name of 1-200 characters".into());
+    }
+    let grant_types: Vec<String> = if new.grant_types.is_empty() {
+        vec!["authorization_code".into(), "refresh_token".into()]
+    } else {
+        new.grant_types.clone()
+    };
+    for g in &grant_types {
+        if GrantType::parse(g).is_none() {
+            return invalid(format!(
+                "unknown grant type {g:?} (authorization_code, refresh_token, client_credentials)"
+            ));
+        }
+    }
+    let code_flow = grant_types.iter().any(|g| g == "authorization_code");
+    if code_flow && new.redirect_uris.is_empty() {
+        return invalid("an authorization_code client needs at least one --redirect-uri".into());
+    }
+    for uri in new
+        .redirect_uris
+        .iter()
+        .chain(&new.post_logout_redirect_uris)
+    {
+        check_redirect_uri(uri)?;
+    }
+    let subject_type = new
+        .subject_type
+        .clone()
+        .unwrap_or_else(|| "pairwise".into());
+    if !matches!(subject_type.as_str(), "pairwise" | "public") {
+        return invalid("subject type must be pairwise or public".into());
+    }
+    // OIDC Core §8.1: without a sector identifier, every redirect URI must share one host.
+    let sector_identifier = match &new.sector_identifier {
+        Some(s) if !s.trim().is_empty() => s.trim().to_owned(),
+        _ => {
+            let hosts: Vec<String> = new
+                .redirect_uris
+                .iter()
+                .filter_map(|u| sector_of(u))
+                .collect();
+            match hosts.first() {
+                Some(first) if hosts.iter().all(|h| h == first) => first.clone(),
+                Some(_) => {
+                    return invalid(
+                        "redirect URIs span several hosts; give a sector identifier".into(),
+                    );
+                }
+                None => String::new(),
+            }
+        }
+    };
+    let id_token_alg = new
+        .id_token_signed_response_alg
+        .clone()
+        .unwrap_or_else(|| "ES256".into());
+    if !matches!(id_token_alg.as_str(), "ES256" | "RS256") {
+        return invalid("id_token_signed_response_alg must be ES256 or RS256".into());
+    }
+    let mut scopes: Vec<String> = if code_flow {
+        SUPPORTED_SCOPES.iter().map(|s| s.to_string()).collect()
+    } else {
+        Vec::new()
+    };
+    for s in &new.scopes {
+        let valid = !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_graphic() && b != b'"' && b != b'\\');
+        if !valid {
+            return invalid(format!(
+                "scope {s:?} is not a valid scope token (RFC 6749 §3.3)"
+            ));
+        }
+        if !scopes.contains(s) {
+            scopes.push(s.clone());
+        }
+    }
+    let id = match &new.client_id {
+        Some(id) => {
+            if id.is_empty()
+                || id.len() > 100
+                || !id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
+                return invalid("client ids use letters, digits, - and _ (1-100)".into());
+            }
+            id.clone()
+        }
+        None => crypto::b64(&crypto::random_bytes::<16>().map_err(|_| ClientError::Random)?),
+    };
+    Ok(ClientRecord {
+        id,
+        name: name.to_owned(),
+        secret_hash: Vec::new(),
+        redirect_uris: new.redirect_uris.clone(),
+        post_logout_redirect_uris: new.post_logout_redirect_uris.clone(),
+        grant_types,
+        scopes,
+        subject_type,
+        sector_identifier,
+        id_token_alg,
+        created_at: now,
+        secret_rotated_at: now,
+    })
+}
+
+/// RFC 6749 §3.1.2: absolute, no fragment; https except on loopback (RFC 8252 §7.3).
+fn check_redirect_uri(uri: &str) -> Result<(), ClientError> {
+    let url = Url::parse(uri)
+        .map_err(|e| ClientError::Invalid(format!("{uri:?} is not an absolute URL: {e}")))?;
+    if url.fragment().is_some() {
+        return Err(ClientError::Invalid(format!(
+            "{uri:?} must not have a fragment"
+        )));
+    }
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback(&url) => Ok(()),
+        _ => Err(ClientError::Invalid(format!(
+            "{uri:?} must use https (http only on loopback)"
+        ))),
+    }
+}
+
+fn new_secret() -> Result<(String, Vec<u8>), ClientError> {
+    let secret = crypto::random_token().map_err(|_| ClientError::Random)?;
+    let hash = crypto::secret_hash(&secret);
+    Ok((secret, hash))
+}
+
+pub async fn add(
+    store: &SqlStore,
+    new: &NewClient,
+    now: UnixTime,
+) -> Result<Registered, ClientError> {
+    let mut record = validate(new, now)?;
+    let (secret, hash) = new_secret()?;
+    record.secret_hash = hash;
+    match store.insert_client(&record).await {
+        Err(StoreError::Conflict(_)) => {
+            return Err(ClientError::Invalid(format!(
+                "client {} already exists",
+                record.id
+            )));
+        }
+        other => other?,
+    }
+    Ok(Registered {
+        client: ClientView::from(&record),
+        client_secret: secret,
+    })
+}
+
+/// Register or replace a client with a given secret (dev mode's demo relying party).
+pub async fn put_with_secret(
+    store: &SqlStore,
+    new: &NewClient,
+    secret: &str,
+    now: UnixTime,
+) -> Result<ClientRecord, ClientError> {
+    let mut record = validate(new, now)?;
+    record.secret_hash = crypto::secret_hash(secret);
+    store.upsert_client(&record).await?;
+    Ok(record)
+}
+
+pub async fn list(store: &SqlStore) -> Result<Vec<ClientView>, ClientError> {
+    Ok(store
+        .clients()
+        .await?
+        .iter()
+        .map(ClientView::from)
+        .collect())
+}
+
+pub async fn show(store: &SqlStore, id: &str) -> Result<ClientView, ClientError> {
+    store
+        .client(id)
+        .await?
+        .as_ref()
+        .map(ClientView::from)
+        .ok_or_else(|| ClientError::NotFound(id.to_owned()))
+}
+
+/// Replace a client's secret; the old one stops working at once.
+pub async fn rotate_secret(
+    store: &SqlStore,
+    id: &str,
+    now: UnixTime,
+) -> Result<Registered, ClientError> {
+    let (secret, hash) = new_secret()?;
+    if !store.replace_client_secret(id, &hash, now).await? {
+        return Err(ClientError::NotFound(id.to_owned()));
+    }
+    Ok(Registered {
+        client: show(store, id).await?,
+        client_secret: secret,
+    })
+}
+
+/// Remove a client; every grant issued to it is revoked.
+pub async fn remove(store: &SqlStore, id: &str, now: UnixTime) -> Result<(), ClientError> {
+    if store.remove_client(id, now).await? {
+        Ok(())
+    } else {
+        Err(ClientError::NotFound(id.to_owned()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn new(uris: &[&str]) -> NewClient {
+        NewClient {
+            name: "RP".into(),
+            redirect_uris: uris.iter().map(|s| s.to_string()).collect(),
+            ..NewClient::default()
+        }
+    }
+
+    #[test]
+    fn redirect_uris_must_be_https_or_loopback_without_fragment() {
+        assert!(validate(&new(&["https://rp.example/cb"]), 0).is_ok());
+        assert!(validate(&new(&["http://127.0.0.1:9000/cb"]), 0).is_ok());
+        assert!(validate(&new(&["http://rp.example/cb"]), 0).is_err());
+        assert!(validate(&new(&["https://rp.example/cb#x"]), 0).is_err());
+        assert!(validate(&new(&["/relative"]), 0).is_err());
+        assert!(validate(&new(&[]), 0).is_err());
+    }
+
+    #[test]
+    fn sector_defaults_to_the_redirect_host_and_needs_one_host() {
+        let c = validate(&new(&["https://rp.example/a", "https://rp.example/b"]), 0).unwrap();
+        assert_eq!(c.sector_identifier, "rp.example");
+        assert!(validate(&new(&["https://a.example/cb", "https://b.example/cb"]), 0).is_err());
+    }
+
+    #[test]
+    fn grant_types_and_algorithms_are_checked() {
+        let mut n = new(&["https://rp.example/cb"]);
+        n.grant_types = vec!["implicit".into()];
+        assert!(validate(&n, 0).is_err());
+        let mut n = new(&["https://rp.example/cb"]);
+        n.id_token_signed_response_alg = Some("HS256".into());
+        assert!(validate(&n, 0).is_err());
+        let service = NewClient {
+            name: "svc".into(),
+            grant_types: vec!["client_credentials".into()],
+            scopes: vec!["records.read".into()],
+            ..NewClient::default()
+        };
+        let c = validate(&service, 0).unwrap();
+        assert_eq!(c.scopes, vec!["records.read"]);
+    }
+}

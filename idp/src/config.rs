@@ -1,0 +1,587 @@
+//! Typed configuration: defaults -> TOML file -> `ANYID_*` environment (`*_FILE` for secrets)
+//! -> command line. Unknown keys are rejected; the raw [`ConfigFile`] is validated once into
+//! an immutable [`Config`]; secrets live in [`Secret`], which never prints.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Toml};
+use serde::Deserialize;
+use url::Url;
+
+use crate::crypto;
+
+/// How the server runs. Production refuses dev-only conveniences.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Dev,
+    Production,
+}
+
+/// A secret string: redacted in `Debug` and `Display`, so it cannot reach a log by accident.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+/// The configuration as written by an operator, before validation.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConfigFile {
+    /// Public issuer URL; defaults to `http://<listen>`.
+    pub issuer: Option<String>,
+    pub listen: SocketAddr,
+    /// The admin plane (client API, metrics). Absent: no admin listener.
+    pub admin_listen: Option<SocketAddr>,
+    /// Folder for the embedded SQLite database and dev-generated secrets.
+    pub data_dir: PathBuf,
+    /// `sqlite://...` or `postgres://...`; defaults to SQLite in `data_dir`.
+    pub database_url: Option<Secret>,
+    pub database_max_connections: u32,
+    /// 32 random bytes, base64url: encrypts signing keys at rest.
+    pub key_encryption_key: Option<Secret>,
+    pub key_encryption_key_file: Option<PathBuf>,
+    /// 32 or more random bytes, base64url: keys pairwise subject identifiers.
+    pub subject_secret: Option<Secret>,
+    pub subject_secret_file: Option<PathBuf>,
+    /// Bearer token for the admin API.
+    pub admin_token: Option<Secret>,
+    pub admin_token_file: Option<PathBuf>,
+    /// The demo-citizen login method. Refused in production.
+    pub dev_login: bool,
+    pub tokens: TokenLifetimes,
+    pub log: LogConfig,
+}
+
+impl Default for ConfigFile {
+    fn default() -> Self {
+        Self {
+            issuer: None,
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            admin_listen: None,
+            data_dir: PathBuf::from(".anyid-dev"),
+            database_url: None,
+            database_max_connections: 8,
+            key_encryption_key: None,
+            key_encryption_key_file: None,
+            subject_secret: None,
+            subject_secret_file: None,
+            admin_token: None,
+            admin_token_file: None,
+            dev_login: false,
+            tokens: TokenLifetimes::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+/// Lifetimes in seconds.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TokenLifetimes {
+    pub access_token: i64,
+    pub id_token: i64,
+    pub refresh_token: i64,
+    pub session: i64,
+}
+
+impl Default for TokenLifetimes {
+    fn default() -> Self {
+        Self {
+            access_token: 300,
+            id_token: 300,
+            refresh_token: 30 * 24 * 3600,
+            session: 10 * 3600,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// `json` (default) or `pretty`.
+    pub format: String,
+    /// An `EnvFilter` directive, e.g. `info` or `anyid=debug`.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: "json".into(),
+            level: "info".into(),
+        }
+    }
+}
+
+/// Overrides from the command line, the last layer.
+#[derive(Debug, Clone, Default)]
+pub struct CliOverrides {
+    pub config_file: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
+    pub listen: Option<SocketAddr>,
+    pub admin_listen: Option<SocketAddr>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration: {0}")]
+    Parse(Box<figment::Error>),
+    #[error("configuration: {0}")]
+    Invalid(String),
+    #[error("configuration: cannot read {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// `ANYID_*` variables that belong to tooling, not to the server.
+const ENV_NOT_CONFIG: &[&str] = &["test_database_url", "bench_database_url"];
+
+impl ConfigFile {
+    pub fn load(cli: &CliOverrides) -> Result<Self, ConfigError> {
+        let mut figment = Figment::new();
+        if let Some(path) = &cli.config_file {
+            if !path.exists() {
+                return Err(ConfigError::Invalid(format!(
+                    "config file {} does not exist",
+                    path.display()
+                )));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        figment = figment.merge(
+            Env::prefixed("ANYID_")
+                .split("__")
+                .ignore(ENV_NOT_CONFIG)
+                .lowercase(true),
+        );
+        let mut file: ConfigFile = figment
+            .extract()
+            .map_err(|e| ConfigError::Parse(Box::new(e)))?;
+        if let Some(dir) = &cli.data_dir {
+            file.data_dir = dir.clone();
+        }
+        if let Some(listen) = cli.listen {
+            file.listen = listen;
+        }
+        if cli.admin_listen.is_some() {
+            file.admin_listen = cli.admin_listen;
+        }
+        Ok(file)
+    }
+}
+
+/// Validated, immutable configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub mode: Mode,
+    pub issuer: Url,
+    pub listen: SocketAddr,
+    pub admin_listen: Option<SocketAddr>,
+    pub data_dir: PathBuf,
+    pub database_url: Secret,
+    pub database_max_connections: u32,
+    pub key_encryption_key: KeyBytes,
+    pub subject_secret: KeyBytes,
+    pub admin_token: Option<Secret>,
+    pub dev_login: bool,
+    pub tokens: TokenLifetimes,
+    pub log: LogConfig,
+}
+
+/// Raw key bytes, never printed.
+#[derive(Clone)]
+pub struct KeyBytes(pub Vec<u8>);
+
+impl fmt::Debug for KeyBytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("KeyBytes([redacted])")
+    }
+}
+
+impl KeyBytes {
+    pub fn as_aes_key(&self) -> Option<&[u8; 32]> {
+        self.0.as_slice().try_into().ok()
+    }
+}
+
+/// The secrets a dev server generates for itself on first start, kept in the data dir.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+struct DevSecrets {
+    key_encryption_key: String,
+    subject_secret: String,
+    admin_token: String,
+}
+
+pub const DEV_SECRETS_FILE: &str = "dev-secrets.toml";
+
+impl Config {
+    /// Validate `file` for `mode`. In dev mode, missing secrets are generated once and kept
+    /// in `data_dir`; production refuses to start without them.
+    pub fn resolve(file: ConfigFile, mode: Mode) -> Result<Self, ConfigError> {
+        let issuer = match &file.issuer {
+            Some(text) => parse_issuer(text)?,
+            None => parse_issuer(&format!("http://{}", file.listen))?,
+        };
+        let dev_login = file.dev_login || mode == Mode::Dev;
+        if mode == Mode::Production {
+            if file.dev_login {
+                return Err(ConfigError::Invalid(
+                    "dev_login is a development convenience and is refused in production".into(),
+                ));
+            }
+            if issuer.scheme() != "https" && !is_loopback(&issuer) {
+                return Err(ConfigError::Invalid(format!(
+                    "issuer {issuer} must use https (plain http is allowed only on loopback)"
+                )));
+            }
+        }
+        let dev = match mode {
+            Mode::Dev => Some(load_or_create_dev_secrets(&file.data_dir)?),
+            Mode::Production => None,
+        };
+        let kek = secret_value(
+            "key_encryption_key",
+            &file.key_encryption_key,
+            &file.key_encryption_key_file,
+        )?
+        .or_else(|| {
+            dev.as_ref()
+                .map(|d| Secret::new(d.key_encryption_key.clone()))
+        });
+        let Some(kek) = kek else {
+            return Err(ConfigError::Invalid(
+                "key_encryption_key (or key_encryption_key_file) is required in production; \
+                 generate one with `anyid keys gen-kek`"
+                    .into(),
+            ));
+        };
+        let key_encryption_key = decode_key("key_encryption_key", &kek, 32, Some(32))?;
+        let subject = secret_value(
+            "subject_secret",
+            &file.subject_secret,
+            &file.subject_secret_file,
+        )?
+        .or_else(|| dev.as_ref().map(|d| Secret::new(d.subject_secret.clone())));
+        let Some(subject) = subject else {
+            return Err(ConfigError::Invalid(
+                "subject_secret (or subject_secret_file) is required in production".into(),
+            ));
+        };
+        let subject_secret = decode_key("subject_secret", &subject, 32, None)?;
+        let admin_token = secret_value("admin_token", &file.admin_token, &file.admin_token_file)?
+            .or_else(|| dev.as_ref().map(|d| Secret::new(d.admin_token.clone())));
+        if file.admin_listen.is_some() && admin_token.is_none() {
+            return Err(ConfigError::Invalid(
+                "admin_listen is set but admin_token (or admin_token_file) is not".into(),
+            ));
+        }
+        if let Some(token) = &admin_token
+            && token.expose().len() < 32
+        {
+            return Err(ConfigError::Invalid(
+                "admin_token must be at least 32 characters".into(),
+            ));
+        }
+        let database_url = file.database_url.clone().unwrap_or_else(|| {
+            Secret::new(format!(
+                "sqlite://{}?mode=rwc",
+                file.data_dir.join("anyid.db").display()
+            ))
+        });
+        let t = file.tokens;
+        if t.access_token <= 0 || t.id_token <= 0 || t.refresh_token <= 0 || t.session <= 0 {
+            return Err(ConfigError::Invalid(
+                "token lifetimes must be positive".into(),
+            ));
+        }
+        if !matches!(file.log.format.as_str(), "json" | "pretty") {
+            return Err(ConfigError::Invalid(
+                "log.format must be \"json\" or \"pretty\"".into(),
+            ));
+        }
+        Ok(Self {
+            mode,
+            issuer,
+            listen: file.listen,
+            admin_listen: file.admin_listen,
+            data_dir: file.data_dir,
+            database_url,
+            database_max_connections: file.database_max_connections.max(1),
+            key_encryption_key,
+            subject_secret,
+            admin_token,
+            dev_login,
+            tokens: t,
+            log: file.log,
+        })
+    }
+
+    /// The configuration for commands that only need the database (client management,
+    /// migrations): no secrets required.
+    pub fn database_only(file: &ConfigFile) -> Secret {
+        file.database_url.clone().unwrap_or_else(|| {
+            Secret::new(format!(
+                "sqlite://{}?mode=rwc",
+                file.data_dir.join("anyid.db").display()
+            ))
+        })
+    }
+}
+
+fn parse_issuer(text: &str) -> Result<Url, ConfigError> {
+    let url = Url::parse(text.trim_end_matches('/'))
+        .map_err(|e| ConfigError::Invalid(format!("issuer {text:?}: {e}")))?;
+    // OIDC Discovery §3: the issuer has no query or fragment.
+    if url.query().is_some() || url.fragment().is_some() || url.cannot_be_a_base() {
+        return Err(ConfigError::Invalid(format!(
+            "issuer {text:?} must be an https URL without query or fragment"
+        )));
+    }
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(ConfigError::Invalid(format!(
+            "issuer {text:?} must be http(s)"
+        )));
+    }
+    Ok(url)
+}
+
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(url::Host::Domain(d)) => d == "localhost",
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
+}
+
+fn secret_value(
+    name: &str,
+    inline: &Option<Secret>,
+    file: &Option<PathBuf>,
+) -> Result<Option<Secret>, ConfigError> {
+    match (inline, file) {
+        (Some(_), Some(_)) => Err(ConfigError::Invalid(format!(
+            "set either {name} or {name}_file, not both"
+        ))),
+        (Some(value), None) => Ok(Some(value.clone())),
+        (None, Some(path)) => std::fs::read_to_string(path)
+            .map(|text| Some(Secret::new(text.trim())))
+            .map_err(|source| ConfigError::Io {
+                path: path.clone(),
+                source,
+            }),
+        (None, None) => Ok(None),
+    }
+}
+
+fn decode_key(
+    name: &str,
+    secret: &Secret,
+    min: usize,
+    exact: Option<usize>,
+) -> Result<KeyBytes, ConfigError> {
+    let bytes = crypto::b64_decode(secret.expose().trim())
+        .ok_or_else(|| ConfigError::Invalid(format!("{name} must be base64url")))?;
+    if bytes.len() < min || exact.is_some_and(|n| n != bytes.len()) {
+        return Err(ConfigError::Invalid(format!(
+            "{name} must decode to {} bytes",
+            exact.unwrap_or(min)
+        )));
+    }
+    Ok(KeyBytes(bytes))
+}
+
+fn read_dev_secrets(dir: &Path) -> Result<Option<DevSecrets>, ConfigError> {
+    let path = dir.join(DEV_SECRETS_FILE);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => toml_from_str(&text)
+            .map(Some)
+            .map_err(|e| ConfigError::Invalid(format!("{}: {e}", path.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(ConfigError::Io { path, source }),
+    }
+}
+
+fn toml_from_str(text: &str) -> Result<DevSecrets, String> {
+    Figment::from(Toml::string(text))
+        .extract()
+        .map_err(|e| e.to_string())
+}
+
+fn load_or_create_dev_secrets(dir: &Path) -> Result<DevSecrets, ConfigError> {
+    if let Some(existing) = read_dev_secrets(dir)? {
+        return Ok(existing);
+    }
+    let token = || crypto::random_token().map_err(|e| ConfigError::Invalid(e.to_string()));
+    let secrets = DevSecrets {
+        key_encryption_key: token()?,
+        subject_secret: token()?,
+        admin_token: token()?,
+    };
+    let io = |source| ConfigError::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let text = format!(
+        "# Generated by `anyid serve --dev`. Development only; never use these in production.\n\
+         key_encryption_key = \"{}\"\nsubject_secret = \"{}\"\nadmin_token = \"{}\"\n",
+        secrets.key_encryption_key, secrets.subject_secret, secrets.admin_token
+    );
+    let path = dir.join(DEV_SECRETS_FILE);
+    write_private(&path, &text).map_err(io)?;
+    Ok(secrets)
+}
+
+/// Write a file readable by its owner only.
+pub fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path)?.write_all(text.as_bytes())
+}
+
+impl Mode {
+    /// The mode for an operator command (key rotation, migrations) run beside a server: dev
+    /// when the data dir holds dev secrets and no key-encryption key is configured.
+    pub fn for_command(file: &ConfigFile) -> Mode {
+        let configured =
+            file.key_encryption_key.is_some() || file.key_encryption_key_file.is_some();
+        if !configured && file.data_dir.join(DEV_SECRETS_FILE).exists() {
+            Mode::Dev
+        } else {
+            Mode::Production
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn production_file() -> ConfigFile {
+        ConfigFile {
+            issuer: Some("https://id.example.gov".into()),
+            key_encryption_key: Some(Secret::new(crypto::b64(&[1u8; 32]))),
+            subject_secret: Some(Secret::new(crypto::b64(&[2u8; 32]))),
+            ..ConfigFile::default()
+        }
+    }
+
+    fn refusal(file: ConfigFile) -> String {
+        Config::resolve(file, Mode::Production)
+            .expect_err("production must refuse")
+            .to_string()
+    }
+
+    #[test]
+    fn production_accepts_a_complete_https_config() {
+        let config = Config::resolve(production_file(), Mode::Production).unwrap();
+        assert_eq!(config.issuer.as_str(), "https://id.example.gov/");
+        assert!(!config.dev_login);
+    }
+
+    #[test]
+    fn production_refuses_the_dev_login_method() {
+        let file = ConfigFile {
+            dev_login: true,
+            ..production_file()
+        };
+        assert!(refusal(file).contains("dev_login"));
+    }
+
+    #[test]
+    fn production_refuses_a_plain_http_issuer_off_loopback() {
+        let file = ConfigFile {
+            issuer: Some("http://id.example.gov".into()),
+            ..production_file()
+        };
+        assert!(refusal(file).contains("https"));
+        let loopback = ConfigFile {
+            issuer: Some("http://127.0.0.1:8080".into()),
+            ..production_file()
+        };
+        assert!(Config::resolve(loopback, Mode::Production).is_ok());
+    }
+
+    #[test]
+    fn production_refuses_to_run_without_a_key_encryption_key() {
+        let dir = tempfile::tempdir().unwrap();
+        // Even with a dev secrets file lying around, production does not use it.
+        load_or_create_dev_secrets(dir.path()).unwrap();
+        let file = ConfigFile {
+            key_encryption_key: None,
+            data_dir: dir.path().to_path_buf(),
+            ..production_file()
+        };
+        assert!(refusal(file).contains("key_encryption_key"));
+    }
+
+    #[test]
+    fn production_refuses_a_short_key_encryption_key() {
+        let file = ConfigFile {
+            key_encryption_key: Some(Secret::new(crypto::b64(&[1u8; 16]))),
+            ..production_file()
+        };
+        assert!(refusal(file).contains("32 bytes"));
+    }
+
+    #[test]
+    fn dev_mode_generates_secrets_once_and_reuses_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = ConfigFile {
+            data_dir: dir.path().to_path_buf(),
+            ..ConfigFile::default()
+        };
+        let first = Config::resolve(file.clone(), Mode::Dev).unwrap();
+        let second = Config::resolve(file, Mode::Dev).unwrap();
+        assert_eq!(first.key_encryption_key.0, second.key_encryption_key.0);
+        assert!(first.dev_login);
+        assert_eq!(first.issuer.as_str(), "http://127.0.0.1:8080/");
+    }
+
+    #[test]
+    fn secrets_never_print() {
+        let config = Config::resolve(production_file(), Mode::Production).unwrap();
+        let text = format!("{config:?}");
+        assert!(!text.contains(&crypto::b64(&[1u8; 32])));
+        assert!(text.contains("redacted"));
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("anyid.toml");
+        std::fs::write(&path, "listen = \"127.0.0.1:9000\"\nlisen = \"typo\"\n").unwrap();
+        let err = ConfigFile::load(&CliOverrides {
+            config_file: Some(path),
+            ..CliOverrides::default()
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("lisen"), "{err}");
+    }
+}

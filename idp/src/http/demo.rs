@@ -1,0 +1,218 @@
+//! Dev mode's demo relying party at `/demo`: a small website that signs people in with
+//! Any-ID through the public protocol (authorize, token and userinfo over HTTP), so a newcomer
+//! can watch the whole flow. It keeps its state in a cookie and holds no special access.
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::get;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::extract::{self, cookie, set_cookie};
+use super::pages;
+use crate::crypto;
+use crate::oidc::authorize::append_query;
+use crate::state::AppState;
+
+pub const DEMO_CLIENT_ID: &str = "anyid-demo";
+const COOKIE: &str = "anyid_demo_rp";
+
+/// The demo relying party's registration, with its secret (regenerated each start).
+#[derive(Clone)]
+pub struct DemoClient {
+    pub client_id: String,
+    pub secret: String,
+    pub redirect_uri: String,
+    pub home: String,
+    http: reqwest::Client,
+}
+
+impl std::fmt::Debug for DemoClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DemoClient")
+            .field("client_id", &self.client_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl DemoClient {
+    pub fn new(issuer: &str, secret: String) -> Result<Self, reqwest::Error> {
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(std::time::Duration::from_secs(5))
+            .build()?;
+        Ok(Self {
+            client_id: DEMO_CLIENT_ID.into(),
+            secret,
+            redirect_uri: format!("{issuer}/demo/callback"),
+            home: format!("{issuer}/demo"),
+            http,
+        })
+    }
+}
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/demo", get(get_demo))
+        .route("/demo/login", get(get_demo_login))
+        .route("/demo/callback", get(get_demo_callback))
+}
+
+struct SignedIn {
+    id_token_claims: String,
+    userinfo: String,
+    logout_url: String,
+}
+
+#[derive(Template)]
+#[template(path = "demo.html")]
+struct DemoPage<'a> {
+    lang: &'a str,
+    result: Option<SignedIn>,
+}
+
+async fn get_demo() -> Response {
+    pages::render(&DemoPage {
+        lang: pages::lang(),
+        result: None,
+    })
+}
+
+async fn get_demo_login(State(state): State<AppState>) -> Response {
+    let Some(demo) = &state.demo else {
+        return pages::not_found().await;
+    };
+    let (Ok(st), Ok(nonce), Ok(verifier)) = (
+        crypto::random_token(),
+        crypto::random_token(),
+        crypto::random_token(),
+    ) else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let challenge = crypto::b64(&crypto::sha256(verifier.as_bytes()));
+    let url = append_query(
+        &state.endpoint("/authorize"),
+        &[
+            ("response_type", "code"),
+            ("client_id", &demo.client_id),
+            ("redirect_uri", &demo.redirect_uri),
+            ("scope", "openid profile email phone address"),
+            ("state", &st),
+            ("nonce", &nonce),
+            ("code_challenge", &challenge),
+            ("code_challenge_method", "S256"),
+        ],
+    );
+    let mut response = Redirect::to(&url).into_response();
+    let value = format!("{st}.{nonce}.{verifier}");
+    if let Ok(v) = HeaderValue::from_str(&set_cookie(
+        COOKIE,
+        &value,
+        state.secure_cookies(),
+        Some(600),
+    )) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    response
+}
+
+#[derive(Deserialize)]
+struct TokenAnswer {
+    access_token: String,
+    id_token: String,
+}
+
+async fn get_demo_callback(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let Some(demo) = state.demo.clone() else {
+        return pages::not_found().await;
+    };
+    let fail = |detail: &str| pages::error(StatusCode::BAD_REQUEST, "Demo sign-in failed", detail);
+    let Ok(params) = extract::query(query.as_deref().unwrap_or_default()) else {
+        return fail("The callback parameters are malformed.");
+    };
+    if let Some(error) = params.get("error") {
+        return fail(&format!("Any-ID answered: {error}"));
+    }
+    let Some((st, nonce, verifier)) = cookie(&headers, COOKIE).and_then(split3) else {
+        return fail("The demo sign-in state is missing; start again.");
+    };
+    if params.get("state") != Some(st) {
+        return fail("The state does not match; start again.");
+    }
+    let Some(code) = params.get("code") else {
+        return fail("No authorization code came back.");
+    };
+    let token = demo
+        .http
+        .post(state.endpoint("/token"))
+        .basic_auth(&demo.client_id, Some(&demo.secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", &demo.redirect_uri),
+            ("code_verifier", verifier),
+        ])
+        .send()
+        .await;
+    let tokens: TokenAnswer = match token {
+        Ok(r) if r.status().is_success() => match r.json().await {
+            Ok(t) => t,
+            Err(_) => return fail("The token response was malformed."),
+        },
+        _ => return fail("The token request failed."),
+    };
+    let Some(claims) =
+        state
+            .keys
+            .current()
+            .verify::<Value>(&tokens.id_token, "JWT", &state.issuer, false)
+    else {
+        return fail("The ID token did not verify.");
+    };
+    if claims["nonce"] != nonce || claims["aud"] != demo.client_id.as_str() {
+        return fail("The ID token is not for this sign-in.");
+    }
+    let userinfo: Value = match demo
+        .http
+        .get(state.endpoint("/userinfo"))
+        .bearer_auth(&tokens.access_token)
+        .send()
+        .await
+    {
+        Ok(r) if r.status().is_success() => r.json().await.unwrap_or(Value::Null),
+        _ => Value::Null,
+    };
+    let logout_url = append_query(
+        &state.endpoint("/logout"),
+        &[
+            ("id_token_hint", &tokens.id_token),
+            ("post_logout_redirect_uri", &demo.home),
+            ("state", st),
+        ],
+    );
+    let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default();
+    let mut response = pages::render(&DemoPage {
+        lang: pages::lang(),
+        result: Some(SignedIn {
+            id_token_claims: pretty(&claims),
+            userinfo: pretty(&userinfo),
+            logout_url,
+        }),
+    });
+    if let Ok(v) = HeaderValue::from_str(&extract::clear_cookie(COOKIE, state.secure_cookies())) {
+        response.headers_mut().append(header::SET_COOKIE, v);
+    }
+    response
+}
+
+fn split3(value: &str) -> Option<(&str, &str, &str)> {
+    let mut parts = value.splitn(3, '.');
+    Some((parts.next()?, parts.next()?, parts.next()?))
+}

@@ -1,0 +1,38 @@
+//! Token introspection, RFC 7662 §2, for authenticated clients.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+
+use super::extract;
+use super::respond::oauth_json;
+use crate::error::OAuthError;
+use crate::oidc::{client_auth, introspection};
+use crate::state::AppState;
+
+pub async fn post_introspect(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match run(&state, &headers, &body).await {
+        Ok(answer) => Json(answer).into_response(),
+        Err(e) => oauth_json(e),
+    }
+}
+
+async fn run(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<serde_json::Value, OAuthError> {
+    let mut params = extract::form(headers, body)?;
+    let creds = client_auth::presented(extract::authorization(headers), &mut params)?;
+    let client = client_auth::authenticate(state, &creds).await?;
+    let token = params
+        .get("token")
+        .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
+    introspection::introspect(state, &client, token, params.get("token_type_hint")).await
+}

@@ -1,0 +1,33 @@
+//! Token revocation, RFC 7009 §2, for authenticated clients.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+use super::extract;
+use super::respond::oauth_json;
+use crate::error::OAuthError;
+use crate::oidc::{client_auth, revocation};
+use crate::state::AppState;
+
+pub async fn post_revoke(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    match run(&state, &headers, &body).await {
+        Ok(()) => StatusCode::OK.into_response(),
+        Err(e) => oauth_json(e),
+    }
+}
+
+async fn run(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<(), OAuthError> {
+    let mut params = extract::form(headers, body)?;
+    let creds = client_auth::presented(extract::authorization(headers), &mut params)?;
+    let client = client_auth::authenticate(state, &creds).await?;
+    let token = params
+        .get("token")
+        .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
+    revocation::revoke(state, &client, token, params.get("token_type_hint")).await
+}

@@ -1,0 +1,32 @@
+//! The token endpoint, RFC 6749 §3.2. Responses carry `Cache-Control: no-store` (§5.1).
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, header};
+use axum::response::{IntoResponse, Response};
+
+use super::extract;
+use super::respond::oauth_json;
+use crate::oidc::grants;
+use crate::state::AppState;
+
+pub async fn post_token(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let result = match extract::form(&headers, &body) {
+        Ok(params) => grants::exchange(&state, extract::authorization(&headers), params).await,
+        Err(e) => Err(e),
+    };
+    let mut response = match result {
+        Ok(tokens) => Json(tokens).into_response(),
+        Err(e) => oauth_json(e),
+    };
+    response.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
+    response
+}

@@ -1,0 +1,18 @@
+//! Any-ID: a zero-trust federated OpenID Connect Provider.
+//!
+//! This crate is the only one that knows HTTP (`http/`). The protocol domain (`oidc/`), login
+//! orchestration (`login/`), signing keys (`keys`) and storage (`store/`) never see axum types.
+
+pub mod clients;
+pub mod clock;
+pub mod config;
+pub mod crypto;
+pub mod error;
+pub mod http;
+pub mod keys;
+pub mod login;
+pub mod oidc;
+pub mod server;
+pub mod state;
+pub mod store;
+pub mod telemetry;

@@ -1,0 +1,135 @@
+//! Client authentication at the token, introspection and revocation endpoints: RFC 6749
+//! §2.3.1 `client_secret_basic` and `client_secret_post`.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use percent_encoding::percent_decode_str;
+
+use super::params::Params;
+use crate::crypto;
+use crate::error::{ErrorCode, OAuthError};
+use crate::state::Core;
+use crate::store::{ClientRecord, ClientStore};
+
+#[derive(Debug)]
+pub struct PresentedCredentials {
+    pub client_id: String,
+    secret: String,
+}
+
+/// Read the client's credentials from the `Authorization` header or the body (removing them
+/// from `params`). RFC 6749 §2.3: a client uses one method per request.
+pub fn presented(
+    authorization: Option<&str>,
+    params: &mut Params,
+) -> Result<PresentedCredentials, OAuthError> {
+    let body_id = params.take("client_id");
+    let body_secret = params.take("client_secret");
+    match authorization {
+        Some(header) => {
+            if body_secret.is_some() {
+                return Err(OAuthError::invalid_request(
+                    "use one client authentication method, not two",
+                ));
+            }
+            let creds = parse_basic(header).ok_or_else(OAuthError::invalid_client)?;
+            if body_id.as_deref().is_some_and(|id| id != creds.client_id) {
+                return Err(OAuthError::invalid_request("client_id does not match"));
+            }
+            Ok(creds)
+        }
+        None => match (body_id, body_secret) {
+            (Some(client_id), Some(secret)) => Ok(PresentedCredentials { client_id, secret }),
+            _ => Err(OAuthError::invalid_client()),
+        },
+    }
+}
+
+/// RFC 6749 §2.3.1: Basic credentials are form-urlencoded before base64 (RFC 7617).
+fn parse_basic(header: &str) -> Option<PresentedCredentials> {
+    let (scheme, value) = header.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = STANDARD.decode(value.trim()).ok()?;
+    let text = std::str::from_utf8(&decoded).ok()?;
+    let (id, secret) = text.split_once(':')?;
+    let form_decode = |s: &str| {
+        percent_decode_str(&s.replace('+', " "))
+            .decode_utf8()
+            .ok()
+            .map(|c| c.into_owned())
+    };
+    Some(PresentedCredentials {
+        client_id: form_decode(id)?,
+        secret: form_decode(secret)?,
+    })
+}
+
+/// Authenticate the presented credentials against the registered client.
+pub async fn authenticate(
+    core: &Core,
+    creds: &PresentedCredentials,
+) -> Result<ClientRecord, OAuthError> {
+    if !core.client_auth_failures.may_try(&creds.client_id) {
+        let mut e = OAuthError::invalid_client();
+        e.cause = Some("throttled after repeated failures".into());
+        return Err(e);
+    }
+    let client = core.store.client(&creds.client_id).await?;
+    let ok = client.as_ref().is_some_and(|c| {
+        crypto::constant_time_eq(&crypto::secret_hash(&creds.secret), &c.secret_hash)
+    });
+    match client {
+        Some(client) if ok => Ok(client),
+        _ => {
+            core.client_auth_failures.record_failure(&creds.client_id);
+            Err(OAuthError::invalid_client())
+        }
+    }
+}
+
+pub fn require_grant_type(client: &ClientRecord, grant_type: &str) -> Result<(), OAuthError> {
+    if client.grant_types.iter().any(|g| g == grant_type) {
+        Ok(())
+    } else {
+        Err(OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            "the client is not registered for this grant type",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn basic(id: &str, secret: &str) -> String {
+        format!("Basic {}", STANDARD.encode(format!("{id}:{secret}")))
+    }
+
+    #[test]
+    fn basic_credentials_are_form_url_decoded() {
+        let creds = parse_basic(&basic("my%20client", "s%3Acret+x")).unwrap();
+        assert_eq!(creds.client_id, "my client");
+        assert_eq!(creds.secret, "s:cret x");
+    }
+
+    #[test]
+    fn two_methods_at_once_are_refused() {
+        let mut params = Params::from_pairs([("client_secret", "x")]);
+        let err = presented(Some(&basic("a", "b")), &mut params).unwrap_err();
+        assert_eq!(err.code, ErrorCode::InvalidRequest);
+    }
+
+    #[test]
+    fn missing_credentials_are_invalid_client() {
+        let mut params = Params::from_pairs([("client_id", "a")]);
+        assert_eq!(
+            presented(None, &mut params).unwrap_err().code,
+            ErrorCode::InvalidClient
+        );
+        assert!(parse_basic("Bearer abc").is_none());
+        assert!(parse_basic("Basic !!!").is_none());
+    }
+}

@@ -1,0 +1,136 @@
+//! RP-Initiated Logout 1.0. A relying party that presents the ID token it received (its
+//! `id_token_hint`) logs the citizen out directly; without one, the citizen confirms on a
+//! page (CSRF-protected). `post_logout_redirect_uri` is used only when registered for the
+//! client named by the hint or `client_id` (§3), so logout is never an open redirect.
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::authorize::append_query;
+use super::params::Params;
+use super::session;
+use crate::crypto;
+use crate::error::OAuthError;
+use crate::state::Core;
+use crate::store::{ClientStore, SessionStore, SsoSession};
+
+#[derive(Debug)]
+pub enum LogoutOutcome {
+    /// The session (if any) is over; go to `redirect` or show the signed-out page.
+    Done { redirect: Option<String> },
+    /// Ask the citizen; the form posts these parameters back with `csrf`.
+    Confirm {
+        csrf: String,
+        params: Vec<(String, String)>,
+    },
+    /// The request cannot be honoured; explain without redirecting.
+    Refused { detail: &'static str },
+}
+
+#[derive(Deserialize)]
+struct HintClaims {
+    aud: Value,
+    #[serde(default)]
+    sid: Option<String>,
+}
+
+/// Handle a logout request. `confirmed_csrf` is set when the citizen submitted the
+/// confirmation form.
+pub async fn end_session(
+    core: &Core,
+    params: &Params,
+    session_token: Option<&str>,
+    confirmed_csrf: Option<&str>,
+) -> Result<LogoutOutcome, OAuthError> {
+    let hint = match params.get("id_token_hint") {
+        None => None,
+        Some(token) => {
+            match core
+                .keys
+                .current()
+                .verify::<HintClaims>(token, "JWT", &core.issuer, true)
+            {
+                Some(claims) => Some(claims),
+                None => {
+                    return Ok(LogoutOutcome::Refused {
+                        detail: "The sign-out request carries an ID token that Any-ID did not issue.",
+                    });
+                }
+            }
+        }
+    };
+    let hinted_client = hint.as_ref().and_then(|h| match &h.aud {
+        Value::String(s) => Some(s.clone()),
+        Value::Array(a) => a.first().and_then(Value::as_str).map(str::to_owned),
+        _ => None,
+    });
+    let client_id = match (params.get("client_id"), hinted_client) {
+        (Some(given), Some(hinted)) if given != hinted => {
+            return Ok(LogoutOutcome::Refused {
+                detail: "The sign-out request names two different services.",
+            });
+        }
+        (Some(given), _) => Some(given.to_owned()),
+        (None, hinted) => hinted,
+    };
+    let redirect = match params.get("post_logout_redirect_uri") {
+        None => None,
+        Some(uri) => {
+            let client = match &client_id {
+                Some(id) => core.store.client(id).await?,
+                None => None,
+            };
+            match client {
+                Some(c) if c.post_logout_redirect_uris.iter().any(|r| r == uri) => {
+                    let mut pairs = Vec::new();
+                    if let Some(state) = params.get("state") {
+                        pairs.push(("state", state));
+                    }
+                    Some(append_query(uri, &pairs))
+                }
+                _ => {
+                    return Ok(LogoutOutcome::Refused {
+                        detail: "The address to return to after sign-out is not registered for this service.",
+                    });
+                }
+            }
+        }
+    };
+    let Some(current) = session::current(core, session_token).await? else {
+        return Ok(LogoutOutcome::Done { redirect });
+    };
+    let hint_matches = hint
+        .as_ref()
+        .is_some_and(|h| h.sid.as_deref() == Some(current.id.as_str()));
+    let confirmed = confirmed_csrf.is_some_and(|c| {
+        crypto::constant_time_eq(c.as_bytes(), logout_csrf(core, &current).as_bytes())
+    });
+    if hint_matches || confirmed {
+        core.store.revoke_session(&current.id, core.now()).await?;
+        return Ok(LogoutOutcome::Done { redirect });
+    }
+    let mut echoed = Vec::new();
+    for key in [
+        "id_token_hint",
+        "client_id",
+        "post_logout_redirect_uri",
+        "state",
+        "ui_locales",
+    ] {
+        if let Some(value) = params.get(key) {
+            echoed.push((key.to_owned(), value.to_owned()));
+        }
+    }
+    Ok(LogoutOutcome::Confirm {
+        csrf: logout_csrf(core, &current),
+        params: echoed,
+    })
+}
+
+/// A CSRF token bound to the session being ended.
+fn logout_csrf(core: &Core, session: &SsoSession) -> String {
+    crypto::b64(&crypto::hmac_sha256(
+        &core.config.subject_secret.0,
+        &[b"anyid logout csrf", session.id.as_bytes()],
+    ))
+}

@@ -1,0 +1,196 @@
+//! Token assembly: ID tokens (OIDC Core §2), JWT access tokens (RFC 9068), opaque refresh
+//! tokens, and the token response (RFC 6749 §5.1).
+
+use serde::{Deserialize, Serialize};
+
+use super::subject::subject_for;
+use crate::clock::UnixTime;
+use crate::crypto;
+use crate::error::OAuthError;
+use crate::keys::Alg;
+use crate::state::Core;
+use crate::store::{ClientRecord, GrantRecord};
+
+#[derive(Debug, Serialize)]
+pub struct IdTokenClaims<'a> {
+    pub iss: &'a str,
+    pub sub: &'a str,
+    pub aud: &'a str,
+    pub azp: &'a str,
+    pub exp: UnixTime,
+    pub iat: UnixTime,
+    pub auth_time: UnixTime,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<&'a str>,
+    pub acr: &'a str,
+    pub amr: &'a [String],
+    pub sid: &'a str,
+}
+
+/// RFC 9068 §2.2 claims, plus `gid` (the grant, so revocation reaches the token).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccessTokenClaims {
+    pub iss: String,
+    pub sub: String,
+    pub aud: String,
+    pub exp: UnixTime,
+    pub iat: UnixTime,
+    pub jti: String,
+    pub client_id: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub scope: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_time: Option<UnixTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acr: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gid: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub refresh_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token: Option<String>,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub scope: String,
+}
+
+/// RFC 9068 §2.1: access tokens carry `typ: at+jwt`.
+pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
+
+/// The audience of access tokens: this provider's own resources (userinfo).
+pub fn access_token_audience(core: &Core) -> &str {
+    &core.issuer
+}
+
+/// Tokens for a grant on behalf of a citizen (code and refresh grants).
+pub fn for_grant(
+    core: &Core,
+    client: &ClientRecord,
+    grant: &GrantRecord,
+    nonce: Option<&str>,
+    refresh_token: Option<String>,
+) -> Result<TokenResponse, OAuthError> {
+    let now = core.now();
+    let lifetimes = core.config.tokens;
+    let sub = subject_for(&core.config.subject_secret.0, client, &grant.citizen_id);
+    let ring = core.keys.current();
+    let access = AccessTokenClaims {
+        iss: core.issuer.clone(),
+        sub: sub.clone(),
+        aud: access_token_audience(core).to_owned(),
+        exp: now + lifetimes.access_token,
+        iat: now,
+        jti: crypto::random_token()?,
+        client_id: client.id.clone(),
+        scope: grant.scope.clone(),
+        auth_time: Some(grant.auth_time),
+        acr: Some(grant.acr.clone()),
+        gid: Some(grant.id.clone()),
+    };
+    let access_token = ring.sign(Alg::Es256, ACCESS_TOKEN_TYP, &access)?;
+    let id_token = if grant.scope.split(' ').any(|s| s == "openid") {
+        let alg = Alg::parse(&client.id_token_alg).unwrap_or(Alg::Es256);
+        let claims = IdTokenClaims {
+            iss: &core.issuer,
+            sub: &sub,
+            aud: &client.id,
+            azp: &client.id,
+            exp: now + lifetimes.id_token,
+            iat: now,
+            auth_time: grant.auth_time,
+            nonce,
+            acr: &grant.acr,
+            amr: &grant.amr,
+            sid: &grant.session_id,
+        };
+        Some(ring.sign(alg, "JWT", &claims)?)
+    } else {
+        None
+    };
+    Ok(TokenResponse {
+        access_token,
+        token_type: "Bearer",
+        expires_in: lifetimes.access_token,
+        refresh_token,
+        id_token,
+        scope: grant.scope.clone(),
+    })
+}
+
+/// An access token for a service client acting for itself (RFC 9068 §2.2: `sub` is the
+/// client).
+pub fn for_client(
+    core: &Core,
+    client: &ClientRecord,
+    scope: String,
+) -> Result<TokenResponse, OAuthError> {
+    let now = core.now();
+    let ttl = core.config.tokens.access_token;
+    let claims = AccessTokenClaims {
+        iss: core.issuer.clone(),
+        sub: client.id.clone(),
+        aud: access_token_audience(core).to_owned(),
+        exp: now + ttl,
+        iat: now,
+        jti: crypto::random_token()?,
+        client_id: client.id.clone(),
+        scope: scope.clone(),
+        auth_time: None,
+        acr: None,
+        gid: None,
+    };
+    Ok(TokenResponse {
+        access_token: core
+            .keys
+            .current()
+            .sign(Alg::Es256, ACCESS_TOKEN_TYP, &claims)?,
+        token_type: "Bearer",
+        expires_in: ttl,
+        refresh_token: None,
+        id_token: None,
+        scope,
+    })
+}
+
+/// Verify an access token we issued and that nobody revoked.
+pub async fn verify_access_token(
+    core: &Core,
+    token: &str,
+) -> Result<AccessTokenClaims, OAuthError> {
+    use crate::store::GrantStore;
+    let Some(claims) = core.keys.current().verify::<AccessTokenClaims>(
+        token,
+        ACCESS_TOKEN_TYP,
+        &core.issuer,
+        false,
+    ) else {
+        return Err(OAuthError::invalid_token(
+            "the access token is invalid or expired",
+        ));
+    };
+    if claims.aud != access_token_audience(core) {
+        return Err(OAuthError::invalid_token(
+            "the access token is not for this resource",
+        ));
+    }
+    if core.store.access_token_revoked(&claims.jti).await? {
+        return Err(OAuthError::invalid_token("the access token was revoked"));
+    }
+    if let Some(gid) = &claims.gid {
+        let live = core
+            .store
+            .grant(gid)
+            .await?
+            .is_some_and(|g| g.revoked_at.is_none());
+        if !live {
+            return Err(OAuthError::invalid_token("the access token was revoked"));
+        }
+    }
+    Ok(claims)
+}

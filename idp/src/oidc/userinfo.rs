@@ -1,0 +1,48 @@
+//! The UserInfo endpoint, OIDC Core §5.3, with bearer tokens per RFC 6750.
+
+use serde_json::{Map, Value};
+
+use super::claims::released;
+use super::parse_scope;
+use super::subject::subject_for;
+use super::tokens::verify_access_token;
+use crate::error::{ErrorCode, OAuthError};
+use crate::state::Core;
+use crate::store::{AccountStore, ClientStore, GrantStore};
+
+/// The claims for the citizen behind `access_token`, as the token's client may see them.
+pub async fn userinfo(core: &Core, access_token: &str) -> Result<Map<String, Value>, OAuthError> {
+    let claims = verify_access_token(core, access_token).await?;
+    let scopes = parse_scope(&claims.scope);
+    // OIDC Core §5.3: userinfo needs an access token issued for the openid scope.
+    if claims.gid.is_none() || !scopes.iter().any(|s| s == "openid") {
+        return Err(OAuthError::new(
+            ErrorCode::InvalidToken,
+            "the access token does not grant access to userinfo",
+        ));
+    }
+    let revoked = || OAuthError::invalid_token("the access token was revoked");
+    let client = core
+        .store
+        .client(&claims.client_id)
+        .await?
+        .ok_or_else(revoked)?;
+    let gid = claims.gid.as_deref().unwrap_or_default();
+    let grant = core.store.grant(gid).await?.ok_or_else(revoked)?;
+    let citizen = core
+        .store
+        .citizen(&grant.citizen_id)
+        .await?
+        .ok_or_else(revoked)?;
+    let mut out = released(&scopes, &citizen.claims);
+    // OIDC Core §5.3.2: `sub` equals the ID token's `sub`.
+    out.insert(
+        "sub".into(),
+        Value::String(subject_for(
+            &core.config.subject_secret.0,
+            &client,
+            &citizen.id,
+        )),
+    );
+    Ok(out)
+}

@@ -1,0 +1,222 @@
+//! Building and running the server: state from configuration, the public and admin
+//! listeners, background upkeep, graceful shutdown.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use anyid_policy::limits::FailureLimiter;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::clients::{self, NewClient};
+use crate::clock::Clock;
+use crate::config::{Config, Mode};
+use crate::crypto;
+use crate::http::{
+    self,
+    demo::{DEMO_CLIENT_ID, DemoClient},
+};
+use crate::keys::Keys;
+use crate::oidc::discovery;
+use crate::state::{AppState, Core};
+use crate::store::{GrantStore, SqlStore};
+use crate::telemetry::Metrics;
+
+/// Connect storage, apply migrations, load or create keys, and (in dev) register the demo
+/// relying party.
+pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+    let _ = jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER.install_default();
+    if config.database_url.expose().starts_with("sqlite:") {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("creating data dir {}", config.data_dir.display()))?;
+    }
+    let store = SqlStore::connect(
+        config.database_url.expose(),
+        config.database_max_connections,
+    )
+    .await
+    .context("connecting to the database")?;
+    store.migrate().await.context("applying migrations")?;
+    let kek = *config
+        .key_encryption_key
+        .as_aes_key()
+        .context("key_encryption_key must be 32 bytes")?;
+    let keys = Keys::load_or_create(&store, kek, clock.now())
+        .await
+        .context("loading signing keys")?;
+    let issuer = config.issuer.as_str().trim_end_matches('/').to_owned();
+    let demo = if config.mode == Mode::Dev {
+        let secret = crypto::random_token()?;
+        let demo = DemoClient::new(&issuer, secret.clone())?;
+        let registration = NewClient {
+            client_id: Some(DEMO_CLIENT_ID.into()),
+            name: "Demo service".into(),
+            redirect_uris: vec![demo.redirect_uri.clone()],
+            post_logout_redirect_uris: vec![demo.home.clone()],
+            ..NewClient::default()
+        };
+        clients::put_with_secret(&store, &registration, &secret, clock.now())
+            .await
+            .context("registering the demo relying party")?;
+        Some(demo)
+    } else {
+        None
+    };
+    let discovery: Arc<[u8]> = Arc::from(discovery::document(&issuer).to_string().into_bytes());
+    Ok(Arc::new(Core {
+        config,
+        issuer,
+        store,
+        keys,
+        clock,
+        metrics: Metrics::new(),
+        client_auth_failures: FailureLimiter::new(20, Duration::from_secs(60)),
+        demo,
+        discovery,
+    }))
+}
+
+/// A running server.
+pub struct Running {
+    pub addr: SocketAddr,
+    pub admin_addr: Option<SocketAddr>,
+    pub state: AppState,
+    shutdown: watch::Sender<bool>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl Running {
+    /// Stop accepting, finish in-flight requests, stop upkeep.
+    pub async fn shutdown(self) {
+        let _ = self.shutdown.send(true);
+        for task in self.tasks {
+            let _ = task.await;
+        }
+        self.state.store.close().await;
+    }
+
+    /// Run until Ctrl-C or SIGTERM, then shut down gracefully.
+    pub async fn until_signalled(self) {
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        self.shutdown().await;
+    }
+}
+
+/// Bind the configured addresses and serve.
+pub async fn start(state: AppState) -> anyhow::Result<Running> {
+    let public = TcpListener::bind(state.config.listen)
+        .await
+        .with_context(|| format!("binding {}", state.config.listen))?;
+    let admin = match state.config.admin_listen {
+        Some(addr) => Some(
+            TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("binding {addr}"))?,
+        ),
+        None => None,
+    };
+    start_on(state, public, admin).await
+}
+
+/// Serve on listeners the caller bound (tests bind port 0 first to learn the issuer).
+pub async fn start_on(
+    state: AppState,
+    public: TcpListener,
+    admin: Option<TcpListener>,
+) -> anyhow::Result<Running> {
+    let (tx, rx) = watch::channel(false);
+    let addr = public.local_addr()?;
+    let mut tasks = vec![serve(
+        public,
+        http::public_router(state.clone()),
+        rx.clone(),
+    )];
+    let admin_addr = match admin {
+        Some(listener) => {
+            let a = listener.local_addr()?;
+            tasks.push(serve(
+                listener,
+                http::admin_router(state.clone()),
+                rx.clone(),
+            ));
+            Some(a)
+        }
+        None => None,
+    };
+    tasks.push(tokio::spawn(upkeep(state.clone(), rx)));
+    Ok(Running {
+        addr,
+        admin_addr,
+        state,
+        shutdown: tx,
+        tasks,
+    })
+}
+
+fn serve(
+    listener: TcpListener,
+    router: axum::Router,
+    mut stop: watch::Receiver<bool>,
+) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let service = router.into_make_service_with_connect_info::<SocketAddr>();
+        let result = axum::serve(listener, service)
+            .with_graceful_shutdown(async move {
+                let _ = stop.wait_for(|s| *s).await;
+            })
+            .await;
+        if let Err(e) = result {
+            tracing::error!(cause = %e, "listener failed");
+        }
+    })
+}
+
+/// Periodic work: pick up keys rotated by another process, purge expired rows, forget
+/// recovered rate-limit keys.
+async fn upkeep(state: AppState, mut stop: watch::Receiver<bool>) {
+    let mut keys_tick = tokio::time::interval(Duration::from_secs(30));
+    let mut purge_tick = tokio::time::interval(Duration::from_secs(300));
+    loop {
+        tokio::select! {
+            _ = stop.changed() => return,
+            _ = keys_tick.tick() => {
+                if let Err(e) = state.keys.reload(&state.store, state.now()).await {
+                    tracing::error!(cause = %e, "reloading signing keys failed; keeping the current ones");
+                }
+                state.client_auth_failures.forget_recovered();
+            }
+            _ = purge_tick.tick() => {
+                match state.store.purge_expired(state.now()).await {
+                    Ok(n) if n > 0 => tracing::info!(removed = n, "purged expired records"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(cause = %e, "purging expired records failed; will retry"),
+                }
+            }
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}

@@ -1,0 +1,47 @@
+//! Application state, built once at start and shared by every request: configuration, the
+//! store, the key ring, the clock, and metrics. No globals: two servers run in one process.
+
+use std::sync::Arc;
+
+use anyid_policy::limits::FailureLimiter;
+
+use crate::clock::{Clock, UnixTime};
+use crate::config::Config;
+use crate::keys::Keys;
+use crate::store::SqlStore;
+use crate::telemetry::Metrics;
+
+pub struct Core {
+    pub config: Config,
+    /// The issuer identifier, exactly as published (no trailing slash).
+    pub issuer: String,
+    pub store: SqlStore,
+    pub keys: Keys,
+    pub clock: Arc<dyn Clock>,
+    pub metrics: Metrics,
+    /// Throttles repeated failed client authentications per client id.
+    pub client_auth_failures: FailureLimiter,
+    /// Dev mode's demo relying party, when running.
+    pub demo: Option<crate::http::demo::DemoClient>,
+    /// The discovery document, serialised once.
+    pub discovery: Arc<[u8]>,
+}
+
+pub type AppState = Arc<Core>;
+
+impl Core {
+    pub fn now(&self) -> UnixTime {
+        self.clock.now()
+    }
+
+    /// An endpoint URL under the issuer.
+    pub fn endpoint(&self, path: &str) -> String {
+        format!("{}{}", self.issuer, path)
+    }
+
+    /// Cookies are `Secure` and `__Host-` prefixed unless the issuer is plain-http loopback
+    /// (dev), where browsers would drop them.
+    pub fn secure_cookies(&self) -> bool {
+        self.config.issuer.scheme() == "https"
+    }
+}

@@ -1,0 +1,289 @@
+//! Storage owned by the domain: records, one trait per concern, and [`SqlStore`], the one
+//! sqlx implementation that runs on SQLite (embedded default) and PostgreSQL (production).
+//!
+//! Single-use things (authorization codes, refresh-token rotation, flow transitions) are
+//! consumed in one conditional statement, never read and then written.
+
+mod accounts;
+mod clients;
+mod flows;
+mod grants;
+mod keys;
+mod sessions;
+mod sql;
+
+pub use sql::{Backend, SqlStore};
+
+use crate::clock::UnixTime;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database busy: {0}")]
+    Busy(String),
+    #[error("database: {0}")]
+    Database(String),
+    #[error("stored data is malformed: {0}")]
+    Corrupt(String),
+    #[error("migration: {0}")]
+    Migrate(String),
+    #[error("{0} already exists")]
+    Conflict(&'static str),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        if let sqlx::Error::Database(db) = &e {
+            // SQLITE_BUSY (5) and SQLITE_LOCKED (6) and their extended codes.
+            let code = db.code().unwrap_or_default();
+            if matches!(code.as_ref(), "5" | "6" | "261" | "517") {
+                return Self::Busy(db.message().to_string());
+            }
+            if db.is_unique_violation() {
+                return Self::Conflict("record");
+            }
+        }
+        if matches!(e, sqlx::Error::PoolTimedOut) {
+            return Self::Busy(e.to_string());
+        }
+        Self::Database(e.to_string())
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+// ---- records ---------------------------------------------------------------------------
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientRecord {
+    pub id: String,
+    pub name: String,
+    pub secret_hash: Vec<u8>,
+    pub redirect_uris: Vec<String>,
+    pub post_logout_redirect_uris: Vec<String>,
+    pub grant_types: Vec<String>,
+    pub scopes: Vec<String>,
+    /// `pairwise` or `public` (OIDC Core §8).
+    pub subject_type: String,
+    pub sector_identifier: String,
+    /// `ES256` or `RS256`.
+    pub id_token_alg: String,
+    pub created_at: UnixTime,
+    pub secret_rotated_at: UnixTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Citizen {
+    pub id: String,
+    /// Verified profile claims (OIDC Core §5.1 names), JSON object.
+    pub claims: serde_json::Value,
+    pub created_at: UnixTime,
+}
+
+/// A login method's identity linked to a citizen: unique on (issuer, subject).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityLink {
+    pub method: String,
+    pub issuer: String,
+    pub subject: String,
+    pub loa: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SsoSession {
+    pub id: String,
+    pub citizen_id: String,
+    pub auth_time: UnixTime,
+    pub acr: String,
+    pub amr: Vec<String>,
+    pub created_at: UnixTime,
+    pub expires_at: UnixTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlowRecord {
+    pub id: String,
+    pub browser_hash: Vec<u8>,
+    pub client_id: String,
+    /// The validated authorization request, JSON.
+    pub request: String,
+    pub state: String,
+    pub session_id: Option<String>,
+    pub csrf: String,
+    pub created_at: UnixTime,
+    pub expires_at: UnixTime,
+}
+
+/// What an authorization code or a grant carries about the authentication behind it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GrantRecord {
+    pub id: String,
+    pub client_id: String,
+    pub citizen_id: String,
+    pub session_id: String,
+    pub scope: String,
+    pub auth_time: UnixTime,
+    pub acr: String,
+    pub amr: Vec<String>,
+    pub created_at: UnixTime,
+    pub revoked_at: Option<UnixTime>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CodeRecord {
+    pub code_hash: Vec<u8>,
+    pub grant: GrantRecord,
+    pub redirect_uri: String,
+    pub code_challenge: String,
+    pub nonce: Option<String>,
+    pub expires_at: UnixTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeRedemption {
+    /// First use: the code, now consumed.
+    Consumed(Box<CodeRecord>),
+    /// Already consumed once: the grant issued from its first use.
+    Replayed {
+        grant_id: String,
+    },
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefreshRotation {
+    /// The presented token was current; it is now rotated and `new_hash` replaces it.
+    Rotated {
+        grant: GrantRecord,
+        expires_at: UnixTime,
+    },
+    /// The token was already rotated: a replay. Its family (grant) must be revoked.
+    Replayed { grant_id: String },
+    /// Unknown or expired.
+    Invalid,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshTokenInfo {
+    pub grant: GrantRecord,
+    pub expires_at: UnixTime,
+    pub rotated_at: Option<UnixTime>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredKey {
+    pub kid: String,
+    pub alg: String,
+    pub sealed_private_key: Vec<u8>,
+    pub public_jwk: String,
+    pub created_at: UnixTime,
+    pub retire_at: Option<UnixTime>,
+}
+
+// ---- traits ----------------------------------------------------------------------------
+// `async fn` in traits: callers use the concrete store, so futures stay `Send`.
+
+#[allow(async_fn_in_trait)]
+pub trait ClientStore {
+    async fn insert_client(&self, client: &ClientRecord) -> StoreResult<()>;
+    async fn client(&self, id: &str) -> StoreResult<Option<ClientRecord>>;
+    async fn clients(&self) -> StoreResult<Vec<ClientRecord>>;
+    async fn replace_client_secret(
+        &self,
+        id: &str,
+        hash: &[u8],
+        now: UnixTime,
+    ) -> StoreResult<bool>;
+    async fn remove_client(&self, id: &str, now: UnixTime) -> StoreResult<bool>;
+    /// Insert or update (dev mode's demo relying party).
+    async fn upsert_client(&self, client: &ClientRecord) -> StoreResult<()>;
+}
+
+#[allow(async_fn_in_trait)]
+pub trait AccountStore {
+    async fn citizen_by_identity(&self, issuer: &str, subject: &str)
+    -> StoreResult<Option<String>>;
+    /// Create a citizen and its first identity together.
+    async fn create_citizen(&self, citizen: &Citizen, identity: &IdentityLink) -> StoreResult<()>;
+    async fn citizen(&self, id: &str) -> StoreResult<Option<Citizen>>;
+    async fn touch_identity(&self, issuer: &str, subject: &str, now: UnixTime) -> StoreResult<()>;
+}
+
+#[allow(async_fn_in_trait)]
+pub trait SessionStore {
+    async fn insert_session(&self, session: &SsoSession, token_hash: &[u8]) -> StoreResult<()>;
+    /// A live session (not revoked, not expired) by its cookie token hash.
+    async fn live_session(
+        &self,
+        token_hash: &[u8],
+        now: UnixTime,
+    ) -> StoreResult<Option<SsoSession>>;
+    async fn revoke_session(&self, id: &str, now: UnixTime) -> StoreResult<bool>;
+}
+
+#[allow(async_fn_in_trait)]
+pub trait FlowStore {
+    async fn insert_flow(&self, flow: &FlowRecord) -> StoreResult<()>;
+    async fn flow(&self, id: &str, now: UnixTime) -> StoreResult<Option<FlowRecord>>;
+    /// Move a flow from `from` to `to` in one statement; false if it was not in `from`.
+    async fn transition_flow(
+        &self,
+        id: &str,
+        from: &str,
+        to: &str,
+        session_id: Option<&str>,
+        now: UnixTime,
+    ) -> StoreResult<bool>;
+    async fn consent(&self, citizen_id: &str, client_id: &str) -> StoreResult<Option<String>>;
+    async fn put_consent(
+        &self,
+        citizen_id: &str,
+        client_id: &str,
+        scopes: &str,
+        now: UnixTime,
+    ) -> StoreResult<()>;
+}
+
+#[allow(async_fn_in_trait)]
+pub trait GrantStore {
+    async fn insert_code(&self, code: &CodeRecord, now: UnixTime) -> StoreResult<()>;
+    /// Consume a code in one statement; a second use reports the grant of the first.
+    async fn redeem_code(&self, code_hash: &[u8], now: UnixTime) -> StoreResult<CodeRedemption>;
+    /// Record the grant of a redeemed code with its first refresh token (if any).
+    async fn insert_grant(
+        &self,
+        grant: &GrantRecord,
+        refresh: Option<(&[u8], UnixTime)>,
+    ) -> StoreResult<()>;
+    async fn grant(&self, id: &str) -> StoreResult<Option<GrantRecord>>;
+    /// Rotate a refresh token in one conditional update, inserting its successor.
+    async fn rotate_refresh_token(
+        &self,
+        old_hash: &[u8],
+        new_hash: &[u8],
+        new_expires_at: UnixTime,
+        now: UnixTime,
+    ) -> StoreResult<RefreshRotation>;
+    async fn refresh_token(&self, hash: &[u8]) -> StoreResult<Option<RefreshTokenInfo>>;
+    /// Revoke a grant: every token issued from it stops working.
+    async fn revoke_grant(&self, id: &str, now: UnixTime) -> StoreResult<()>;
+    async fn revoke_access_token(&self, jti: &str, expires_at: UnixTime) -> StoreResult<()>;
+    async fn access_token_revoked(&self, jti: &str) -> StoreResult<bool>;
+    /// Delete expired codes, flows, sessions and revocation entries.
+    async fn purge_expired(&self, now: UnixTime) -> StoreResult<u64>;
+}
+
+#[allow(async_fn_in_trait)]
+pub trait KeyStore {
+    async fn insert_key(&self, key: &StoredKey) -> StoreResult<()>;
+    async fn keys(&self) -> StoreResult<Vec<StoredKey>>;
+    /// Schedule every key of `alg` except `keep` for retirement at `retire_at`.
+    async fn retire_keys(&self, alg: &str, keep: &str, retire_at: UnixTime) -> StoreResult<()>;
+}
+
+pub(crate) fn json_list(text: &str) -> StoreResult<Vec<String>> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+pub(crate) fn to_json_list(items: &[String]) -> String {
+    serde_json::Value::from(items.to_vec()).to_string()
+}

@@ -1,0 +1,4 @@
+//! Any-ID policy decisions: pure functions and in-memory limiters, no I/O, no HTTP, no SQL.
+//! `idp` gathers the facts and enforces what this crate decides.
+
+pub mod limits;
