@@ -1,1 +1,135 @@
-pub fn placeholder() {}
+//! The Any-ID testkit: boots the real server on `127.0.0.1:0` on a fresh database (SQLite
+//! always, PostgreSQL when `ANYID_TEST_DATABASE_URL` is set), and drives it as real peers
+//! would: a browser with a cookie jar, and relying parties built on the `openidconnect` crate.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+pub mod browser;
+pub mod db;
+pub mod rp;
+
+use std::sync::Arc;
+
+use anyid::clock::ShiftedClock;
+use anyid::config::{Config, ConfigFile, Mode};
+use anyid::server::{self, Running};
+use serde_json::Value;
+
+pub use browser::{Browser, Landing};
+pub use db::{Backend, TestDatabase, backends};
+pub use rp::Rp;
+
+/// A running Any-ID on loopback with its own database, data dir and clock.
+pub struct TestServer {
+    pub backend: Backend,
+    pub clock: Arc<ShiftedClock>,
+    running: Running,
+    db: TestDatabase,
+    _data_dir: tempfile::TempDir,
+    admin_http: reqwest::Client,
+}
+
+impl TestServer {
+    pub async fn start(backend: Backend) -> anyhow::Result<Self> {
+        Self::start_with(backend, |_| {}).await
+    }
+
+    /// Start with a configuration adjusted by `tweak`.
+    pub async fn start_with(
+        backend: Backend,
+        tweak: impl FnOnce(&mut ConfigFile),
+    ) -> anyhow::Result<Self> {
+        let db = TestDatabase::fresh(backend).await?;
+        let data_dir = tempfile::tempdir()?;
+        let public = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let admin = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let mut file = ConfigFile {
+            listen: public.local_addr()?,
+            admin_listen: Some(admin.local_addr()?),
+            data_dir: data_dir.path().to_path_buf(),
+            database_url: Some(anyid::config::Secret::new(db.url.clone())),
+            ..ConfigFile::default()
+        };
+        tweak(&mut file);
+        let config = Config::resolve(file, Mode::Dev)?;
+        let clock = Arc::new(ShiftedClock::default());
+        let state = server::build(config, clock.clone()).await?;
+        let running = server::start_on(state, public, Some(admin)).await?;
+        Ok(Self {
+            backend,
+            clock,
+            running,
+            db,
+            _data_dir: data_dir,
+            admin_http: reqwest::Client::new(),
+        })
+    }
+
+    pub fn issuer(&self) -> &str {
+        &self.running.state.issuer
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.issuer())
+    }
+
+    pub fn admin_url(&self, path: &str) -> String {
+        format!(
+            "http://{}{path}",
+            self.running.admin_addr.expect("admin listener")
+        )
+    }
+
+    pub fn admin_token(&self) -> String {
+        self.running
+            .state
+            .config
+            .admin_token
+            .as_ref()
+            .expect("admin token")
+            .expose()
+            .to_owned()
+    }
+
+    pub fn state(&self) -> &anyid::state::AppState {
+        &self.running.state
+    }
+
+    /// Register a relying party through the admin API; returns (client_id, client_secret).
+    pub async fn add_client(&self, registration: Value) -> anyhow::Result<(String, String)> {
+        let response = self
+            .admin_http
+            .post(self.admin_url("/admin/v1/clients"))
+            .bearer_auth(self.admin_token())
+            .json(&registration)
+            .send()
+            .await?;
+        let status = response.status();
+        let body: Value = response.json().await?;
+        anyhow::ensure!(
+            status.as_u16() == 201,
+            "client registration failed: {status} {body}"
+        );
+        Ok((
+            body["client_id"].as_str().unwrap_or_default().to_owned(),
+            body["client_secret"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+        ))
+    }
+
+    pub async fn stop(self) {
+        self.running.shutdown().await;
+        self.db.drop_database().await;
+    }
+}
+
+/// A relying party registration on a loopback redirect URI that is never contacted: the
+/// browser stops at the redirect and hands the URL to the relying party.
+pub fn rp_registration(name: &str, host: &str) -> Value {
+    serde_json::json!({
+        "name": name,
+        "redirect_uris": [format!("http://{host}:1/callback")],
+        "post_logout_redirect_uris": [format!("http://{host}:1/signed-out")],
+    })
+}

@@ -1,0 +1,155 @@
+//! A browser stand-in: a cookie jar that follows Any-ID's pages by submitting their forms the
+//! way a person would (picking a demo citizen, allowing consent), and stops when a redirect
+//! leaves for the relying party.
+
+use reqwest::StatusCode;
+use url::Url;
+
+pub struct Browser {
+    pub http: reqwest::Client,
+}
+
+/// Where a navigation ended.
+#[derive(Debug)]
+pub enum Landing {
+    /// A redirect to the relying party (its callback with a code or an error).
+    RelyingParty(Url),
+    /// A page from Any-ID.
+    Page {
+        status: StatusCode,
+        url: Url,
+        body: String,
+    },
+}
+
+impl Landing {
+    pub fn callback(self) -> Url {
+        match self {
+            Landing::RelyingParty(url) => url,
+            Landing::Page { status, body, .. } => {
+                panic!("expected a redirect to the relying party, got page {status}: {body}")
+            }
+        }
+    }
+
+    pub fn page(self) -> (StatusCode, String) {
+        match self {
+            Landing::Page { status, body, .. } => (status, body),
+            Landing::RelyingParty(url) => {
+                panic!("expected an Any-ID page, got a redirect to {url}")
+            }
+        }
+    }
+}
+
+impl Default for Browser {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Browser {
+    pub fn new() -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("http client"),
+        }
+    }
+
+    /// Navigate to `url`, following Any-ID's redirects, until a page or a redirect to a
+    /// host other than `op_origin`.
+    pub async fn open(&self, url: &str, op_origin: &str) -> Landing {
+        self.follow(self.http.get(url).send().await.expect("request"), op_origin)
+            .await
+    }
+
+    /// Submit a form on Any-ID at `action` with `fields`.
+    pub async fn submit(&self, op_origin: &str, action: &str, fields: &[(&str, &str)]) -> Landing {
+        let url = format!("{op_origin}{action}");
+        let response = self
+            .http
+            .post(url)
+            .form(fields)
+            .send()
+            .await
+            .expect("request");
+        self.follow(response, op_origin).await
+    }
+
+    async fn follow(&self, mut response: reqwest::Response, op_origin: &str) -> Landing {
+        for _ in 0..10 {
+            let url = response.url().clone();
+            if response.status().is_redirection() {
+                let location = response
+                    .headers()
+                    .get(reqwest::header::LOCATION)
+                    .and_then(|l| l.to_str().ok())
+                    .expect("redirect has a location");
+                let next = url.join(location).expect("valid location");
+                if !next.as_str().starts_with(op_origin) {
+                    return Landing::RelyingParty(next);
+                }
+                response = self.http.get(next).send().await.expect("request");
+                continue;
+            }
+            let status = response.status();
+            let body = response.text().await.expect("body");
+            return Landing::Page { status, url, body };
+        }
+        panic!("too many redirects");
+    }
+
+    /// From an authorization URL, sign in as demo citizen `citizen` and allow consent if
+    /// asked; returns where the browser was sent.
+    pub async fn sign_in(&self, authorize_url: &str, op_origin: &str, citizen: &str) -> Landing {
+        let mut landing = self.open(authorize_url, op_origin).await;
+        for _ in 0..3 {
+            let Landing::Page { body, status, .. } = &landing else {
+                return landing;
+            };
+            if body.contains("action=\"/login/dev\"") {
+                let (flow, csrf) = (hidden(body, "flow"), hidden(body, "csrf"));
+                landing = self
+                    .submit(
+                        op_origin,
+                        "/login/dev",
+                        &[("flow", &flow), ("csrf", &csrf), ("citizen", citizen)],
+                    )
+                    .await;
+            } else if body.contains("action=\"/consent\"") {
+                let (flow, csrf) = (hidden(body, "flow"), hidden(body, "csrf"));
+                landing = self
+                    .submit(
+                        op_origin,
+                        "/consent",
+                        &[("flow", &flow), ("csrf", &csrf), ("decision", "allow")],
+                    )
+                    .await;
+            } else {
+                panic!("unexpected page {status}: {body}");
+            }
+        }
+        landing
+    }
+}
+
+/// The value of hidden input `name` in a page.
+pub fn hidden(body: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = body
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no hidden field {name} in page"))
+        + marker.len();
+    let end = body[start..].find('"').expect("closing quote") + start;
+    body[start..end].to_owned()
+}
+
+/// Query parameter `name` of `url`.
+pub fn param(url: &Url, name: &str) -> Option<String> {
+    url.query_pairs()
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
