@@ -1,0 +1,555 @@
+//! Every refusal answers with the exact RFC error code on the right channel: a page when the
+//! redirect URI cannot be trusted, a redirect to the registered URI otherwise, JSON with the
+//! right status at the token endpoint, and a bearer challenge at userinfo.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use anyid_tests::browser::param;
+use anyid_tests::rp::{Pending, SIGNING_ALGS};
+use anyid_tests::{Browser, Landing, Rp, TestServer, backends, rp_registration};
+use openidconnect::core::{CoreErrorResponseType, CoreTokenResponse};
+use openidconnect::{OAuth2TokenResponse, RequestTokenError};
+use reqwest::StatusCode;
+use serde_json::Value;
+
+const REDIRECT: &str = "http://127.0.0.1:1/callback";
+
+struct Setup {
+    op: TestServer,
+    rp: Rp,
+    raw: reqwest::Client,
+}
+
+async fn setup(backend: anyid_tests::Backend) -> Setup {
+    let op = TestServer::start(backend).await.unwrap();
+    let (id, secret) = op
+        .add_client(rp_registration("Permits office", "127.0.0.1"))
+        .await
+        .unwrap();
+    let rp = Rp::discover(op.issuer(), &id, &secret, REDIRECT)
+        .await
+        .unwrap();
+    Setup {
+        op,
+        rp,
+        raw: reqwest::Client::new(),
+    }
+}
+
+/// Sign in and return the callback with its pending request.
+async fn code(s: &Setup, browser: &Browser) -> (url::Url, Pending) {
+    let pending = s.rp.start(&["offline_access"], &[]);
+    let callback = browser
+        .sign_in(pending.url.as_str(), s.op.issuer(), "hong")
+        .await
+        .callback();
+    (callback, pending)
+}
+
+fn token_error<T>(
+    result: Result<
+        T,
+        RequestTokenError<
+            impl std::error::Error,
+            openidconnect::StandardErrorResponse<CoreErrorResponseType>,
+        >,
+    >,
+) -> CoreErrorResponseType {
+    match result {
+        Err(RequestTokenError::ServerResponse(e)) => e.error().clone(),
+        Err(other) => panic!("expected an OAuth error response, got {other:?}"),
+        Ok(_) => panic!("expected an OAuth error response, got success"),
+    }
+}
+
+async fn redeem(
+    s: &Setup,
+    callback: &url::Url,
+    verifier: openidconnect::PkceCodeVerifier,
+) -> Result<
+    CoreTokenResponse,
+    RequestTokenError<reqwest::Error, openidconnect::StandardErrorResponse<CoreErrorResponseType>>,
+> {
+    s.rp.client()
+        .exchange_code(Rp::code_of(callback))
+        .unwrap()
+        .set_pkce_verifier(verifier)
+        .request_async(&s.rp.http)
+        .await
+}
+
+#[tokio::test]
+async fn an_unregistered_redirect_uri_gets_an_error_page_and_never_a_redirect() {
+    for backend in backends() {
+        let s = setup(backend).await;
+        let browser = Browser::new();
+        for evil in [
+            "https://evil.example/callback",
+            "http://127.0.0.1:1/callback/extra",
+            "http://127.0.0.1:1/callback?x=1",
+        ] {
+            let mut pending = s.rp.start(&[], &[]);
+            let url = pending
+                .url
+                .as_str()
+                .replace(&urlencode(REDIRECT), &urlencode(evil));
+            pending.url = url.parse().unwrap();
+            let landing = browser.open(pending.url.as_str(), s.op.issuer()).await;
+            let Landing::Page { status, body, .. } = landing else {
+                panic!("{backend:?}: redirected for {evil}");
+            };
+            assert_eq!(status, StatusCode::BAD_REQUEST);
+            assert!(body.contains("not registered"), "{body}");
+        }
+        // Unknown client: also a page.
+        let url = format!(
+            "{}/authorize?client_id=nobody&redirect_uri={}&response_type=code&scope=openid",
+            s.op.issuer(),
+            urlencode(REDIRECT)
+        );
+        let (status, _) = browser.open(&url, s.op.issuer()).await.page();
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        s.op.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn authorization_requests_without_pkce_s256_are_refused_at_the_redirect_uri() {
+    for backend in backends() {
+        let s = setup(backend).await;
+        let browser = Browser::new();
+        let pending = s.rp.start(&[], &[]);
+        let stripped: String = pending
+            .url
+            .query_pairs()
+            .filter(|(k, _)| !k.starts_with("code_challenge"))
+            .map(|(k, v)| format!("{}={}", k, urlencode(&v)))
+            .collect::<Vec<_>>()
+            .join("&");
+        let url = format!("{}/authorize?{stripped}", s.op.issuer());
+        let callback = browser.open(&url, s.op.issuer()).await.callback();
+        assert!(callback.as_str().starts_with(REDIRECT));
+        assert_eq!(
+            param(&callback, "error").as_deref(),
+            Some("invalid_request")
+        );
+        assert_eq!(
+            param(&callback, "state").as_deref(),
+            Some(pending.state.secret().as_str())
+        );
+        // plain is refused too.
+        let plain = pending
+            .url
+            .as_str()
+            .replace("code_challenge_method=S256", "code_challenge_method=plain");
+        let callback = browser.open(&plain, s.op.issuer()).await.callback();
+        assert_eq!(
+            param(&callback, "error").as_deref(),
+            Some("invalid_request")
+        );
+        // Implicit flow is not offered.
+        let implicit = pending
+            .url
+            .as_str()
+            .replace("response_type=code", "response_type=token");
+        let callback = browser.open(&implicit, s.op.issuer()).await.callback();
+        assert_eq!(
+            param(&callback, "error").as_deref(),
+            Some("unsupported_response_type")
+        );
+        s.op.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_code_verifier_is_invalid_grant() {
+    for backend in backends() {
+        let s = setup(backend).await;
+        let (callback, _pending) = code(&s, &Browser::new()).await;
+        let wrong = openidconnect::PkceCodeVerifier::new("x".repeat(64));
+        assert_eq!(
+            token_error(redeem(&s, &callback, wrong).await),
+            CoreErrorResponseType::InvalidGrant
+        );
+        s.op.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_reused_code_is_refused_and_revokes_the_tokens_from_its_first_use() {
+    for backend in backends() {
+        let s = setup(backend).await;
+        let (callback, pending) = code(&s, &Browser::new()).await;
+        let verifier = pending.verifier.secret().clone();
+        let first = redeem(&s, &callback, pending.verifier).await.unwrap();
+        let again = redeem(
+            &s,
+            &callback,
+            openidconnect::PkceCodeVerifier::new(verifier),
+        )
+        .await;
+        assert_eq!(token_error(again), CoreErrorResponseType::InvalidGrant);
+        // RFC 6749 §4.1.2: the first use's tokens are revoked.
+        let userinfo = s
+            .raw
+            .get(s.op.url("/userinfo"))
+            .bearer_auth(first.access_token().secret())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(userinfo.status(), StatusCode::UNAUTHORIZED);
+        let refresh =
+            s.rp.client()
+                .exchange_refresh_token(first.refresh_token().unwrap())
+                .unwrap()
+                .request_async(&s.rp.http)
+                .await;
+        assert_eq!(token_error(refresh), CoreErrorResponseType::InvalidGrant);
+        s.op.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn an_expired_code_is_invalid_grant() {
+    for backend in backends() {
+        let s = setup(backend).await;
+        let (callback, pending) = code(&s, &Browser::new()).await;
+        s.op.clock.advance(61);
+        assert_eq!(
+            token_error(redeem(&s, &callback, pending.verifier).await),
+            CoreErrorResponseType::InvalidGrant
+        );
+        s.op.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_wrong_client_secret_is_401_invalid_client_with_a_challenge() {
+    for backend in backends() {
+        let s = setup(backend).await;
+        let (callback, pending) = code(&s, &Browser::new()).await;
+        let impostor = Rp {
+            client_secret: "not-the-secret".into(),
+            ..Rp::discover(s.op.issuer(), &s.rp.client_id, "x", REDIRECT)
+                .await
+                .unwrap()
+        };
+        let result = impostor
+            .client()
+            .exchange_code(Rp::code_of(&callback))
+            .unwrap()
+            .set_pkce_verifier(pending.verifier)
+            .request_async(&impostor.http)
+            .await;
+        assert_eq!(token_error(result), CoreErrorResponseType::InvalidClient);
+        for (auth, body) in [
+            (
+                Some((s.rp.client_id.as_str(), "wrong")),
+                "grant_type=client_credentials".to_owned(),
+            ),
+            (
+                None,
+                format!(
+                    "grant_type=client_credentials&client_id={}&client_secret=wrong",
+                    s.rp.client_id
+                ),
+            ),
+            (None, "grant_type=client_credentials".to_owned()),
+        ] {
+            let mut request = s
+                .raw
+                .post(s.op.url("/token"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(body);
+            if let Some((id, secret)) = auth {
+                request = request.basic_auth(id, Some(secret));
+            }
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+            assert!(response.headers().get("www-authenticate").is_some());
+            assert_eq!(response.headers()["cache-control"], "no-store");
+            let json: Value = response.json().await.unwrap();
+            assert_eq!(json["error"], "invalid_client");
+        }
+        s.op.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn a_reused_rotated_refresh_token_revokes_the_whole_family() {
+    for backend in backends() {
+        let s = setup(backend).await;
+        let (callback, pending) = code(&s, &Browser::new()).await;
+        let tokens = redeem(&s, &callback, pending.verifier).await.unwrap();
+        let client = s.rp.client();
+        let old = tokens.refresh_token().unwrap().clone();
+        let rotated = client
+            .exchange_refresh_token(&old)
+            .unwrap()
+            .request_async(&s.rp.http)
+            .await
+            .unwrap();
+        let new = rotated.refresh_token().unwrap().clone();
+        let replay = client
+            .exchange_refresh_token(&old)
+            .unwrap()
+            .request_async(&s.rp.http)
+            .await;
+        assert_eq!(token_error(replay), CoreErrorResponseType::InvalidGrant);
+        let after = client
+            .exchange_refresh_token(&new)
+            .unwrap()
+            .request_async(&s.rp.http)
+            .await;
+        assert_eq!(
+            token_error(after),
+            CoreErrorResponseType::InvalidGrant,
+            "the family is revoked"
+        );
+        let userinfo = s
+            .raw
+            .get(s.op.url("/userinfo"))
+            .bearer_auth(rotated.access_token().secret())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(userinfo.status(), StatusCode::UNAUTHORIZED);
+        s.op.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn userinfo_without_or_with_a_bad_bearer_is_401_with_a_challenge() {
+    for backend in backends() {
+        let s = setup(backend).await;
+        let missing = s.raw.get(s.op.url("/userinfo")).send().await.unwrap();
+        assert_eq!(missing.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(
+            missing.headers()["www-authenticate"],
+            "Bearer realm=\"anyid\""
+        );
+        for bad in ["garbage", "a.b.c", &forged_token(&s).await] {
+            let response = s
+                .raw
+                .get(s.op.url("/userinfo"))
+                .bearer_auth(bad)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{bad}");
+            let challenge = response.headers()["www-authenticate"]
+                .to_str()
+                .unwrap()
+                .to_owned();
+            assert!(
+                challenge.starts_with("Bearer realm=\"anyid\", error=\"invalid_token\""),
+                "{challenge}"
+            );
+        }
+        // POST with a form token (RFC 6750 §2.2) is read too.
+        let post = s
+            .raw
+            .post(s.op.url("/userinfo"))
+            .form(&[("access_token", "garbage")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(post.status(), StatusCode::UNAUTHORIZED);
+        // A client_credentials token has no citizen: it is not for userinfo.
+        let (id, secret) = s
+            .op
+            .add_client(serde_json::json!({"name": "Batch job", "grant_types": ["client_credentials"], "scopes": ["records.read"]}))
+            .await
+            .unwrap();
+        let token: Value = s
+            .raw
+            .post(s.op.url("/token"))
+            .basic_auth(&id, Some(&secret))
+            .form(&[
+                ("grant_type", "client_credentials"),
+                ("scope", "records.read"),
+            ])
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(token["scope"], "records.read");
+        let response = s
+            .raw
+            .get(s.op.url("/userinfo"))
+            .bearer_auth(token["access_token"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+        s.op.stop().await;
+    }
+}
+
+/// A token signed by a key Any-ID does not have, with a believable header and claims.
+async fn forged_token(s: &Setup) -> String {
+    let (callback, pending) = code(s, &Browser::new()).await;
+    let real = redeem(s, &callback, pending.verifier).await.unwrap();
+    let secret = real.access_token().secret().clone();
+    let mut parts: Vec<&str> = secret.split('.').collect();
+    let fake_sig = "A".repeat(86);
+    parts[2] = &fake_sig;
+    parts.join(".")
+}
+
+#[tokio::test]
+async fn prompt_none_without_a_session_is_login_required() {
+    for backend in backends() {
+        let s = setup(backend).await;
+        let pending = s.rp.start(&[], &[("prompt", "none")]);
+        let callback = Browser::new()
+            .open(pending.url.as_str(), s.op.issuer())
+            .await
+            .callback();
+        assert!(callback.as_str().starts_with(REDIRECT));
+        assert_eq!(param(&callback, "error").as_deref(), Some("login_required"));
+        assert_eq!(param(&callback, "iss").as_deref(), Some(s.op.issuer()));
+        s.op.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn malformed_and_oversized_requests_get_a_clear_4xx() {
+    for backend in backends() {
+        let s = setup(backend).await;
+        let token = s.op.url("/token");
+        let cases: Vec<(reqwest::RequestBuilder, StatusCode, Option<&str>)> = vec![
+            (
+                s.raw
+                    .post(&token)
+                    .header("content-type", "application/json")
+                    .body("{}"),
+                StatusCode::BAD_REQUEST,
+                Some("invalid_request"),
+            ),
+            (
+                s.raw
+                    .post(&token)
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(vec![0xff, 0xfe, 0x3d]),
+                StatusCode::BAD_REQUEST,
+                Some("invalid_request"),
+            ),
+            (
+                s.raw.post(&token).form(&[("grant_type", "password")]),
+                StatusCode::BAD_REQUEST,
+                Some("unsupported_grant_type"),
+            ),
+            (
+                s.raw
+                    .post(&token)
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body("grant_type=a&grant_type=b"),
+                StatusCode::BAD_REQUEST,
+                Some("invalid_request"),
+            ),
+            (
+                s.raw
+                    .post(&token)
+                    .form(&[("grant_type", "authorization_code")])
+                    .header("authorization", "Basic !!!"),
+                StatusCode::UNAUTHORIZED,
+                Some("invalid_client"),
+            ),
+            (
+                s.raw.post(&token).form(&[
+                    ("grant_type", "client_credentials"),
+                    ("scope", &"x".repeat(5000)),
+                ]),
+                StatusCode::BAD_REQUEST,
+                Some("invalid_request"),
+            ),
+            (
+                s.raw
+                    .post(&token)
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(vec![b'a'; 70 * 1024]),
+                StatusCode::PAYLOAD_TOO_LARGE,
+                None,
+            ),
+            (
+                s.raw.post(s.op.url("/introspect")).form(&[("token", "x")]),
+                StatusCode::UNAUTHORIZED,
+                Some("invalid_client"),
+            ),
+            (
+                s.raw.post(s.op.url("/revoke")).form(&[("token", "x")]),
+                StatusCode::UNAUTHORIZED,
+                Some("invalid_client"),
+            ),
+        ];
+        for (request, status, code) in cases {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), status);
+            if let Some(code) = code {
+                let json: Value = response.json().await.unwrap();
+                assert_eq!(json["error"], code);
+            }
+        }
+        // Authorization endpoint: repeated or oversized parameters are a page, never a redirect.
+        let browser = Browser::new();
+        let base = format!(
+            "{}/authorize?client_id={}&redirect_uri={}&response_type=code&scope=openid",
+            s.op.issuer(),
+            s.rp.client_id,
+            urlencode(REDIRECT)
+        );
+        for url in [
+            format!("{base}&scope=email"),
+            format!("{base}&state={}", "s".repeat(5000)),
+            format!("{base}&nonce=%ZZ%"),
+        ] {
+            match browser.open(&url, s.op.issuer()).await {
+                Landing::Page { status, .. } => {
+                    assert!(status.is_client_error(), "{url}: {status}")
+                }
+                Landing::RelyingParty(to) => {
+                    // A malformed escape still parses; it must then be a normal refusal.
+                    assert!(param(&to, "error").is_some(), "{url} -> {to}");
+                }
+            }
+        }
+        s.op.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn id_tokens_and_access_tokens_fail_validation_when_tampered() {
+    for backend in backends() {
+        let s = setup(backend).await;
+        let (callback, pending) = code(&s, &Browser::new()).await;
+        let tokens = redeem(&s, &callback, pending.verifier).await.unwrap();
+        let client = s.rp.client();
+        let verifier = client.id_token_verifier().set_allowed_algs(SIGNING_ALGS);
+        let other_nonce = openidconnect::Nonce::new("not-the-nonce".into());
+        assert!(
+            tokens
+                .extra_fields()
+                .id_token()
+                .unwrap()
+                .claims(&verifier, &other_nonce)
+                .is_err()
+        );
+        let introspected = s
+            .raw
+            .post(s.op.url("/introspect"))
+            .basic_auth(&s.rp.client_id, Some(&s.rp.client_secret))
+            .form(&[("token", format!("{}x", tokens.access_token().secret()))])
+            .send()
+            .await
+            .unwrap();
+        let json: Value = introspected.json().await.unwrap();
+        assert_eq!(json["active"], false);
+        s.op.stop().await;
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
