@@ -1,0 +1,234 @@
+//! The `anyid` command as an operator uses it: client management against the configured
+//! database, key commands, config check, and production-mode refusals.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+fn anyid(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_anyid"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("ANYID_DATABASE_URL")
+        .output()
+        .expect("run anyid")
+}
+
+fn json(output: &Output) -> Value {
+    assert!(
+        output.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("JSON output")
+}
+
+#[test]
+fn clients_are_managed_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let added = json(&anyid(
+        &[
+            "client",
+            "add",
+            "--name",
+            "Tax office",
+            "--redirect-uri",
+            "https://tax.example/cb",
+            "--redirect-uri",
+            "https://tax.example/cb2",
+            "--post-logout-redirect-uri",
+            "https://tax.example/bye",
+            "--subject-type",
+            "public",
+            "--json",
+            "--data-dir",
+            d,
+        ],
+        dir.path(),
+    ));
+    let id = added["client_id"].as_str().unwrap().to_owned();
+    let secret = added["client_secret"].as_str().unwrap().to_owned();
+    assert!(secret.len() >= 43, "a 256-bit secret");
+    assert_eq!(added["subject_type"], "public");
+
+    let list = anyid(&["client", "list", "--json", "--data-dir", d], dir.path());
+    assert!(
+        !String::from_utf8_lossy(&list.stdout).contains(&secret),
+        "secrets are shown once"
+    );
+    let listed = json(&list);
+    assert!(
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["client_id"] == id.as_str())
+    );
+
+    let shown = json(&anyid(
+        &["client", "show", &id, "--json", "--data-dir", d],
+        dir.path(),
+    ));
+    assert_eq!(shown["redirect_uris"].as_array().unwrap().len(), 2);
+
+    let rotated = json(&anyid(
+        &["client", "rotate-secret", &id, "--json", "--data-dir", d],
+        dir.path(),
+    ));
+    assert_ne!(rotated["client_secret"], secret.as_str());
+
+    assert!(
+        anyid(&["client", "remove", &id, "--data-dir", d], dir.path())
+            .status
+            .success()
+    );
+    let gone = anyid(&["client", "show", &id, "--data-dir", d], dir.path());
+    assert!(!gone.status.success());
+    assert!(String::from_utf8_lossy(&gone.stderr).contains("not found"));
+
+    let bad = anyid(
+        &[
+            "client",
+            "add",
+            "--name",
+            "x",
+            "--redirect-uri",
+            "http://evil.example/cb",
+            "--data-dir",
+            d,
+        ],
+        dir.path(),
+    );
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("https"));
+}
+
+/// Run `anyid serve` expecting it to refuse at once; fails the test if it keeps running.
+fn refused_serve(config: &str) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("anyid.toml");
+    std::fs::write(&path, config).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_anyid"))
+        .args([
+            "serve",
+            "--config",
+            path.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .current_dir(dir.path())
+        .env_remove("ANYID_DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(
+                !status.success(),
+                "production mode must refuse this configuration"
+            );
+            let out = child.wait_with_output().unwrap();
+            return String::from_utf8_lossy(&out.stderr).into_owned();
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("anyid serve started instead of refusing:\n{config}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+const KEYS: &str = "key_encryption_key = \"AQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQEBAQE\"\nsubject_secret = \"AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI\"\n";
+
+#[test]
+fn production_mode_refuses_dev_conveniences() {
+    let dev_login = refused_serve(&format!(
+        "issuer = \"https://id.example.gov\"\ndev_login = true\n{KEYS}"
+    ));
+    assert!(dev_login.contains("dev_login"), "{dev_login}");
+    let http = refused_serve(&format!("issuer = \"http://id.example.gov\"\n{KEYS}"));
+    assert!(http.contains("https"), "{http}");
+    let no_kek = refused_serve(
+        "issuer = \"https://id.example.gov\"\nsubject_secret = \"AgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgI\"\n",
+    );
+    assert!(no_kek.contains("key_encryption_key"), "{no_kek}");
+    let unknown = refused_serve(&format!(
+        "issuer = \"https://id.example.gov\"\nlisen = \"typo\"\n{KEYS}"
+    ));
+    assert!(unknown.contains("lisen"), "{unknown}");
+}
+
+#[test]
+fn config_check_reports_problems_and_passes_a_good_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let good = dir.path().join("good.toml");
+    std::fs::write(
+        &good,
+        format!("issuer = \"https://id.example.gov\"\n{KEYS}"),
+    )
+    .unwrap();
+    let out = anyid(
+        &[
+            "config",
+            "check",
+            "--config",
+            good.to_str().unwrap(),
+            "--data-dir",
+            dir.path().to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("configuration OK"));
+    assert!(!text.contains("AQEBAQEB"), "secrets never print");
+
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "issuer = \"ftp://x\"\n").unwrap();
+    let out = anyid(
+        &["config", "check", "--config", bad.to_str().unwrap()],
+        dir.path(),
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("problem"));
+}
+
+#[test]
+fn keys_rotate_adds_keys_and_schedules_the_old_ones_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let kek = anyid(&["keys", "gen-kek"], dir.path());
+    assert_eq!(String::from_utf8_lossy(&kek.stdout).trim().len(), 43);
+    // A dev data dir: `config check --dev` generates its secrets, as `serve --dev` would.
+    assert!(
+        anyid(&["config", "check", "--dev", "--data-dir", d], dir.path())
+            .status
+            .success()
+    );
+    assert!(
+        anyid(&["keys", "rotate", "--data-dir", d], dir.path())
+            .status
+            .success()
+    );
+    assert!(
+        anyid(&["keys", "rotate", "--data-dir", d], dir.path())
+            .status
+            .success()
+    );
+    let listed =
+        String::from_utf8_lossy(&anyid(&["keys", "list", "--data-dir", d], dir.path()).stdout)
+            .into_owned();
+    let active = listed.lines().filter(|l| l.ends_with("active")).count();
+    let retiring = listed.lines().filter(|l| l.contains("retires at")).count();
+    assert_eq!(active, 2, "one active key per algorithm:\n{listed}");
+    assert_eq!(
+        retiring, 2,
+        "the previous keys are scheduled out:\n{listed}"
+    );
+}
