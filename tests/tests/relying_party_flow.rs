@@ -338,3 +338,71 @@ fn jwt_payload(token: &str) -> serde_json::Value {
 fn jwt_header(token: &str) -> serde_json::Value {
     jwt_part(token, 0)
 }
+
+#[tokio::test]
+async fn prompt_login_and_max_age_zero_force_a_new_login_with_a_new_auth_time() {
+    let op = TestServer::start(anyid_tests::Backend::Sqlite)
+        .await
+        .unwrap();
+    let (id, secret) = op
+        .add_client(rp_registration("Court", "127.0.0.1"))
+        .await
+        .unwrap();
+    let rp = Rp::discover(op.issuer(), &id, &secret, "http://127.0.0.1:1/callback")
+        .await
+        .unwrap();
+    let browser = Browser::new();
+    let auth_time = |pending: anyid_tests::rp::Pending, callback: url::Url| {
+        let client = rp.client();
+        let http = rp.http.clone();
+        async move {
+            let tokens = client
+                .exchange_code(Rp::code_of(&callback))
+                .unwrap()
+                .set_pkce_verifier(pending.verifier)
+                .request_async(&http)
+                .await
+                .unwrap();
+            let verifier = client.id_token_verifier().set_allowed_algs(SIGNING_ALGS);
+            tokens
+                .id_token()
+                .unwrap()
+                .claims(&verifier, &pending.nonce)
+                .unwrap()
+                .auth_time()
+                .unwrap()
+        }
+    };
+    let p = rp.start(&[], &[]);
+    let cb = browser
+        .sign_in(p.url.as_str(), op.issuer(), "hong")
+        .await
+        .callback();
+    let first = auth_time(p, cb).await;
+
+    // Within the session and without a prompt, no login page: the same auth_time.
+    op.clock.advance(5);
+    let p = rp.start(&[], &[]);
+    let cb = browser.open(p.url.as_str(), op.issuer()).await.callback();
+    assert_eq!(auth_time(p, cb).await, first);
+
+    for extra in [("prompt", "login"), ("max_age", "0")] {
+        op.clock.advance(5);
+        let p = rp.start(&[], &[extra]);
+        let (_, page) = browser.open(p.url.as_str(), op.issuer()).await.page();
+        assert!(
+            page.contains("action=\"/login/dev\""),
+            "{extra:?} shows the login page"
+        );
+        let cb = browser
+            .sign_in(p.url.as_str(), op.issuer(), "hong")
+            .await
+            .callback();
+        let again = auth_time(p, cb).await;
+        assert!(
+            again > first,
+            "{extra:?}: auth_time moves with the new login"
+        );
+    }
+    op.stop().await;
+}

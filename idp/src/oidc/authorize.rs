@@ -302,7 +302,7 @@ mod tests {
         good().into_iter().filter(|(k, _)| *k != key).collect()
     }
 
-    fn with(key: &'static str, value: &'static str) -> Vec<(&'static str, &'static str)> {
+    fn with<'a>(key: &'static str, value: &'a str) -> Vec<(&'a str, &'a str)> {
         let mut p = without(key);
         p.push((key, value));
         p
@@ -391,6 +391,26 @@ mod tests {
             "invalid_request"
         );
         assert_eq!(run(&with("max_age", "0")).unwrap().max_age, Some(0));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn validation_never_panics(pairs in proptest::collection::vec(("[a-z_]{1,16}", "\\PC{0,60}"), 0..12)) {
+            let encoded = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(&pairs).finish();
+            if let Ok(params) = Params::parse(&encoded) {
+                let _ = validate(&params, Some(&client()));
+                let _ = validate(&params, None);
+            }
+        }
+
+        #[test]
+        fn any_redirect_other_than_the_registered_one_is_a_page(uri in "\\PC{1,80}") {
+            proptest::prop_assume!(uri != "https://rp.example/cb");
+            let mut pairs = without("redirect_uri");
+            pairs.push(("redirect_uri", uri.as_str()));
+            let is_page = matches!(run(&pairs), Err(Rejection::Page { .. }));
+            proptest::prop_assert!(is_page, "redirect_uri {:?} was not refused with a page", uri);
+        }
     }
 
     #[test]

@@ -115,6 +115,22 @@ mod tests {
         assert_eq!(creds.secret, "s:cret x");
     }
 
+    proptest::proptest! {
+        #[test]
+        fn basic_parsing_never_panics(header in "\\PC{0,200}") {
+            let _ = parse_basic(&header);
+        }
+
+        #[test]
+        fn basic_round_trips_any_form_encoded_pair(id in "\\PC{1,40}", secret in "\\PC{1,40}") {
+            let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+            let header = basic(&enc(&id), &enc(&secret));
+            let creds = parse_basic(&header).unwrap();
+            proptest::prop_assert_eq!(creds.client_id, id);
+            proptest::prop_assert_eq!(creds.secret, secret);
+        }
+    }
+
     #[test]
     fn two_methods_at_once_are_refused() {
         let mut params = Params::from_pairs([("client_secret", "x")]);

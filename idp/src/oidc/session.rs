@@ -66,6 +66,8 @@ pub fn satisfies(session: &SsoSession, request: &AuthorizationRequest, now: Unix
         return false;
     }
     match request.max_age {
+        // OIDC Core §3.1.2.1 (errata): max_age=0 is equivalent to prompt=login.
+        Some(0) => false,
         Some(max_age) => now - session.auth_time <= max_age,
         None => true,
     }
