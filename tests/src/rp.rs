@@ -4,12 +4,16 @@
 use std::future::Future;
 use std::pin::Pin;
 
-use openidconnect::core::{CoreAuthenticationFlow, CoreClient, CoreJwsSigningAlgorithm};
+use openidconnect::core::{
+    CoreAuthenticationFlow, CoreClient, CoreErrorResponseType, CoreIdTokenClaims,
+    CoreJwsSigningAlgorithm, CoreTokenResponse,
+};
 use openidconnect::{
     AsyncHttpClient, AuthorizationCode, ClientId, ClientSecret, CsrfToken, HttpRequest,
     HttpResponse, IssuerUrl, Nonce, PkceCodeChallenge, PkceCodeVerifier,
     ProviderMetadataWithLogout, RedirectUrl, Scope,
 };
+use openidconnect::{RequestTokenError, StandardErrorResponse, TokenResponse};
 use url::Url;
 
 /// openidconnect's HTTP over reqwest, never following redirects (openidconnect's advice).
@@ -132,6 +136,36 @@ impl Rp {
             nonce,
             verifier,
         }
+    }
+
+    /// Redeem the code in `callback` with the pending request's PKCE verifier.
+    pub async fn redeem(
+        &self,
+        callback: &Url,
+        pending: &Pending,
+    ) -> Result<
+        CoreTokenResponse,
+        RequestTokenError<reqwest::Error, StandardErrorResponse<CoreErrorResponseType>>,
+    > {
+        self.client()
+            .exchange_code(Self::code_of(callback))
+            .expect("token endpoint")
+            .set_pkce_verifier(PkceCodeVerifier::new(pending.verifier.secret().clone()))
+            .request_async(&self.http)
+            .await
+    }
+
+    /// Redeem and validate the ID token (signature, iss, aud, exp, nonce); returns its claims.
+    pub async fn sign_in_claims(&self, callback: &Url, pending: &Pending) -> CoreIdTokenClaims {
+        let tokens = self.redeem(callback, pending).await.expect("tokens");
+        let client = self.client();
+        let verifier = client.id_token_verifier().set_allowed_algs(SIGNING_ALGS);
+        tokens
+            .id_token()
+            .expect("an ID token")
+            .claims(&verifier, &pending.nonce)
+            .expect("a valid ID token")
+            .clone()
     }
 
     pub fn code_of(callback: &Url) -> AuthorizationCode {

@@ -6,7 +6,7 @@
 use anyid_tests::browser::param;
 use anyid_tests::rp::{Pending, SIGNING_ALGS};
 use anyid_tests::{Browser, Landing, Rp, TestServer, backends, rp_registration};
-use openidconnect::core::{CoreErrorResponseType, CoreTokenResponse};
+use openidconnect::core::CoreErrorResponseType;
 use openidconnect::{OAuth2TokenResponse, RequestTokenError};
 use reqwest::StatusCode;
 use serde_json::Value;
@@ -59,22 +59,6 @@ fn token_error<T>(
         Err(other) => panic!("expected an OAuth error response, got {other:?}"),
         Ok(_) => panic!("expected an OAuth error response, got success"),
     }
-}
-
-async fn redeem(
-    s: &Setup,
-    callback: &url::Url,
-    verifier: openidconnect::PkceCodeVerifier,
-) -> Result<
-    CoreTokenResponse,
-    RequestTokenError<reqwest::Error, openidconnect::StandardErrorResponse<CoreErrorResponseType>>,
-> {
-    s.rp.client()
-        .exchange_code(Rp::code_of(callback))
-        .unwrap()
-        .set_pkce_verifier(verifier)
-        .request_async(&s.rp.http)
-        .await
 }
 
 #[tokio::test]
@@ -164,10 +148,13 @@ async fn authorization_requests_without_pkce_s256_are_refused_at_the_redirect_ur
 async fn a_wrong_code_verifier_is_invalid_grant() {
     for backend in backends() {
         let s = setup(backend).await;
-        let (callback, _pending) = code(&s, &Browser::new()).await;
-        let wrong = openidconnect::PkceCodeVerifier::new("x".repeat(64));
+        let (callback, pending) = code(&s, &Browser::new()).await;
+        let wrong = Pending {
+            verifier: openidconnect::PkceCodeVerifier::new("x".repeat(64)),
+            ..pending
+        };
         assert_eq!(
-            token_error(redeem(&s, &callback, wrong).await),
+            token_error(s.rp.redeem(&callback, &wrong).await),
             CoreErrorResponseType::InvalidGrant
         );
         s.op.stop().await;
@@ -179,14 +166,8 @@ async fn a_reused_code_is_refused_and_revokes_the_tokens_from_its_first_use() {
     for backend in backends() {
         let s = setup(backend).await;
         let (callback, pending) = code(&s, &Browser::new()).await;
-        let verifier = pending.verifier.secret().clone();
-        let first = redeem(&s, &callback, pending.verifier).await.unwrap();
-        let again = redeem(
-            &s,
-            &callback,
-            openidconnect::PkceCodeVerifier::new(verifier),
-        )
-        .await;
+        let first = s.rp.redeem(&callback, &pending).await.unwrap();
+        let again = s.rp.redeem(&callback, &pending).await;
         assert_eq!(token_error(again), CoreErrorResponseType::InvalidGrant);
         // RFC 6749 §4.1.2: the first use's tokens are revoked.
         let userinfo = s
@@ -215,7 +196,7 @@ async fn an_expired_code_is_invalid_grant() {
         let (callback, pending) = code(&s, &Browser::new()).await;
         s.op.clock.advance(61);
         assert_eq!(
-            token_error(redeem(&s, &callback, pending.verifier).await),
+            token_error(s.rp.redeem(&callback, &pending).await),
             CoreErrorResponseType::InvalidGrant
         );
         s.op.stop().await;
@@ -279,7 +260,7 @@ async fn a_reused_rotated_refresh_token_revokes_the_whole_family() {
     for backend in backends() {
         let s = setup(backend).await;
         let (callback, pending) = code(&s, &Browser::new()).await;
-        let tokens = redeem(&s, &callback, pending.verifier).await.unwrap();
+        let tokens = s.rp.redeem(&callback, &pending).await.unwrap();
         let client = s.rp.client();
         let old = tokens.refresh_token().unwrap().clone();
         let rotated = client
@@ -390,7 +371,7 @@ async fn userinfo_without_or_with_a_bad_bearer_is_401_with_a_challenge() {
 /// A token signed by a key Any-ID does not have, with a believable header and claims.
 async fn forged_token(s: &Setup) -> String {
     let (callback, pending) = code(s, &Browser::new()).await;
-    let real = redeem(s, &callback, pending.verifier).await.unwrap();
+    let real = s.rp.redeem(&callback, &pending).await.unwrap();
     let secret = real.access_token().secret().clone();
     let mut parts: Vec<&str> = secret.split('.').collect();
     let fake_sig = "A".repeat(86);
@@ -524,7 +505,7 @@ async fn id_tokens_and_access_tokens_fail_validation_when_tampered() {
     for backend in backends() {
         let s = setup(backend).await;
         let (callback, pending) = code(&s, &Browser::new()).await;
-        let tokens = redeem(&s, &callback, pending.verifier).await.unwrap();
+        let tokens = s.rp.redeem(&callback, &pending).await.unwrap();
         let client = s.rp.client();
         let verifier = client.id_token_verifier().set_allowed_algs(SIGNING_ALGS);
         let other_nonce = openidconnect::Nonce::new("not-the-nonce".into());

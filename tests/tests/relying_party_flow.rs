@@ -227,34 +227,12 @@ async fn one_login_serves_a_second_relying_party_without_asking_again_for_consen
             .unwrap();
         let browser = Browser::new();
 
-        let subject = |rp: &Rp, callback: url::Url, pending: anyid_tests::rp::Pending| {
-            let client = rp.client();
-            let http = rp.http.clone();
-            async move {
-                let tokens = client
-                    .exchange_code(Rp::code_of(&callback))
-                    .unwrap()
-                    .set_pkce_verifier(pending.verifier)
-                    .request_async(&http)
-                    .await
-                    .unwrap();
-                let verifier = client.id_token_verifier().set_allowed_algs(SIGNING_ALGS);
-                tokens
-                    .id_token()
-                    .unwrap()
-                    .claims(&verifier, &pending.nonce)
-                    .unwrap()
-                    .subject()
-                    .to_string()
-            }
-        };
-
         let p = rp_a.start(&[], &[]);
         let cb = browser
             .sign_in(p.url.as_str(), op.issuer(), "kim")
             .await
             .callback();
-        let sub_a1 = subject(&rp_a, cb, p).await;
+        let sub_a1 = rp_a.sign_in_claims(&cb, &p).await.subject().to_string();
 
         // SSO: the session carries over to B (consent is asked once for B).
         let p = rp_b.start(&[], &[]);
@@ -268,12 +246,12 @@ async fn one_login_serves_a_second_relying_party_without_asking_again_for_consen
             .sign_in(p.url.as_str(), op.issuer(), "kim")
             .await
             .callback();
-        let sub_b = subject(&rp_b, cb, p).await;
+        let sub_b = rp_b.sign_in_claims(&cb, &p).await.subject().to_string();
 
         // A again: no page at all (session and remembered consent).
         let p = rp_a.start(&[], &[]);
         let cb = browser.open(p.url.as_str(), op.issuer()).await.callback();
-        let sub_a2 = subject(&rp_a, cb, p).await;
+        let sub_a2 = rp_a.sign_in_claims(&cb, &p).await.subject().to_string();
 
         // OIDC Core §8.1: pairwise subjects differ across sectors and are stable within one.
         assert_eq!(sub_a1, sub_a2);
@@ -352,26 +330,9 @@ async fn prompt_login_and_max_age_zero_force_a_new_login_with_a_new_auth_time() 
         .await
         .unwrap();
     let browser = Browser::new();
-    let auth_time = |pending: anyid_tests::rp::Pending, callback: url::Url| {
-        let client = rp.client();
-        let http = rp.http.clone();
-        async move {
-            let tokens = client
-                .exchange_code(Rp::code_of(&callback))
-                .unwrap()
-                .set_pkce_verifier(pending.verifier)
-                .request_async(&http)
-                .await
-                .unwrap();
-            let verifier = client.id_token_verifier().set_allowed_algs(SIGNING_ALGS);
-            tokens
-                .id_token()
-                .unwrap()
-                .claims(&verifier, &pending.nonce)
-                .unwrap()
-                .auth_time()
-                .unwrap()
-        }
+    let auth_time = |p: anyid_tests::rp::Pending, cb: url::Url| {
+        let rp = &rp;
+        async move { rp.sign_in_claims(&cb, &p).await.auth_time().unwrap() }
     };
     let p = rp.start(&[], &[]);
     let cb = browser

@@ -40,7 +40,7 @@ impl FromRequestParts<AppState> for Admin {
     }
 }
 
-pub fn router(_state: AppState) -> Router<AppState> {
+pub fn router() -> Router<AppState> {
     Router::new()
         .route("/clients", get(list_clients).post(post_client))
         .route("/clients/{id}", get(get_client).delete(delete_client))

@@ -79,7 +79,7 @@ pub fn public_router(state: AppState) -> Router {
 /// The admin plane: client management API and metrics, on its own listener.
 pub fn admin_router(state: AppState) -> Router {
     let router = Router::new()
-        .nest("/admin/v1", admin::router(state.clone()))
+        .nest("/admin/v1", admin::router())
         .route("/metrics", get(health::get_metrics))
         .route("/healthz", get(health::get_healthz))
         .route("/readyz", get(health::get_readyz));

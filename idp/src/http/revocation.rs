@@ -24,8 +24,7 @@ pub async fn post_revoke(
 
 async fn run(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<(), OAuthError> {
     let mut params = extract::form(headers, body)?;
-    let creds = client_auth::presented(extract::authorization(headers), &mut params)?;
-    let client = client_auth::authenticate(state, &creds).await?;
+    let client = client_auth::authenticate_request(state, extract::authorization(headers), &mut params).await?;
     let token = params
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("token is required"))?;

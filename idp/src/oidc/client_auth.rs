@@ -66,6 +66,17 @@ fn parse_basic(header: &str) -> Option<PresentedCredentials> {
     })
 }
 
+/// Authenticate the client making a request at the token, introspection or revocation
+/// endpoint, taking its credentials out of `params`.
+pub async fn authenticate_request(
+    core: &Core,
+    authorization: Option<&str>,
+    params: &mut Params,
+) -> Result<ClientRecord, OAuthError> {
+    let creds = presented(authorization, params)?;
+    authenticate(core, &creds).await
+}
+
 /// Authenticate the presented credentials against the registered client.
 pub async fn authenticate(
     core: &Core,

@@ -50,8 +50,7 @@ pub async fn exchange(
             OAuthError::new(ErrorCode::UnsupportedGrantType, "unsupported grant_type")
         })?,
     };
-    let creds = client_auth::presented(authorization, &mut params)?;
-    let client = client_auth::authenticate(core, &creds).await?;
+    let client = client_auth::authenticate_request(core, authorization, &mut params).await?;
     client_auth::require_grant_type(&client, grant_type.as_str())?;
     let response = match grant_type {
         GrantType::AuthorizationCode => authorization_code::exchange(core, &client, &params).await,

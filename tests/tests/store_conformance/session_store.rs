@@ -1,0 +1,40 @@
+use super::*;
+
+#[tokio::test]
+async fn a_session_is_live_until_it_expires_or_is_revoked() {
+    on_every_backend(async |store: SqlStore, backend: Backend| {
+        citizen(&store, "citizen-1").await;
+        let record = session("s1", "citizen-1", T0 + 3600);
+        store.insert_session(&record, b"cookie-1").await.unwrap();
+        store
+            .insert_session(&session("s2", "citizen-1", T0 + 3600), b"cookie-2")
+            .await
+            .unwrap();
+
+        let live = store.live_session(b"cookie-1", T0 + 1).await.unwrap();
+        assert_eq!(live.as_ref(), Some(&record), "{backend:?}");
+        let last = store.live_session(b"cookie-1", T0 + 3599).await.unwrap();
+        assert_eq!(last.as_ref(), Some(&record), "{backend:?}");
+        assert_eq!(
+            store.live_session(b"cookie-1", T0 + 3600).await.unwrap(),
+            None,
+            "{backend:?}: expired at expires_at"
+        );
+        assert_eq!(store.live_session(b"cookie-x", T0).await.unwrap(), None);
+
+        assert!(store.revoke_session("s1", T0 + 10).await.unwrap());
+        assert!(
+            !store.revoke_session("s1", T0 + 11).await.unwrap(),
+            "{backend:?}"
+        );
+        assert!(!store.revoke_session("nobody", T0).await.unwrap());
+        assert_eq!(
+            store.live_session(b"cookie-1", T0 + 11).await.unwrap(),
+            None,
+            "{backend:?}: revoked"
+        );
+        let other = store.live_session(b"cookie-2", T0 + 11).await.unwrap();
+        assert_eq!(other.map(|s| s.id).as_deref(), Some("s2"), "{backend:?}");
+    })
+    .await;
+}
