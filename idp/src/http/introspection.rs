@@ -29,7 +29,9 @@ async fn run(
     body: &[u8],
 ) -> Result<serde_json::Value, OAuthError> {
     let mut params = extract::form(headers, body)?;
-    let client = client_auth::authenticate_request(state, extract::authorization(headers), &mut params).await?;
+    let client =
+        client_auth::authenticate_request(state, extract::authorization(headers), &mut params)
+            .await?;
     let token = params
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("token is required"))?;

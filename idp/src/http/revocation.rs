@@ -24,7 +24,9 @@ pub async fn post_revoke(
 
 async fn run(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<(), OAuthError> {
     let mut params = extract::form(headers, body)?;
-    let client = client_auth::authenticate_request(state, extract::authorization(headers), &mut params).await?;
+    let client =
+        client_auth::authenticate_request(state, extract::authorization(headers), &mut params)
+            .await?;
     let token = params
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("token is required"))?;

@@ -6,7 +6,7 @@ use crate::oidc::authorize::AuthorizationRequest;
 use crate::oidc::flow::Flow;
 use crate::oidc::parse_scope;
 use crate::state::Core;
-use crate::store::FlowStore;
+use crate::store::ConsentStore;
 
 #[derive(Debug)]
 pub struct ConsentView {

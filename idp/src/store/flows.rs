@@ -2,7 +2,7 @@
 
 use sqlx::FromRow;
 
-use super::{FlowRecord, FlowStore, SqlStore, StoreResult};
+use super::{ConsentStore, FlowRecord, FlowStore, SqlStore, StoreResult};
 use crate::clock::UnixTime;
 
 #[derive(FromRow)]
@@ -81,7 +81,9 @@ impl FlowStore for SqlStore {
         .await?;
         Ok(done.rows_affected() == 1)
     }
+}
 
+impl ConsentStore for SqlStore {
     async fn consent(&self, citizen_id: &str, client_id: &str) -> StoreResult<Option<String>> {
         let row: Option<(String,)> =
             sqlx::query_as("SELECT scopes FROM consents WHERE citizen_id = $1 AND client_id = $2")

@@ -233,6 +233,11 @@ pub trait FlowStore {
         session_id: Option<&str>,
         now: UnixTime,
     ) -> StoreResult<bool>;
+}
+
+/// Consent remembered per citizen and client: the scopes granted, space-separated.
+#[allow(async_fn_in_trait)]
+pub trait ConsentStore {
     async fn consent(&self, citizen_id: &str, client_id: &str) -> StoreResult<Option<String>>;
     async fn put_consent(
         &self,

@@ -7,9 +7,9 @@
 
 use anyid::clock::UnixTime;
 use anyid::store::{
-    AccountStore, Citizen, ClientRecord, ClientStore, CodeRecord, CodeRedemption, FlowRecord,
-    FlowStore, GrantRecord, GrantStore, IdentityLink, KeyStore, RefreshRotation, SessionStore,
-    SqlStore, SsoSession, StoreError, StoredKey,
+    AccountStore, Citizen, ClientRecord, ClientStore, CodeRecord, CodeRedemption, ConsentStore,
+    FlowRecord, FlowStore, GrantRecord, GrantStore, IdentityLink, KeyStore, RefreshRotation,
+    SessionStore, SqlStore, SsoSession, StoreError, StoredKey,
 };
 use anyid_tests::db::{Backend, TestDatabase, backends};
 
