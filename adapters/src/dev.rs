@@ -63,6 +63,7 @@ pub fn complete(key: &str) -> Result<VerifiedIdentity, AdapterError> {
         loa: Loa::Low,
         // RFC 8176 §2: "user" — a user-presence test; the demo proves nothing stronger.
         amr: vec!["user".into()],
+        strong_identifier: None,
     })
 }
 

@@ -1,8 +1,10 @@
 //! Any-ID login method adapters: each method begins a login and completes it into a
 //! [`VerifiedIdentity`]. No HTTP server and no axum types live here; the `idp` crate persists
-//! whatever state a method needs between the two steps.
+//! the [`PendingLogin`] a method returns from `begin` (server-side, consumed once) and hands
+//! it back to `complete` with the callback parameters.
 
 pub mod dev;
+pub mod upstream;
 
 use serde::{Deserialize, Serialize};
 
@@ -44,10 +46,78 @@ pub struct VerifiedIdentity {
     pub loa: Loa,
     /// RFC 8176 authentication method references.
     pub amr: Vec<String>,
+    /// A verified national identity-linking value (such as CI) from a method trusted for
+    /// linking. Never logged; the idp stores only a keyed hash of it.
+    pub strong_identifier: Option<StrongIdentifier>,
+}
+
+/// A national identity-linking value. `Debug` never shows it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StrongIdentifier(pub String);
+
+impl std::fmt::Debug for StrongIdentifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("StrongIdentifier([redacted])")
+    }
+}
+
+/// Protocol state a method needs between `begin` and `complete`: persisted server-side by
+/// the caller, found again by `state`, and consumed once.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingLogin {
+    /// The provider (method) id.
+    pub provider: String,
+    /// The `state` sent upstream; the callback must echo it.
+    pub state: String,
+    pub nonce: Option<String>,
+    pub pkce_verifier: Option<String>,
+    /// Our callback URL registered upstream.
+    pub redirect_uri: String,
+}
+
+impl std::fmt::Debug for PendingLogin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PendingLogin").field("provider", &self.provider).finish_non_exhaustive()
+    }
+}
+
+/// How a method starts.
+#[derive(Debug, Clone)]
+pub enum Begin {
+    /// Send the browser to `url`; keep `pending`.
+    Redirect { url: String, pending: PendingLogin },
+}
+
+/// What came back on the callback (query or `form_post` body).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Callback {
+    pub code: Option<String>,
+    pub state: Option<String>,
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+    /// Apple's first-login `user` JSON (name), sent only once.
+    pub user: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdapterError {
     #[error("unknown account choice")]
     UnknownChoice,
+    /// The provider is switched off by its circuit breaker after repeated failures.
+    #[error("{0} is temporarily unavailable")]
+    Unavailable(String),
+    /// The provider answered the login with an error (the person declined, for example).
+    #[error("the provider refused the login: {0}")]
+    Refused(String),
+    /// The callback does not belong to the pending login (state mismatch, missing code).
+    #[error("the login response does not match the login that was started: {0}")]
+    Mismatch(&'static str),
+    /// The provider's tokens or profile did not verify.
+    #[error("the provider's answer did not verify: {0}")]
+    Invalid(String),
+    /// The provider could not be reached or answered garbage.
+    #[error("the provider could not be reached: {0}")]
+    Upstream(String),
+    #[error("configuration: {0}")]
+    Config(String),
 }

@@ -1,8 +1,11 @@
-//! Citizens and their linked identities.
+//! Citizens, their linked identities, strong-identifier linking and their login history.
 
 use sqlx::FromRow;
 
-use super::{AccountStore, Citizen, IdentityLink, SqlStore, StoreError, StoreResult};
+use super::{
+    AccountStore, Citizen, IdentityLink, LinkedIdentity, LoginEvent, SqlStore, StoreError,
+    StoreResult, Unlink,
+};
 use crate::clock::UnixTime;
 
 #[derive(FromRow)]
@@ -11,6 +14,30 @@ struct CitizenRow {
     claims: String,
     created_at: i64,
 }
+
+#[derive(FromRow)]
+struct IdentityRow {
+    id: String,
+    method: String,
+    issuer: String,
+    loa: String,
+    created_at: i64,
+    last_used_at: i64,
+}
+
+#[derive(FromRow)]
+struct EventRow {
+    id: String,
+    citizen_id: String,
+    at: i64,
+    method: String,
+    acr: String,
+    client_id: Option<String>,
+    address: Option<String>,
+}
+
+const INSERT_IDENTITY: &str = "INSERT INTO identities (id, citizen_id, method, issuer, subject, \
+    loa, claims, created_at, last_used_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)";
 
 impl AccountStore for SqlStore {
     async fn citizen_by_identity(
@@ -27,29 +54,75 @@ impl AccountStore for SqlStore {
         Ok(row.map(|(id,)| id))
     }
 
-    async fn create_citizen(&self, citizen: &Citizen, identity: &IdentityLink) -> StoreResult<()> {
+    async fn citizen_by_strong_id(&self, hash: &[u8]) -> StoreResult<Option<String>> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT id FROM citizens WHERE strong_id_hash = $1")
+                .bind(hash)
+                .fetch_optional(&self.read)
+                .await?;
+        Ok(row.map(|(id,)| id))
+    }
+
+    async fn create_citizen(
+        &self,
+        citizen: &Citizen,
+        identity: &IdentityLink,
+        strong_id_hash: Option<&[u8]>,
+    ) -> StoreResult<()> {
         let mut tx = self.write.begin().await?;
-        sqlx::query("INSERT INTO citizens (id, claims, created_at) VALUES ($1, $2, $3)")
+        sqlx::query(
+            "INSERT INTO citizens (id, claims, created_at, strong_id_hash) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&citizen.id)
+        .bind(citizen.claims.to_string())
+        .bind(citizen.created_at)
+        .bind(strong_id_hash)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(INSERT_IDENTITY)
+            .bind(uuid::Uuid::now_v7().to_string())
             .bind(&citizen.id)
-            .bind(citizen.claims.to_string())
+            .bind(&identity.method)
+            .bind(&identity.issuer)
+            .bind(&identity.subject)
+            .bind(&identity.loa)
+            .bind(identity.claims.to_string())
             .bind(citizen.created_at)
             .execute(&mut *tx)
             .await?;
-        sqlx::query(
-            "INSERT INTO identities (id, citizen_id, method, issuer, subject, loa, created_at, \
-             last_used_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $7)",
-        )
-        .bind(uuid::Uuid::now_v7().to_string())
-        .bind(&citizen.id)
-        .bind(&identity.method)
-        .bind(&identity.issuer)
-        .bind(&identity.subject)
-        .bind(&identity.loa)
-        .bind(citizen.created_at)
-        .execute(&mut *tx)
-        .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    async fn link_identity(
+        &self,
+        citizen_id: &str,
+        identity: &IdentityLink,
+        now: UnixTime,
+    ) -> StoreResult<()> {
+        sqlx::query(INSERT_IDENTITY)
+            .bind(uuid::Uuid::now_v7().to_string())
+            .bind(citizen_id)
+            .bind(&identity.method)
+            .bind(&identity.issuer)
+            .bind(&identity.subject)
+            .bind(&identity.loa)
+            .bind(identity.claims.to_string())
+            .bind(now)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    async fn set_strong_id(&self, citizen_id: &str, hash: &[u8]) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE citizens SET strong_id_hash = $1 WHERE id = $2 AND strong_id_hash IS NULL",
+        )
+        .bind(hash)
+        .bind(citizen_id)
+        .execute(&self.write)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn citizen(&self, id: &str) -> StoreResult<Option<Citizen>> {
@@ -69,13 +142,117 @@ impl AccountStore for SqlStore {
         .transpose()
     }
 
-    async fn touch_identity(&self, issuer: &str, subject: &str, now: UnixTime) -> StoreResult<()> {
-        sqlx::query("UPDATE identities SET last_used_at = $1 WHERE issuer = $2 AND subject = $3")
+    async fn update_citizen_claims(&self, id: &str, claims: &serde_json::Value) -> StoreResult<()> {
+        sqlx::query("UPDATE citizens SET claims = $1 WHERE id = $2")
+            .bind(claims.to_string())
+            .bind(id)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    async fn touch_identity(
+        &self,
+        issuer: &str,
+        subject: &str,
+        claims: &serde_json::Value,
+        now: UnixTime,
+    ) -> StoreResult<()> {
+        sqlx::query("UPDATE identities SET last_used_at = $1, claims = $2 WHERE issuer = $3 AND subject = $4")
             .bind(now)
+            .bind(claims.to_string())
             .bind(issuer)
             .bind(subject)
             .execute(&self.write)
             .await?;
         Ok(())
+    }
+
+    async fn identities(&self, citizen_id: &str) -> StoreResult<Vec<LinkedIdentity>> {
+        let rows: Vec<IdentityRow> = sqlx::query_as(
+            "SELECT id, method, issuer, loa, created_at, last_used_at FROM identities \
+             WHERE citizen_id = $1 ORDER BY created_at, id",
+        )
+        .bind(citizen_id)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| LinkedIdentity {
+                id: r.id,
+                method: r.method,
+                issuer: r.issuer,
+                loa: r.loa,
+                created_at: r.created_at,
+                last_used_at: r.last_used_at,
+            })
+            .collect())
+    }
+
+    async fn unlink_identity(&self, citizen_id: &str, identity_id: &str) -> StoreResult<Unlink> {
+        // The count and the delete are one statement, so two concurrent unlinks cannot remove
+        // the last two methods.
+        let done = sqlx::query(
+            "DELETE FROM identities WHERE id = $1 AND citizen_id = $2 \
+             AND (SELECT COUNT(*) FROM identities WHERE citizen_id = $2) > 1",
+        )
+        .bind(identity_id)
+        .bind(citizen_id)
+        .execute(&self.write)
+        .await?;
+        if done.rows_affected() == 1 {
+            return Ok(Unlink::Done);
+        }
+        let exists: Option<(String,)> =
+            sqlx::query_as("SELECT id FROM identities WHERE id = $1 AND citizen_id = $2")
+                .bind(identity_id)
+                .bind(citizen_id)
+                .fetch_optional(&self.write)
+                .await?;
+        Ok(if exists.is_some() {
+            Unlink::LastMethod
+        } else {
+            Unlink::NotFound
+        })
+    }
+
+    async fn record_login(&self, e: &LoginEvent) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO login_events (id, citizen_id, at, method, acr, client_id, address) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&e.id)
+        .bind(&e.citizen_id)
+        .bind(e.at)
+        .bind(&e.method)
+        .bind(&e.acr)
+        .bind(&e.client_id)
+        .bind(&e.address)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    async fn login_events(&self, citizen_id: &str, limit: i64) -> StoreResult<Vec<LoginEvent>> {
+        let rows: Vec<EventRow> = sqlx::query_as(
+            "SELECT id, citizen_id, at, method, acr, client_id, address FROM login_events \
+             WHERE citizen_id = $1 ORDER BY at DESC, id DESC LIMIT $2",
+        )
+        .bind(citizen_id)
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| LoginEvent {
+                id: r.id,
+                citizen_id: r.citizen_id,
+                at: r.at,
+                method: r.method,
+                acr: r.acr,
+                client_id: r.client_id,
+                address: r.address,
+            })
+            .collect())
     }
 }

@@ -2,7 +2,7 @@
 
 use sqlx::FromRow;
 
-use super::{ConsentStore, FlowRecord, FlowStore, SqlStore, StoreResult};
+use super::{ConsentRecord, ConsentStore, FlowRecord, FlowStore, SqlStore, StoreResult};
 use crate::clock::UnixTime;
 
 #[derive(FromRow)]
@@ -113,5 +113,49 @@ impl ConsentStore for SqlStore {
         .execute(&self.write)
         .await?;
         Ok(())
+    }
+
+    async fn consents_of(&self, citizen_id: &str) -> StoreResult<Vec<ConsentRecord>> {
+        let rows: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT client_id, scopes, granted_at FROM consents WHERE citizen_id = $1 \
+             ORDER BY granted_at DESC, client_id",
+        )
+        .bind(citizen_id)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(client_id, scopes, granted_at)| ConsentRecord {
+                client_id,
+                scopes,
+                granted_at,
+            })
+            .collect())
+    }
+
+    async fn revoke_consent(
+        &self,
+        citizen_id: &str,
+        client_id: &str,
+        now: UnixTime,
+    ) -> StoreResult<bool> {
+        let mut tx = self.write.begin().await?;
+        let done = sqlx::query("DELETE FROM consents WHERE citizen_id = $1 AND client_id = $2")
+            .bind(citizen_id)
+            .bind(client_id)
+            .execute(&mut *tx)
+            .await?;
+        // Withdrawn consent: the client's tokens for this citizen stop working.
+        sqlx::query(
+            "UPDATE grants SET revoked_at = $1 WHERE citizen_id = $2 AND client_id = $3 \
+             AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(citizen_id)
+        .bind(client_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
     }
 }

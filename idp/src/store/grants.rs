@@ -286,7 +286,8 @@ impl GrantStore for SqlStore {
     }
 
     async fn purge_expired(&self, now: UnixTime) -> StoreResult<u64> {
-        let statements: [(&str, i64); 5] = [
+        let statements: [(&str, i64); 6] = [
+            ("DELETE FROM pending_logins WHERE expires_at < $1", now),
             (
                 "DELETE FROM authorization_codes WHERE expires_at < $1",
                 now - CODE_REPLAY_MEMORY_S,

@@ -9,6 +9,7 @@ mod clients;
 mod flows;
 mod grants;
 mod keys;
+mod pending;
 mod sessions;
 mod sql;
 
@@ -86,6 +87,65 @@ pub struct IdentityLink {
     pub issuer: String,
     pub subject: String,
     pub loa: String,
+    /// The claims this method verified at its last login.
+    pub claims: serde_json::Value,
+}
+
+/// A linked identity as the citizen's portal lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkedIdentity {
+    pub id: String,
+    pub method: String,
+    pub issuer: String,
+    pub loa: String,
+    pub created_at: UnixTime,
+    pub last_used_at: UnixTime,
+}
+
+/// One entry of a citizen's own login history.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginEvent {
+    pub id: String,
+    pub citizen_id: String,
+    pub at: UnixTime,
+    pub method: String,
+    pub acr: String,
+    pub client_id: Option<String>,
+    pub address: Option<String>,
+}
+
+/// A consent as the citizen's portal lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConsentRecord {
+    pub client_id: String,
+    pub scopes: String,
+    pub granted_at: UnixTime,
+}
+
+/// An upstream login between its start and its callback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingRecord {
+    pub state_hash: Vec<u8>,
+    /// The login flow it belongs to (a login), or none (linking from the portal).
+    pub flow_id: Option<String>,
+    /// The citizen who is linking another method, for a link.
+    pub link_citizen_id: Option<String>,
+    pub provider: String,
+    /// The adapter's pending state, JSON.
+    pub data: String,
+    /// The callback parameters, when they arrived by `form_post` and wait for the browser.
+    pub callback: Option<String>,
+    pub created_at: UnixTime,
+    pub expires_at: UnixTime,
+}
+
+/// The outcome of unlinking an identity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unlink {
+    Done,
+    /// It is the citizen's only way to log in.
+    LastMethod,
+    NotFound,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -202,10 +262,58 @@ pub trait ClientStore {
 pub trait AccountStore {
     async fn citizen_by_identity(&self, issuer: &str, subject: &str)
     -> StoreResult<Option<String>>;
+    /// The citizen whose verified strong identifier has this keyed hash.
+    async fn citizen_by_strong_id(&self, hash: &[u8]) -> StoreResult<Option<String>>;
     /// Create a citizen and its first identity together.
-    async fn create_citizen(&self, citizen: &Citizen, identity: &IdentityLink) -> StoreResult<()>;
+    async fn create_citizen(
+        &self,
+        citizen: &Citizen,
+        identity: &IdentityLink,
+        strong_id_hash: Option<&[u8]>,
+    ) -> StoreResult<()>;
+    /// Link another identity to an existing citizen; `Conflict` if it is linked already.
+    async fn link_identity(
+        &self,
+        citizen_id: &str,
+        identity: &IdentityLink,
+        now: UnixTime,
+    ) -> StoreResult<()>;
+    /// Record a strong identifier for a citizen that has none yet; false if it had one.
+    async fn set_strong_id(&self, citizen_id: &str, hash: &[u8]) -> StoreResult<bool>;
     async fn citizen(&self, id: &str) -> StoreResult<Option<Citizen>>;
-    async fn touch_identity(&self, issuer: &str, subject: &str, now: UnixTime) -> StoreResult<()>;
+    async fn update_citizen_claims(&self, id: &str, claims: &serde_json::Value) -> StoreResult<()>;
+    /// Mark an identity used now and keep the claims it just verified.
+    async fn touch_identity(
+        &self,
+        issuer: &str,
+        subject: &str,
+        claims: &serde_json::Value,
+        now: UnixTime,
+    ) -> StoreResult<()>;
+    async fn identities(&self, citizen_id: &str) -> StoreResult<Vec<LinkedIdentity>>;
+    /// Remove one identity unless it is the citizen's last, in one statement.
+    async fn unlink_identity(&self, citizen_id: &str, identity_id: &str) -> StoreResult<Unlink>;
+    async fn record_login(&self, event: &LoginEvent) -> StoreResult<()>;
+    /// The newest `limit` logins of a citizen, newest first.
+    async fn login_events(&self, citizen_id: &str, limit: i64) -> StoreResult<Vec<LoginEvent>>;
+}
+
+#[allow(async_fn_in_trait)]
+pub trait PendingLoginStore {
+    async fn insert_pending(&self, pending: &PendingRecord) -> StoreResult<()>;
+    /// Keep callback parameters that arrived by `form_post` until the browser comes back.
+    async fn attach_callback(
+        &self,
+        state_hash: &[u8],
+        callback: &str,
+        now: UnixTime,
+    ) -> StoreResult<bool>;
+    /// Take a live pending login, consuming it (one statement).
+    async fn take_pending(
+        &self,
+        state_hash: &[u8],
+        now: UnixTime,
+    ) -> StoreResult<Option<PendingRecord>>;
 }
 
 #[allow(async_fn_in_trait)]
@@ -217,7 +325,10 @@ pub trait SessionStore {
         token_hash: &[u8],
         now: UnixTime,
     ) -> StoreResult<Option<SsoSession>>;
+    /// Revoke a session and every grant issued under it.
     async fn revoke_session(&self, id: &str, now: UnixTime) -> StoreResult<bool>;
+    /// A citizen's live sessions, newest first.
+    async fn sessions_of(&self, citizen_id: &str, now: UnixTime) -> StoreResult<Vec<SsoSession>>;
 }
 
 #[allow(async_fn_in_trait)]
@@ -246,6 +357,14 @@ pub trait ConsentStore {
         scopes: &str,
         now: UnixTime,
     ) -> StoreResult<()>;
+    async fn consents_of(&self, citizen_id: &str) -> StoreResult<Vec<ConsentRecord>>;
+    /// Withdraw a consent and revoke every grant the client holds for the citizen.
+    async fn revoke_consent(
+        &self,
+        citizen_id: &str,
+        client_id: &str,
+        now: UnixTime,
+    ) -> StoreResult<bool>;
 }
 
 #[allow(async_fn_in_trait)]

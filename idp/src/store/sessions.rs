@@ -48,28 +48,55 @@ impl SessionStore for SqlStore {
         .bind(now)
         .fetch_optional(&self.read)
         .await?;
-        row.map(|r| {
-            Ok(SsoSession {
-                amr: json_list(&r.amr)?,
-                id: r.id,
-                citizen_id: r.citizen_id,
-                auth_time: r.auth_time,
-                acr: r.acr,
-                created_at: r.created_at,
-                expires_at: r.expires_at,
-            })
-        })
-        .transpose()
+        row.map(SsoSession::try_from).transpose()
     }
 
     async fn revoke_session(&self, id: &str, now: UnixTime) -> StoreResult<bool> {
+        let mut tx = self.write.begin().await?;
         let done = sqlx::query(
             "UPDATE sso_sessions SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
         )
         .bind(now)
         .bind(id)
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await?;
+        // Tokens issued under the session stop working with it.
+        sqlx::query(
+            "UPDATE grants SET revoked_at = $1 WHERE session_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
         Ok(done.rows_affected() == 1)
+    }
+
+    async fn sessions_of(&self, citizen_id: &str, now: UnixTime) -> StoreResult<Vec<SsoSession>> {
+        let rows: Vec<SessionRow> = sqlx::query_as(
+            "SELECT id, citizen_id, auth_time, acr, amr, created_at, expires_at FROM sso_sessions \
+             WHERE citizen_id = $1 AND revoked_at IS NULL AND expires_at > $2 \
+             ORDER BY created_at DESC, id DESC",
+        )
+        .bind(citizen_id)
+        .bind(now)
+        .fetch_all(&self.read)
+        .await?;
+        rows.into_iter().map(SsoSession::try_from).collect()
+    }
+}
+
+impl TryFrom<SessionRow> for SsoSession {
+    type Error = super::StoreError;
+    fn try_from(r: SessionRow) -> StoreResult<Self> {
+        Ok(SsoSession {
+            amr: json_list(&r.amr)?,
+            id: r.id,
+            citizen_id: r.citizen_id,
+            auth_time: r.auth_time,
+            acr: r.acr,
+            created_at: r.created_at,
+            expires_at: r.expires_at,
+        })
     }
 }

@@ -19,7 +19,7 @@ async fn a_citizen_is_found_by_issuer_and_subject_with_its_claims_intact() {
             created_at: T0,
         };
         store
-            .create_citizen(&record, &identity("https://eid.example", "sub-1"))
+            .create_citizen(&record, &identity("https://eid.example", "sub-1"), None)
             .await
             .unwrap();
         assert_eq!(
@@ -58,7 +58,7 @@ async fn a_duplicate_issuer_and_subject_is_a_conflict_and_creates_nobody() {
             created_at: T0,
         };
         let err = store
-            .create_citizen(&second, &identity("https://idp.example", "first"))
+            .create_citizen(&second, &identity("https://idp.example", "first"), None)
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::Conflict(_)), "{backend:?}: {err}");
@@ -74,14 +74,198 @@ async fn a_duplicate_issuer_and_subject_is_a_conflict_and_creates_nobody() {
         );
         // Uniqueness is on the pair: the same subject at another issuer is another person.
         store
-            .create_citizen(&second, &identity("https://other.example", "first"))
+            .create_citizen(&second, &identity("https://other.example", "first"), None)
             .await
             .unwrap();
         let err = store
-            .create_citizen(&second, &identity("https://third.example", "x"))
+            .create_citizen(&second, &identity("https://third.example", "x"), None)
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::Conflict(_)), "{backend:?}: {err}");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_strong_identifier_finds_its_citizen_and_is_unique() {
+    on_every_backend(async |store: SqlStore, backend: Backend| {
+        let first = Citizen {
+            id: "c1".into(),
+            claims: serde_json::json!({}),
+            created_at: T0,
+        };
+        store
+            .create_citizen(
+                &first,
+                &identity("https://gov.example", "a"),
+                Some(b"hash-1"),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            store
+                .citizen_by_strong_id(b"hash-1")
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("c1"),
+            "{backend:?}"
+        );
+        assert_eq!(store.citizen_by_strong_id(b"hash-2").await.unwrap(), None);
+        // Another citizen cannot take the same strong identifier.
+        let second = Citizen {
+            id: "c2".into(),
+            claims: serde_json::json!({}),
+            created_at: T0,
+        };
+        let clash = store
+            .create_citizen(
+                &second,
+                &identity("https://gov.example", "b"),
+                Some(b"hash-1"),
+            )
+            .await;
+        assert!(matches!(clash, Err(StoreError::Conflict(_))), "{backend:?}");
+        store
+            .create_citizen(&second, &identity("https://gov.example", "b"), None)
+            .await
+            .unwrap();
+        assert!(
+            !store.set_strong_id("c1", b"hash-3").await.unwrap(),
+            "c1 has one already"
+        );
+        assert!(store.set_strong_id("c2", b"hash-3").await.unwrap());
+        assert_eq!(
+            store
+                .citizen_by_strong_id(b"hash-3")
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("c2")
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn identities_link_list_and_unlink_but_never_the_last() {
+    on_every_backend(async |store: SqlStore, backend: Backend| {
+        citizen(&store, "c1").await;
+        citizen(&store, "c2").await;
+        store
+            .link_identity("c1", &identity("https://kakao.example", "k1"), T0 + 5)
+            .await
+            .unwrap();
+        let taken = store
+            .link_identity("c2", &identity("https://kakao.example", "k1"), T0 + 6)
+            .await;
+        assert!(
+            matches!(taken, Err(StoreError::Conflict(_))),
+            "{backend:?}: an identity links once"
+        );
+        let linked = store.identities("c1").await.unwrap();
+        assert_eq!(linked.len(), 2, "{backend:?}");
+        assert_eq!(linked[1].issuer, "https://kakao.example");
+        assert_eq!(linked[1].created_at, T0 + 5);
+
+        store
+            .touch_identity(
+                "https://kakao.example",
+                "k1",
+                &serde_json::json!({"email": "k@x"}),
+                T0 + 9,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            store.identities("c1").await.unwrap()[1].last_used_at,
+            T0 + 9
+        );
+
+        assert_eq!(
+            store.unlink_identity("c1", &linked[0].id).await.unwrap(),
+            Unlink::Done,
+            "{backend:?}"
+        );
+        assert_eq!(
+            store.unlink_identity("c1", &linked[1].id).await.unwrap(),
+            Unlink::LastMethod,
+            "{backend:?}"
+        );
+        assert_eq!(
+            store.unlink_identity("c1", "nothing").await.unwrap(),
+            Unlink::NotFound
+        );
+        let c2_only = store.identities("c2").await.unwrap();
+        assert_eq!(
+            store.unlink_identity("c1", &c2_only[0].id).await.unwrap(),
+            Unlink::NotFound,
+            "not c1's"
+        );
+        assert_eq!(store.identities("c1").await.unwrap().len(), 1);
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_concurrent_unlinks_leave_one_method() {
+    on_every_backend(async |store: SqlStore, backend: Backend| {
+        citizen(&store, "c1").await;
+        store
+            .link_identity("c1", &identity("https://kakao.example", "k1"), T0)
+            .await
+            .unwrap();
+        let ids: Vec<String> = store
+            .identities("c1")
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|i| i.id)
+            .collect();
+        let (a, b) = tokio::join!(
+            store.unlink_identity("c1", &ids[0]),
+            store.unlink_identity("c1", &ids[1])
+        );
+        let outcomes = [a.unwrap(), b.unwrap()];
+        assert_eq!(
+            outcomes.iter().filter(|o| **o == Unlink::Done).count(),
+            1,
+            "{backend:?}: {outcomes:?}"
+        );
+        assert_eq!(store.identities("c1").await.unwrap().len(), 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn claims_update_and_login_history_lists_newest_first() {
+    on_every_backend(async |store: SqlStore, backend: Backend| {
+        citizen(&store, "c1").await;
+        store
+            .update_citizen_claims("c1", &serde_json::json!({"name": "Hong"}))
+            .await
+            .unwrap();
+        assert_eq!(
+            store.citizen("c1").await.unwrap().unwrap().claims["name"],
+            "Hong"
+        );
+        for (i, method) in ["kakao", "naver", "dev"].iter().enumerate() {
+            store
+                .record_login(&LoginEvent {
+                    id: format!("e{i}"),
+                    citizen_id: "c1".into(),
+                    at: T0 + i as i64,
+                    method: (*method).into(),
+                    acr: "urn:anyid:loa:low".into(),
+                    client_id: Some("rp".into()),
+                    address: None,
+                })
+                .await
+                .unwrap();
+        }
+        let events = store.login_events("c1", 2).await.unwrap();
+        let methods: Vec<&str> = events.iter().map(|e| e.method.as_str()).collect();
+        assert_eq!(methods, ["dev", "naver"], "{backend:?}");
     })
     .await;
 }

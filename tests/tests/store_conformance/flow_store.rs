@@ -129,3 +129,51 @@ async fn consent_is_remembered_per_citizen_and_client_and_overwritten() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn withdrawing_consent_revokes_the_clients_grants_for_that_citizen_only() {
+    on_every_backend(async |store: SqlStore, backend: Backend| {
+        citizen(&store, "citizen-1").await;
+        store
+            .put_consent("citizen-1", "rp", "openid email", T0)
+            .await
+            .unwrap();
+        store
+            .put_consent("citizen-1", "other", "openid", T0 + 1)
+            .await
+            .unwrap();
+        store.insert_grant(&grant("g1", "rp"), None).await.unwrap();
+        store
+            .insert_grant(&grant("g2", "other"), None)
+            .await
+            .unwrap();
+        let listed: Vec<String> = store
+            .consents_of("citizen-1")
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| c.client_id)
+            .collect();
+        assert_eq!(listed, ["other", "rp"], "{backend:?}: newest first");
+        assert!(
+            store
+                .revoke_consent("citizen-1", "rp", T0 + 2)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .revoke_consent("citizen-1", "rp", T0 + 3)
+                .await
+                .unwrap()
+        );
+        assert_eq!(store.consent("citizen-1", "rp").await.unwrap(), None);
+        assert_eq!(
+            store.grant("g1").await.unwrap().unwrap().revoked_at,
+            Some(T0 + 2),
+            "{backend:?}"
+        );
+        assert_eq!(store.grant("g2").await.unwrap().unwrap().revoked_at, None);
+    })
+    .await;
+}

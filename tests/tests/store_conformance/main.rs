@@ -8,8 +8,9 @@
 use anyid::clock::UnixTime;
 use anyid::store::{
     AccountStore, Citizen, ClientRecord, ClientStore, CodeRecord, CodeRedemption, ConsentStore,
-    FlowRecord, FlowStore, GrantRecord, GrantStore, IdentityLink, KeyStore, RefreshRotation,
-    SessionStore, SqlStore, SsoSession, StoreError, StoredKey,
+    FlowRecord, FlowStore, GrantRecord, GrantStore, IdentityLink, KeyStore, LoginEvent,
+    PendingLoginStore, PendingRecord, RefreshRotation, SessionStore, SqlStore, SsoSession,
+    StoreError, StoredKey, Unlink,
 };
 use anyid_tests::db::{Backend, TestDatabase, backends};
 
@@ -63,6 +64,7 @@ fn identity(issuer: &str, subject: &str) -> IdentityLink {
         issuer: issuer.to_owned(),
         subject: subject.to_owned(),
         loa: "substantial".to_owned(),
+        claims: serde_json::json!({"nickname": subject}),
     }
 }
 
@@ -74,7 +76,7 @@ async fn citizen(store: &SqlStore, id: &str) {
         created_at: T0,
     };
     store
-        .create_citizen(&record, &identity("https://idp.example", id))
+        .create_citizen(&record, &identity("https://idp.example", id), None)
         .await
         .unwrap();
 }
@@ -178,3 +180,4 @@ where
 mod grant_store;
 
 mod key_store;
+mod pending_store;

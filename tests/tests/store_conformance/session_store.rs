@@ -38,3 +38,49 @@ async fn a_session_is_live_until_it_expires_or_is_revoked() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn revoking_a_session_revokes_its_grants_and_lists_only_live_ones() {
+    on_every_backend(async |store: SqlStore, backend: Backend| {
+        citizen(&store, "c1").await;
+        store
+            .insert_session(&session("s1", "c1", T0 + 100), b"t1")
+            .await
+            .unwrap();
+        store
+            .insert_session(&session("s2", "c1", T0 + 100), b"t2")
+            .await
+            .unwrap();
+        let mut g = grant("g1", "rp");
+        g.session_id = "s1".into();
+        store.insert_grant(&g, None).await.unwrap();
+        let mut other = grant("g2", "rp");
+        other.session_id = "s2".into();
+        store.insert_grant(&other, None).await.unwrap();
+        assert_eq!(
+            store.sessions_of("c1", T0).await.unwrap().len(),
+            2,
+            "{backend:?}"
+        );
+        assert!(store.revoke_session("s1", T0 + 1).await.unwrap());
+        assert_eq!(
+            store.grant("g1").await.unwrap().unwrap().revoked_at,
+            Some(T0 + 1),
+            "{backend:?}"
+        );
+        assert_eq!(store.grant("g2").await.unwrap().unwrap().revoked_at, None);
+        let live: Vec<String> = store
+            .sessions_of("c1", T0)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|s| s.id)
+            .collect();
+        assert_eq!(live, ["s2"]);
+        assert!(
+            store.sessions_of("c1", T0 + 100).await.unwrap().is_empty(),
+            "expired ones are not listed"
+        );
+    })
+    .await;
+}
