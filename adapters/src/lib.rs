@@ -8,9 +8,14 @@ pub mod upstream;
 
 use serde::{Deserialize, Serialize};
 
-/// Assurance levels (DESIGN §4), ordered low < substantial < high.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+/// Assurance levels (DESIGN §4), ordered low < substantial < high. In configuration they are
+/// written `"low"`, `"substantial"`, `"high"`.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Loa {
+    #[default]
     Low,
     Substantial,
     High,
@@ -77,7 +82,9 @@ pub struct PendingLogin {
 
 impl std::fmt::Debug for PendingLogin {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("PendingLogin").field("provider", &self.provider).finish_non_exhaustive()
+        f.debug_struct("PendingLogin")
+            .field("provider", &self.provider)
+            .finish_non_exhaustive()
     }
 }
 

@@ -11,6 +11,8 @@ use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
 use url::Url;
 
+use anyid_adapters::upstream::UpstreamConfig;
+
 use crate::crypto;
 
 /// How the server runs. Production refuses dev-only conveniences.
@@ -67,6 +69,10 @@ pub struct ConfigFile {
     pub dev_login: bool,
     pub tokens: TokenLifetimes,
     pub log: LogConfig,
+    /// Upstream identity providers (`[[upstream]]` tables), in the order the login page lists
+    /// them.
+    #[serde(rename = "upstream")]
+    pub upstreams: Vec<UpstreamConfig>,
 }
 
 impl Default for ConfigFile {
@@ -87,6 +93,7 @@ impl Default for ConfigFile {
             dev_login: false,
             tokens: TokenLifetimes::default(),
             log: LogConfig::default(),
+            upstreams: Vec::new(),
         }
     }
 }
@@ -205,6 +212,7 @@ pub struct Config {
     pub dev_login: bool,
     pub tokens: TokenLifetimes,
     pub log: LogConfig,
+    pub upstreams: Vec<UpstreamConfig>,
 }
 
 /// Raw key bytes, never printed.
@@ -318,6 +326,18 @@ impl Config {
                 "log.format must be \"json\" or \"pretty\"".into(),
             ));
         }
+        let mut ids = std::collections::HashSet::new();
+        for upstream in &file.upstreams {
+            upstream
+                .validate()
+                .map_err(|e| ConfigError::Invalid(format!("upstream {:?}: {e}", upstream.id)))?;
+            if upstream.id == anyid_adapters::dev::METHOD || !ids.insert(upstream.id.clone()) {
+                return Err(ConfigError::Invalid(format!(
+                    "upstream id {:?} is used twice (or is reserved)",
+                    upstream.id
+                )));
+            }
+        }
         Ok(Self {
             mode,
             issuer,
@@ -332,6 +352,7 @@ impl Config {
             dev_login,
             tokens: t,
             log: file.log,
+            upstreams: file.upstreams,
         })
     }
 

@@ -9,6 +9,7 @@ pub mod config;
 pub mod crypto;
 pub mod error;
 pub mod http;
+pub mod i18n;
 pub mod keys;
 pub mod login;
 pub mod oidc;

@@ -441,6 +441,17 @@ async fn config_check(dev: bool, place: &Place) -> anyhow::Result<ExitCode> {
         }
         Err(e) => println!("warning:  database not reachable: {e}"),
     }
+    for upstream in &config.upstreams {
+        let reachable = match anyid_adapters::upstream::Upstream::new(upstream.clone()) {
+            Ok(u) => u.check().await,
+            Err(e) => Err(e),
+        };
+        match reachable {
+            Ok(()) => println!("upstream: {} ok", upstream.id),
+            // Unreachable providers are a warning: the rest of the login page still works.
+            Err(e) => println!("warning:  upstream {}: {e}", upstream.id),
+        }
+    }
     println!("configuration OK ({mode:?} mode)");
     Ok(ExitCode::SUCCESS)
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use anyid_adapters::upstream::Upstream;
 use anyid_policy::limits::FailureLimiter;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -66,6 +67,13 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppS
         None
     };
     let discovery: Arc<[u8]> = Arc::from(discovery::document(&issuer).to_string().into_bytes());
+    let mut upstreams = Vec::new();
+    for upstream in config.upstreams.iter().filter(|u| u.enabled) {
+        upstreams.push(
+            Upstream::new(upstream.clone())
+                .with_context(|| format!("setting up upstream provider {:?}", upstream.id))?,
+        );
+    }
     Ok(Arc::new(Core {
         config,
         issuer,
@@ -76,6 +84,7 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppS
         client_auth_failures: FailureLimiter::new(20, Duration::from_secs(60)),
         demo,
         discovery,
+        upstreams,
     }))
 }
 

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use anyid_adapters::upstream::Upstream;
 use anyid_policy::limits::FailureLimiter;
 
 use crate::clock::{Clock, UnixTime};
@@ -25,6 +26,8 @@ pub struct Core {
     pub demo: Option<crate::http::demo::DemoClient>,
     /// The discovery document, serialised once.
     pub discovery: Arc<[u8]>,
+    /// Upstream identity providers, in the order of the configuration.
+    pub upstreams: Vec<Upstream>,
 }
 
 pub type AppState = Arc<Core>;
@@ -41,6 +44,12 @@ impl Core {
 
     /// Cookies are `Secure` and `__Host-` prefixed unless the issuer is plain-http loopback
     /// (dev), where browsers would drop them.
+    pub fn upstream(&self, id: &str) -> Option<&Upstream> {
+        self.upstreams
+            .iter()
+            .find(|u| u.id() == id && u.config().enabled)
+    }
+
     pub fn secure_cookies(&self) -> bool {
         self.config.issuer.scheme() == "https"
     }

@@ -5,6 +5,9 @@
 use reqwest::StatusCode;
 use url::Url;
 
+/// Relying parties in tests register redirect URIs on this port; nothing listens there.
+pub const RELYING_PARTY_PORT: u16 = 1;
+
 pub struct Browser {
     pub http: reqwest::Client,
 }
@@ -79,8 +82,12 @@ impl Browser {
         self.follow(response, op_origin).await
     }
 
+    /// Follow redirects the way a browser does, through Any-ID and upstream providers on
+    /// loopback, submitting an upstream's auto-posting `form_post` page as its script would.
+    /// Stops at a redirect to a relying party (test relying parties live on port 1, never
+    /// contacted) or at a page of Any-ID.
     async fn follow(&self, mut response: reqwest::Response, op_origin: &str) -> Landing {
-        for _ in 0..10 {
+        for _ in 0..12 {
             let url = response.url().clone();
             if response.status().is_redirection() {
                 let location = response
@@ -89,7 +96,7 @@ impl Browser {
                     .and_then(|l| l.to_str().ok())
                     .expect("redirect has a location");
                 let next = url.join(location).expect("valid location");
-                if !next.as_str().starts_with(op_origin) {
+                if next.port() == Some(RELYING_PARTY_PORT) {
                     return Landing::RelyingParty(next);
                 }
                 response = self.http.get(next).send().await.expect("request");
@@ -97,9 +104,49 @@ impl Browser {
             }
             let status = response.status();
             let body = response.text().await.expect("body");
+            if !url.as_str().starts_with(op_origin)
+                && let Some((action, fields)) = auto_post_form(&body)
+            {
+                let target = url.join(&action).expect("form action");
+                response = self
+                    .http
+                    .post(target)
+                    .form(&fields)
+                    .send()
+                    .await
+                    .expect("request");
+                continue;
+            }
             return Landing::Page { status, url, body };
         }
         panic!("too many redirects");
+    }
+
+    /// On Any-ID's chooser `page`, press the button of upstream method `provider`.
+    pub async fn choose(&self, op_origin: &str, page: &str, provider: &str) -> Landing {
+        let (flow, csrf) = (hidden(page, "flow"), hidden(page, "csrf"));
+        self.submit(
+            op_origin,
+            &format!("/login/upstream/{provider}"),
+            &[("flow", &flow), ("csrf", &csrf)],
+        )
+        .await
+    }
+
+    /// If `landing` is the consent page, allow.
+    pub async fn finish_consent(&self, op_origin: &str, landing: Landing) -> Landing {
+        match &landing {
+            Landing::Page { body, .. } if body.contains("action=\"/consent\"") => {
+                let (flow, csrf) = (hidden(body, "flow"), hidden(body, "csrf"));
+                self.submit(
+                    op_origin,
+                    "/consent",
+                    &[("flow", &flow), ("csrf", &csrf), ("decision", "allow")],
+                )
+                .await
+            }
+            _ => landing,
+        }
     }
 
     /// From an authorization URL, sign in as demo citizen `citizen` and allow consent if
@@ -107,7 +154,7 @@ impl Browser {
     pub async fn sign_in(&self, authorize_url: &str, op_origin: &str, citizen: &str) -> Landing {
         let mut landing = self.open(authorize_url, op_origin).await;
         for _ in 0..3 {
-            let Landing::Page { body, status, .. } = &landing else {
+            let Landing::Page { body, .. } = &landing else {
                 return landing;
             };
             if body.contains("action=\"/login/dev\"") {
@@ -129,7 +176,7 @@ impl Browser {
                     )
                     .await;
             } else {
-                panic!("unexpected page {status}: {body}");
+                return landing;
             }
         }
         landing
@@ -152,4 +199,23 @@ pub fn param(url: &Url, name: &str) -> Option<String> {
     url.query_pairs()
         .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned())
+}
+
+/// A page that posts itself (`form_post`): its form action and hidden fields.
+fn auto_post_form(body: &str) -> Option<(String, Vec<(String, String)>)> {
+    let start =
+        body.find("<form method=\"post\" action=\"")? + "<form method=\"post\" action=\"".len();
+    let action = body[start..start + body[start..].find('"')?].replace("&amp;", "&");
+    let mut fields = Vec::new();
+    let mut rest = &body[start..];
+    while let Some(i) = rest.find("<input type=\"hidden\" name=\"") {
+        rest = &rest[i + "<input type=\"hidden\" name=\"".len()..];
+        let name = rest[..rest.find('"')?].to_owned();
+        let v = rest.find("value=\"")? + "value=\"".len();
+        let value = rest[v..v + rest[v..].find('"')?]
+            .replace("&quot;", "\"")
+            .replace("&amp;", "&");
+        fields.push((name, value));
+    }
+    Some((action, fields))
 }

@@ -6,6 +6,7 @@
 pub mod browser;
 pub mod db;
 pub mod rp;
+pub mod upstream;
 
 use std::sync::Arc;
 
@@ -62,6 +63,10 @@ impl TestServer {
             _data_dir: data_dir,
             admin_http: reqwest::Client::new(),
         })
+    }
+
+    pub fn database_url(&self) -> String {
+        self.db.url.clone()
     }
 
     pub fn issuer(&self) -> &str {

@@ -1,30 +1,43 @@
 //! The authorization endpoint (RFC 6749 §3.1, OIDC Core §3.1.2) and the pages of a login
-//! flow: the method chooser, the dev method, and consent.
+//! flow: the method chooser, the dev method, upstream methods and their callbacks, consent.
+
+use std::net::SocketAddr;
 
 use axum::body::Bytes;
-use axum::extract::{RawQuery, State};
+use axum::extract::{ConnectInfo, OriginalUri, Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 
+use anyid_adapters::Callback;
+
 use super::extract::{self, cookie, set_cookie};
-use super::pages;
+use super::pages::{self, LAST_METHOD_COOKIE, Prefs, lang_param, remember_lang};
 use crate::crypto;
-use crate::login;
+use crate::error::OAuthError;
+use crate::i18n::Notice;
+use crate::login::{self, upstream};
 use crate::oidc::params::Params;
 use crate::oidc::session::{browser_cookie_name, cookie_name};
 use crate::state::AppState;
 
-/// The browser-binding cookie lasts a year; it identifies nothing but the browser.
-const BROWSER_COOKIE_AGE: i64 = 365 * 24 * 3600;
+/// The browser-binding and last-method cookies last a year; they identify nothing but the
+/// browser and a choice made on it.
+const YEAR: i64 = 365 * 24 * 3600;
 
 pub async fn get_authorize(
     State(state): State<AppState>,
     headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
     RawQuery(query): RawQuery,
 ) -> Response {
+    let prefs = Prefs::from_request(
+        &headers,
+        lang_param(query.as_deref()).as_deref(),
+        Some(uri.to_string()),
+    );
     match extract::query(query.as_deref().unwrap_or_default()) {
-        Ok(params) => authorize(state, headers, params).await,
-        Err(e) => bad_request(&e.description),
+        Ok(params) => authorize(state, headers, params, prefs).await,
+        Err(_) => pages::error(StatusCode::BAD_REQUEST, Notice::BadRequest, &prefs),
     }
 }
 
@@ -34,92 +47,103 @@ pub async fn post_authorize(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let prefs = Prefs::from_request(&headers, None, None);
     match extract::form(&headers, &body) {
-        Ok(params) => authorize(state, headers, params).await,
-        Err(e) => bad_request(&e.description),
+        Ok(params) => authorize(state, headers, params, prefs).await,
+        Err(_) => pages::error(StatusCode::BAD_REQUEST, Notice::BadRequest, &prefs),
     }
 }
 
-async fn authorize(state: AppState, headers: HeaderMap, params: Params) -> Response {
+async fn authorize(state: AppState, headers: HeaderMap, params: Params, prefs: Prefs) -> Response {
     let browser_name = browser_cookie_name(&state);
     let (browser, new_browser) = match cookie(&headers, browser_name) {
         Some(b) => (b.to_owned(), false),
         None => match crypto::random_token() {
             Ok(b) => (b, true),
-            Err(_) => return server_error(),
+            Err(_) => {
+                return pages::error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    Notice::ServerError,
+                    &prefs,
+                );
+            }
         },
     };
     let session = cookie(&headers, cookie_name(&state));
     let mut response = match login::authorize(&state, &params, session, &browser).await {
-        Ok(step) => pages::step(step),
-        Err(e) => oauth_page(e),
+        Ok(step) => pages::step(step, &prefs),
+        Err(e) => failure(e, &prefs),
     };
     if new_browser {
         add_cookie(
             &mut response,
-            &set_cookie(
-                browser_name,
-                &browser,
-                state.secure_cookies(),
-                Some(BROWSER_COOKIE_AGE),
-            ),
+            &set_cookie(browser_name, &browser, state.secure_cookies(), Some(YEAR)),
         );
     }
-    response
+    remember_lang(response, prefs.switch.as_deref())
 }
 
 pub async fn get_login(
     State(state): State<AppState>,
     headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
     RawQuery(query): RawQuery,
 ) -> Response {
+    let switch = lang_param(query.as_deref());
+    let prefs = Prefs::from_request(&headers, switch.as_deref(), Some(uri.to_string()));
     let params = match extract::query(query.as_deref().unwrap_or_default()) {
         Ok(p) => p,
-        Err(e) => return bad_request(&e.description),
+        Err(_) => return pages::error(StatusCode::BAD_REQUEST, Notice::BadRequest, &prefs),
     };
     let Some(flow) = params.get("flow") else {
-        return bad_request("This address needs a sign-in in progress.");
+        return pages::error(StatusCode::BAD_REQUEST, Notice::Stale, &prefs);
     };
     let browser = cookie(&headers, browser_cookie_name(&state));
     let session = cookie(&headers, cookie_name(&state));
-    match login::resume(&state, flow, browser, session).await {
-        Ok(step) => pages::step(step),
-        Err(e) => oauth_page(e),
-    }
+    let response = match login::resume(&state, flow, browser, session).await {
+        Ok(step) => pages::step(step, &prefs),
+        Err(e) => failure(e, &prefs),
+    };
+    remember_lang(response, switch.as_deref())
 }
 
 /// The dev method: a demo citizen was picked.
 pub async fn post_login_dev(
     State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let prefs = Prefs::from_request(&headers, None, None);
     if !state.config.dev_login {
-        return pages::error(
-            StatusCode::NOT_FOUND,
-            "Page not found",
-            "There is no page at this address.",
-        );
+        return pages::error(StatusCode::NOT_FOUND, Notice::NotFound, &prefs);
     }
-    let params = match extract::form(&headers, &body) {
-        Ok(p) => p,
-        Err(e) => return bad_request(&e.description),
+    let Ok(params) = extract::form(&headers, &body) else {
+        return pages::error(StatusCode::BAD_REQUEST, Notice::BadRequest, &prefs);
     };
     let (Some(flow), Some(csrf), Some(choice)) = (
         params.get("flow"),
         params.get("csrf"),
         params.get("citizen"),
     ) else {
-        return bad_request("The form is incomplete.");
+        return pages::error(StatusCode::BAD_REQUEST, Notice::BadRequest, &prefs);
     };
-    let identity = match anyid_adapters::dev::complete(choice) {
-        Ok(identity) => identity,
-        Err(_) => return bad_request("Unknown demo citizen."),
+    let Ok(identity) = anyid_adapters::dev::complete(choice) else {
+        return pages::error(StatusCode::BAD_REQUEST, Notice::BadRequest, &prefs);
     };
     let browser = cookie(&headers, browser_cookie_name(&state));
-    match login::complete_login(&state, flow, csrf, browser, identity).await {
+    match login::complete_dev_login(
+        &state,
+        flow,
+        csrf,
+        browser,
+        identity,
+        Some(peer.ip().to_string()),
+    )
+    .await
+    {
         Ok((step, session_token)) => {
-            let mut response = see_other(pages::step(step));
+            let mut response = see_other(pages::step(step, &prefs));
             if let Some(token) = session_token {
                 add_cookie(
                     &mut response,
@@ -128,7 +152,105 @@ pub async fn post_login_dev(
             }
             response
         }
-        Err(e) => oauth_page(e),
+        Err(e) => failure(e, &prefs),
+    }
+}
+
+/// An upstream method's button on the chooser: start it.
+pub async fn post_login_upstream(
+    State(state): State<AppState>,
+    Path(provider): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let prefs = Prefs::from_request(&headers, None, None);
+    let Ok(params) = extract::form(&headers, &body) else {
+        return pages::error(StatusCode::BAD_REQUEST, Notice::BadRequest, &prefs);
+    };
+    let (Some(flow), Some(csrf)) = (params.get("flow"), params.get("csrf")) else {
+        return pages::error(StatusCode::BAD_REQUEST, Notice::BadRequest, &prefs);
+    };
+    let browser = cookie(&headers, browser_cookie_name(&state));
+    match upstream::begin_login(&state, &provider, flow, csrf, browser).await {
+        Ok(step) => see_other(pages::step(step, &prefs)),
+        Err(e) => failure(e, &prefs),
+    }
+}
+
+fn callback_of(params: &Params) -> Callback {
+    let field = |k: &str| params.get(k).map(str::to_owned);
+    Callback {
+        code: field("code"),
+        state: field("state"),
+        error: field("error"),
+        error_description: field("error_description"),
+        user: field("user"),
+    }
+}
+
+/// The upstream sends the browser back here (query response mode).
+pub async fn get_login_callback(
+    State(state): State<AppState>,
+    Path(provider): Path<String>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let prefs = Prefs::from_request(&headers, None, None);
+    let Ok(params) = extract::query(query.as_deref().unwrap_or_default()) else {
+        return pages::error(StatusCode::BAD_REQUEST, Notice::BadRequest, &prefs);
+    };
+    let browser = cookie(&headers, browser_cookie_name(&state));
+    let session = cookie(&headers, cookie_name(&state));
+    let finished = upstream::finish(
+        &state,
+        &provider,
+        callback_of(&params),
+        browser,
+        session,
+        Some(peer.ip().to_string()),
+    )
+    .await;
+    match finished {
+        Ok(done) => {
+            let mut response = pages::step(done.step, &prefs);
+            if let Some(token) = done.session_token {
+                add_cookie(
+                    &mut response,
+                    &set_cookie(cookie_name(&state), &token, state.secure_cookies(), None),
+                );
+            }
+            if let Some(method) = done.method.filter(|m| state.upstream(m).is_some()) {
+                add_cookie(
+                    &mut response,
+                    &set_cookie(
+                        LAST_METHOD_COOKIE,
+                        &method,
+                        state.secure_cookies(),
+                        Some(YEAR),
+                    ),
+                );
+            }
+            response
+        }
+        Err(e) => failure(e, &prefs),
+    }
+}
+
+/// `response_mode=form_post` (Apple): keep the answer, then continue with a GET.
+pub async fn post_login_callback(
+    State(state): State<AppState>,
+    Path(provider): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let prefs = Prefs::from_request(&headers, None, None);
+    let Ok(params) = extract::form(&headers, &body) else {
+        return pages::error(StatusCode::BAD_REQUEST, Notice::BadRequest, &prefs);
+    };
+    match upstream::keep_form_post(&state, &provider, &callback_of(&params)).await {
+        Ok(step) => see_other(pages::step(step, &prefs)),
+        Err(e) => failure(e, &prefs),
     }
 }
 
@@ -137,61 +259,49 @@ pub async fn post_consent(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let params = match extract::form(&headers, &body) {
-        Ok(p) => p,
-        Err(e) => return bad_request(&e.description),
+    let prefs = Prefs::from_request(&headers, None, None);
+    let Ok(params) = extract::form(&headers, &body) else {
+        return pages::error(StatusCode::BAD_REQUEST, Notice::BadRequest, &prefs);
     };
     let (Some(flow), Some(csrf), Some(decision)) = (
         params.get("flow"),
         params.get("csrf"),
         params.get("decision"),
     ) else {
-        return bad_request("The form is incomplete.");
+        return pages::error(StatusCode::BAD_REQUEST, Notice::BadRequest, &prefs);
     };
     let browser = cookie(&headers, browser_cookie_name(&state));
     let session = cookie(&headers, cookie_name(&state));
     match login::decide_consent(&state, flow, csrf, browser, session, decision == "allow").await {
-        Ok(step) => see_other(pages::step(step)),
-        Err(e) => oauth_page(e),
+        Ok(step) => see_other(pages::step(step, &prefs)),
+        Err(e) => failure(e, &prefs),
     }
 }
 
 /// After a form post, redirects are 303 so the browser follows with GET.
-fn see_other(mut response: Response) -> Response {
+pub fn see_other(mut response: Response) -> Response {
     if response.status().is_redirection() {
         *response.status_mut() = StatusCode::SEE_OTHER;
     }
     response
 }
 
-fn add_cookie(response: &mut Response, cookie: &str) {
+pub fn add_cookie(response: &mut Response, cookie: &str) {
     if let Ok(value) = HeaderValue::from_str(cookie) {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
 }
 
-fn bad_request(detail: &str) -> Response {
-    pages::error(StatusCode::BAD_REQUEST, "The request is not valid", detail)
-}
-
-fn server_error() -> Response {
-    pages::error(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        "Something went wrong",
-        "Any-ID could not complete your request. Please try again.",
-    )
-}
-
-/// A domain failure during a browser flow: a page, never a redirect.
-fn oauth_page(e: crate::error::OAuthError) -> Response {
+/// A domain failure during a browser flow: a page, never a redirect. The cause is logged.
+pub fn failure(e: OAuthError, prefs: &Prefs) -> Response {
     if let Some(cause) = &e.cause {
         tracing::error!(error = e.code.as_str(), cause = %cause, "login flow failed");
     }
     let status = StatusCode::from_u16(e.code.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let detail = if status.is_server_error() {
-        "Any-ID could not complete your request. Please try again."
+    let notice = if status.is_server_error() {
+        Notice::ServerError
     } else {
-        e.description.as_ref()
+        Notice::BadRequest
     };
-    pages::error(status, "Sign-in could not continue", detail)
+    pages::error(status, notice, prefs)
 }

@@ -71,19 +71,31 @@ struct SignedIn {
 #[template(path = "demo.html")]
 struct DemoPage<'a> {
     lang: &'a str,
+    other_lang: &'a str,
+    switch_url: &'a str,
+    t: &'a crate::i18n::Text,
     result: Option<SignedIn>,
 }
 
-async fn get_demo() -> Response {
+fn page(headers: &HeaderMap, result: Option<SignedIn>) -> Response {
+    let prefs = pages::Prefs::from_request(headers, None, Some("/demo".into()));
+    let f = pages::Frame::new(&prefs, None);
     pages::render(&DemoPage {
-        lang: pages::lang(),
-        result: None,
+        lang: f.lang,
+        other_lang: f.other_lang,
+        switch_url: &f.switch_url,
+        t: f.t,
+        result,
     })
+}
+
+async fn get_demo(headers: HeaderMap) -> Response {
+    page(&headers, None)
 }
 
 async fn get_demo_login(State(state): State<AppState>) -> Response {
     let Some(demo) = &state.demo else {
-        return pages::not_found().await;
+        return StatusCode::NOT_FOUND.into_response();
     };
     let (Ok(st), Ok(nonce), Ok(verifier)) = (
         crypto::random_token(),
@@ -131,9 +143,15 @@ async fn get_demo_callback(
     RawQuery(query): RawQuery,
 ) -> Response {
     let Some(demo) = state.demo.clone() else {
-        return pages::not_found().await;
+        return StatusCode::NOT_FOUND.into_response();
     };
-    let fail = |detail: &str| pages::error(StatusCode::BAD_REQUEST, "Demo sign-in failed", detail);
+    let fail = |detail: &str| {
+        (
+            StatusCode::BAD_REQUEST,
+            format!("Demo sign-in failed: {detail}"),
+        )
+            .into_response()
+    };
     let Ok(params) = extract::query(query.as_deref().unwrap_or_default()) else {
         return fail("The callback parameters are malformed.");
     };
@@ -198,14 +216,14 @@ async fn get_demo_callback(
         ],
     );
     let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default();
-    let mut response = pages::render(&DemoPage {
-        lang: pages::lang(),
-        result: Some(SignedIn {
+    let mut response = page(
+        &headers,
+        Some(SignedIn {
             id_token_claims: pretty(&claims),
             userinfo: pretty(&userinfo),
             logout_url,
         }),
-    });
+    );
     if let Ok(v) = HeaderValue::from_str(&extract::clear_cookie(COOKIE, state.secure_cookies())) {
         response.headers_mut().append(header::SET_COOKIE, v);
     }

@@ -11,6 +11,7 @@ mod health;
 mod introspection;
 mod logout;
 mod pages;
+mod portal;
 mod respond;
 mod revocation;
 mod token;
@@ -64,6 +65,17 @@ pub fn public_router(state: AppState) -> Router {
         )
         .route("/login", get(authorize::get_login))
         .route("/login/dev", post(authorize::post_login_dev))
+        .route(
+            "/login/upstream/{provider}",
+            post(authorize::post_login_upstream),
+        )
+        .route(
+            "/login/callback/{provider}",
+            get(authorize::get_login_callback).post(authorize::post_login_callback),
+        )
+        .route("/account", get(portal::get_account))
+        .route("/account/action", post(portal::post_account_action))
+        .route("/account/link/{provider}", post(portal::post_account_link))
         .route("/consent", post(authorize::post_consent))
         .route("/logout", get(logout::get_logout).post(logout::post_logout))
         .route("/static/anyid.css", get(pages::get_stylesheet))

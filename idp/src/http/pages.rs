@@ -1,60 +1,159 @@
-//! Server-rendered pages (askama, auto-escaped). JavaScript is not used on these pages.
+//! Server-rendered pages (askama, auto-escaped) in Korean and English. JavaScript is not used
+//! on these pages. The language is negotiated per request (see `i18n`).
 
 use askama::Template;
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 
-use anyid_adapters::dev::{CITIZENS, DemoCitizen};
+use anyid_adapters::dev::CITIZENS;
 
+use super::extract::cookie;
+use crate::i18n::{Lang, Notice, Text};
 use crate::login::consent::ConsentView;
-use crate::login::{LoginView, Step};
+use crate::login::{LoginView, Step, WaysBack};
+use crate::oidc::authorize::append_query;
+
+/// Cookie remembering the citizen's language choice.
+pub const LANG_COOKIE: &str = "anyid_lang";
+/// Cookie remembering the last login method used on this device.
+pub const LAST_METHOD_COOKIE: &str = "anyid_last_method";
+
+/// What the request says about language, and where the language switch should point.
+#[derive(Debug, Clone, Default)]
+pub struct Prefs {
+    pub switch: Option<String>,
+    pub remembered: Option<String>,
+    pub accept: Option<String>,
+    pub last_method: Option<String>,
+    /// The current page (GET) for the switch link; without it the switch goes home.
+    pub here: Option<String>,
+}
+
+impl Prefs {
+    pub fn from_request(headers: &HeaderMap, switch: Option<&str>, here: Option<String>) -> Self {
+        Self {
+            switch: switch.map(str::to_owned),
+            remembered: cookie(headers, LANG_COOKIE).map(str::to_owned),
+            accept: headers
+                .get(header::ACCEPT_LANGUAGE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+            last_method: cookie(headers, LAST_METHOD_COOKIE).map(str::to_owned),
+            here,
+        }
+    }
+
+    pub fn lang(&self, ui_locales: Option<&str>) -> Lang {
+        Lang::negotiate(
+            self.switch.as_deref(),
+            ui_locales,
+            self.remembered.as_deref(),
+            self.accept.as_deref(),
+        )
+    }
+
+    fn switch_url(&self, lang: Lang) -> String {
+        let base = self.here.clone().unwrap_or_else(|| "/".into());
+        let other = lang.other().code();
+        match url::Url::parse(&format!("http://x{base}")) {
+            Ok(mut url) => {
+                let kept: Vec<(String, String)> = url
+                    .query_pairs()
+                    .filter(|(k, _)| k != "lang")
+                    .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                    .collect();
+                url.query_pairs_mut()
+                    .clear()
+                    .extend_pairs(kept)
+                    .append_pair("lang", other);
+                format!("{}?{}", url.path(), url.query().unwrap_or_default())
+            }
+            Err(_) => append_query("/", &[("lang", other)]),
+        }
+    }
+}
+
+/// The frame every page shares.
+pub struct Frame {
+    pub lang: &'static str,
+    pub other_lang: &'static str,
+    pub switch_url: String,
+    pub t: &'static Text,
+}
+
+impl Frame {
+    pub fn new(prefs: &Prefs, ui_locales: Option<&str>) -> Self {
+        let lang = prefs.lang(ui_locales);
+        Self {
+            lang: lang.code(),
+            other_lang: lang.other().code(),
+            switch_url: prefs.switch_url(lang),
+            t: lang.text(),
+        }
+    }
+
+    pub fn language(&self) -> Lang {
+        Lang::parse(self.lang).unwrap_or(Lang::Ko)
+    }
+}
+
+pub struct MethodRow {
+    pub id: String,
+    pub name: String,
+    pub available: bool,
+    pub last: bool,
+}
 
 #[derive(Template)]
 #[template(path = "login.html")]
 struct LoginPage<'a> {
     lang: &'a str,
+    other_lang: &'a str,
+    switch_url: &'a str,
+    t: &'a Text,
     flow_id: &'a str,
     csrf: &'a str,
     client_name: &'a str,
     dev_login: bool,
-    citizens: &'a [DemoCitizen],
+    methods: Vec<MethodRow>,
+    citizens: Vec<(&'static str, &'static str)>,
 }
 
 #[derive(Template)]
 #[template(path = "consent.html")]
 struct ConsentPage<'a> {
     lang: &'a str,
+    other_lang: &'a str,
+    switch_url: &'a str,
+    t: &'a Text,
     flow_id: &'a str,
     csrf: &'a str,
     client_name: &'a str,
-    items: &'a [&'static str],
+    items: Vec<&'static str>,
 }
 
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorPage<'a> {
     lang: &'a str,
+    other_lang: &'a str,
+    switch_url: &'a str,
+    t: &'a Text,
     title: &'a str,
     detail: &'a str,
+    ways: Option<WaysBack>,
 }
 
 #[derive(Template)]
 #[template(path = "message.html")]
 struct MessagePage<'a> {
     lang: &'a str,
+    other_lang: &'a str,
+    switch_url: &'a str,
+    t: &'a Text,
     title: &'a str,
     detail: &'a str,
 }
-
-#[derive(Template)]
-#[template(path = "logout_confirm.html")]
-pub struct LogoutConfirmPage<'a> {
-    pub lang: &'a str,
-    pub csrf: &'a str,
-    pub params: &'a [(String, String)],
-}
-
-const LANG: &str = "en";
 
 pub fn render(template: &impl Template) -> Response {
     match template.render() {
@@ -66,76 +165,148 @@ pub fn render(template: &impl Template) -> Response {
     }
 }
 
-pub fn step(step: Step) -> Response {
+pub fn step(step: Step, prefs: &Prefs) -> Response {
     match step {
         Step::Redirect(location) => Redirect::to(&location).into_response(),
-        Step::LoginPage(view) => login(&view),
-        Step::ConsentPage(view) => consent(&view),
-        Step::ErrorPage { detail } => error(
-            StatusCode::BAD_REQUEST,
-            "Sign-in could not continue",
-            detail,
-        ),
+        Step::LoginPage(view) => login(&view, prefs),
+        Step::ConsentPage(view) => consent(&view, prefs),
+        Step::ErrorPage { notice, ways } => {
+            error_with(StatusCode::BAD_REQUEST, notice, ways, prefs)
+        }
     }
 }
 
-fn login(v: &LoginView) -> Response {
+fn login(v: &LoginView, prefs: &Prefs) -> Response {
+    let f = Frame::new(prefs, v.ui_locales.as_deref());
+    let korean = f.language() == Lang::Ko;
+    let mut methods: Vec<MethodRow> = v
+        .methods
+        .iter()
+        .map(|m| MethodRow {
+            id: m.id.clone(),
+            name: if korean {
+                m.name_ko.clone()
+            } else {
+                m.name_en.clone()
+            },
+            available: m.available,
+            last: prefs.last_method.as_deref() == Some(m.id.as_str()),
+        })
+        .collect();
+    // The method used last on this device comes first.
+    methods.sort_by_key(|m| !m.last);
+    let citizens = CITIZENS
+        .iter()
+        .map(|c| (c.key, if korean { c.name } else { c.name_en }))
+        .collect();
     render(&LoginPage {
-        lang: LANG,
+        lang: f.lang,
+        other_lang: f.other_lang,
+        switch_url: &f.switch_url,
+        t: f.t,
         flow_id: &v.flow_id,
         csrf: &v.csrf,
         client_name: &v.client_name,
         dev_login: v.dev_login,
-        citizens: &CITIZENS,
+        methods,
+        citizens,
     })
 }
 
-fn consent(v: &ConsentView) -> Response {
+fn consent(v: &ConsentView, prefs: &Prefs) -> Response {
+    let f = Frame::new(prefs, v.ui_locales.as_deref());
     render(&ConsentPage {
-        lang: LANG,
+        lang: f.lang,
+        other_lang: f.other_lang,
+        switch_url: &f.switch_url,
+        t: f.t,
         flow_id: &v.flow_id,
         csrf: &v.csrf,
         client_name: &v.client_name,
-        items: &v.items,
+        items: v.scopes.iter().filter_map(|s| f.t.scope(s)).collect(),
     })
 }
 
-pub fn error(status: StatusCode, title: &str, detail: &str) -> Response {
+pub fn error_with(
+    status: StatusCode,
+    notice: Notice,
+    ways: Option<WaysBack>,
+    prefs: &Prefs,
+) -> Response {
+    let f = Frame::new(prefs, None);
     let mut response = render(&ErrorPage {
-        lang: LANG,
-        title,
-        detail,
+        lang: f.lang,
+        other_lang: f.other_lang,
+        switch_url: &f.switch_url,
+        t: f.t,
+        title: f.t.error_title,
+        detail: notice.text(f.language()),
+        ways,
     });
     *response.status_mut() = status;
     response
 }
 
-pub fn message(title: &str, detail: &str) -> Response {
+pub fn error(status: StatusCode, notice: Notice, prefs: &Prefs) -> Response {
+    error_with(status, notice, None, prefs)
+}
+
+pub fn message(
+    prefs: &Prefs,
+    title: impl Fn(&Text) -> &'static str,
+    detail: impl Fn(&Text) -> &'static str,
+) -> Response {
+    let f = Frame::new(prefs, None);
     render(&MessagePage {
-        lang: LANG,
-        title,
-        detail,
+        lang: f.lang,
+        other_lang: f.other_lang,
+        switch_url: &f.switch_url,
+        t: f.t,
+        title: title(f.t),
+        detail: detail(f.t),
     })
 }
 
-pub fn lang() -> &'static str {
-    LANG
-}
-
-pub async fn get_home() -> Response {
-    message(
-        "Any-ID",
-        "Any-ID signs citizens in to public services with the credentials they already have. \
-         Services send you here when you sign in.",
+pub async fn get_home(
+    headers: HeaderMap,
+    axum::extract::RawQuery(query): axum::extract::RawQuery,
+) -> Response {
+    let switch = lang_param(query.as_deref());
+    let prefs = Prefs::from_request(&headers, switch.as_deref(), Some("/".into()));
+    remember_lang(
+        message(&prefs, |t| t.home_title, |t| t.home_body),
+        switch.as_deref(),
     )
 }
 
-pub async fn not_found() -> Response {
+pub async fn not_found(headers: HeaderMap) -> Response {
     error(
         StatusCode::NOT_FOUND,
-        "Page not found",
-        "There is no page at this address.",
+        Notice::NotFound,
+        &Prefs::from_request(&headers, None, None),
     )
+}
+
+/// The `lang` switch parameter of a query string.
+pub fn lang_param(query: Option<&str>) -> Option<String> {
+    url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "lang")
+        .map(|(_, v)| v.into_owned())
+        .filter(|v| Lang::parse(v).is_some())
+}
+
+/// Remember an explicit language choice on the device.
+pub fn remember_lang(mut response: Response, switch: Option<&str>) -> Response {
+    if let Some(lang) = switch.and_then(Lang::parse)
+        && let Ok(value) = format!(
+            "{LANG_COOKIE}={}; Path=/; SameSite=Lax; Max-Age=31536000",
+            lang.code()
+        )
+        .parse()
+    {
+        response.headers_mut().append(header::SET_COOKIE, value);
+    }
+    response
 }
 
 pub async fn get_stylesheet() -> Response {

@@ -14,8 +14,8 @@ pub struct ConsentView {
     pub csrf: String,
     pub client_name: String,
     pub ui_locales: Option<String>,
-    /// Plain-words descriptions of what the relying party will receive.
-    pub items: Vec<&'static str>,
+    /// The scopes the relying party will receive; pages describe them in plain words.
+    pub scopes: Vec<String>,
 }
 
 impl ConsentView {
@@ -25,26 +25,9 @@ impl ConsentView {
             csrf: flow.csrf.clone(),
             client_name,
             ui_locales: flow.request.ui_locales.clone(),
-            items: flow
-                .request
-                .scopes
-                .iter()
-                .filter_map(|s| describe(s))
-                .collect(),
+            scopes: flow.request.scopes.clone(),
         }
     }
-}
-
-fn describe(scope: &str) -> Option<&'static str> {
-    Some(match scope {
-        "openid" => "An identifier for you that only this service sees",
-        "profile" => "Your name, date of birth and language",
-        "email" => "Your email address",
-        "phone" => "Your phone number",
-        "address" => "Your postal address",
-        "offline_access" => "Access to these details while you are not using the service",
-        _ => return None,
-    })
 }
 
 pub async fn covers(

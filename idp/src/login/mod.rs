@@ -1,42 +1,80 @@
 //! Login orchestration: from a validated authorization request through the method chooser,
 //! a login method, account resolution and consent, to the authorization code. Every step
 //! reads and moves the persisted flow (see `oidc::flow`); nothing here knows HTTP.
+//!
+//! The citizen portal signs in through the same flow with a built-in target
+//! ([`PORTAL_CLIENT`]) that ends at `/account` instead of issuing a code.
 
 pub mod account;
 pub mod consent;
+pub mod portal;
+pub mod upstream;
 
 use anyid_adapters::VerifiedIdentity;
 
 use crate::crypto;
 use crate::error::{ErrorCode, OAuthError};
-use crate::oidc::authorize::{self, AuthorizationRequest, Rejection, append_query};
+use crate::i18n::Notice;
+use crate::oidc::authorize::{self, AuthorizationRequest, Prompt, Rejection, append_query};
 use crate::oidc::flow::{self, Flow, FlowState};
 use crate::oidc::params::Params;
 use crate::oidc::session;
 use crate::state::Core;
-use crate::store::{ClientStore, CodeRecord, GrantRecord, GrantStore, SsoSession};
+use crate::store::{
+    AccountStore, ClientStore, CodeRecord, GrantRecord, GrantStore, LoginEvent, SsoSession,
+};
+
+/// The flow target of the citizen's own account portal.
+pub const PORTAL_CLIENT: &str = "anyid-account";
 
 /// What the browser should see next.
 #[derive(Debug)]
 pub enum Step {
-    /// Go back to the relying party's registered redirect URI (a code or an error).
+    /// Go back to the relying party's registered redirect URI (a code or an error), or to a
+    /// page of Any-ID itself.
     Redirect(String),
     LoginPage(LoginView),
     ConsentPage(consent::ConsentView),
-    /// Explain; never redirect to an unverified address.
+    /// Explain; never redirect to an unverified address. With a flow, offer a way back.
     ErrorPage {
-        detail: &'static str,
+        notice: Notice,
+        ways: Option<WaysBack>,
     },
+}
+
+/// Where a person can go from an error inside a login flow.
+#[derive(Debug, Clone)]
+pub struct WaysBack {
+    /// Back to the method chooser of the same flow.
+    pub retry: String,
+    /// Back to the relying party (its registered redirect URI, with `access_denied`).
+    pub service: String,
 }
 
 #[derive(Debug)]
 pub struct LoginView {
     pub flow_id: String,
     pub csrf: String,
+    /// Empty for the portal.
     pub client_name: String,
     pub ui_locales: Option<String>,
     /// Whether the dev method (demo citizens) is offered.
     pub dev_login: bool,
+    pub methods: Vec<MethodChoice>,
+}
+
+/// An upstream method on the chooser.
+#[derive(Debug, Clone)]
+pub struct MethodChoice {
+    pub id: String,
+    pub name_ko: String,
+    pub name_en: String,
+    /// False while the provider's circuit breaker is open.
+    pub available: bool,
+}
+
+fn error(notice: Notice) -> Step {
+    Step::ErrorPage { notice, ways: None }
 }
 
 /// `GET /authorize`: validate, then continue an existing session or start a login flow.
@@ -52,7 +90,7 @@ pub async fn authorize(
     };
     let request = match authorize::validate(params, client.as_ref()) {
         Ok(request) => request,
-        Err(Rejection::Page { detail }) => return Ok(Step::ErrorPage { detail }),
+        Err(Rejection::Page { notice }) => return Ok(error(notice)),
         Err(Rejection::Redirect(e)) => return Ok(Step::Redirect(e.location(&core.issuer))),
     };
     let now = core.now();
@@ -82,21 +120,48 @@ pub async fn authorize(
             .await
             .map(Step::Redirect);
     }
+    start_flow(core, &request, session, browser_token).await
+}
 
-    let flow = flow::create(core, &request, browser_token).await?;
+async fn start_flow(
+    core: &Core,
+    request: &AuthorizationRequest,
+    session: Option<SsoSession>,
+    browser_token: &str,
+) -> Result<Step, OAuthError> {
+    let flow = flow::create(core, request, browser_token).await?;
     match session {
         Some(session) => {
             match flow::advance(core, &flow, FlowState::Authenticated, Some(&session.id)).await? {
                 Some(flow) => after_authentication(core, &flow, &session).await,
-                None => Ok(Step::ErrorPage { detail: STALE }),
+                None => Ok(error(Notice::Stale)),
             }
         }
         None => login_page(core, &flow).await,
     }
 }
 
-const STALE: &str = "This sign-in has expired or was already completed. Please start again from the service you were using.";
-const WRONG_BROWSER: &str = "This sign-in was started in another browser or tab that is no longer active. Please start again from the service you were using.";
+/// `GET /account` without a session: sign in to the portal through a login flow.
+pub async fn portal_sign_in(
+    core: &Core,
+    browser_token: &str,
+    ui_locales: Option<String>,
+) -> Result<Step, OAuthError> {
+    let request = AuthorizationRequest {
+        client_id: PORTAL_CLIENT.into(),
+        redirect_uri: core.endpoint("/account"),
+        scopes: vec!["openid".into()],
+        state: None,
+        nonce: None,
+        code_challenge: String::new(),
+        prompt: Prompt::default(),
+        max_age: None,
+        acr_values: Vec::new(),
+        login_hint: None,
+        ui_locales,
+    };
+    start_flow(core, &request, None, browser_token).await
+}
 
 /// `GET /login?flow=…`: show whatever the flow needs now.
 pub async fn resume(
@@ -106,12 +171,10 @@ pub async fn resume(
     session_token: Option<&str>,
 ) -> Result<Step, OAuthError> {
     let Some(flow) = flow::load(core, flow_id).await? else {
-        return Ok(Step::ErrorPage { detail: STALE });
+        return Ok(error(Notice::Stale));
     };
     if !flow.started_by(browser_token) {
-        return Ok(Step::ErrorPage {
-            detail: WRONG_BROWSER,
-        });
+        return Ok(error(Notice::WrongBrowser));
     }
     match flow.state {
         FlowState::Requested => login_page(core, &flow).await,
@@ -119,37 +182,71 @@ pub async fn resume(
             Some(session) => after_authentication(core, &flow, &session).await,
             None => login_page(core, &flow).await,
         },
-        FlowState::Completed => Ok(Step::ErrorPage { detail: STALE }),
+        FlowState::Completed => Ok(error(Notice::Stale)),
     }
 }
 
-/// A login method finished: resolve the account, start a session, continue the flow.
-/// Returns the next step and the new session's cookie token.
-pub async fn complete_login(
+/// A live flow of this browser, checked against the form's CSRF token.
+pub async fn flow_for_form(
+    core: &Core,
+    flow_id: &str,
+    csrf: &str,
+    browser_token: Option<&str>,
+) -> Result<Result<Flow, Step>, OAuthError> {
+    let Some(flow) = flow::load(core, flow_id).await? else {
+        return Ok(Err(error(Notice::Stale)));
+    };
+    if !flow.started_by(browser_token) || !flow.csrf_ok(csrf) {
+        return Ok(Err(error(Notice::WrongBrowser)));
+    }
+    if flow.state == FlowState::Completed {
+        return Ok(Err(error(Notice::Stale)));
+    }
+    Ok(Ok(flow))
+}
+
+/// The dev method's form: a demo citizen was picked.
+pub async fn complete_dev_login(
     core: &Core,
     flow_id: &str,
     csrf: &str,
     browser_token: Option<&str>,
     identity: VerifiedIdentity,
+    address: Option<String>,
 ) -> Result<(Step, Option<String>), OAuthError> {
-    let Some(flow) = flow::load(core, flow_id).await? else {
-        return Ok((Step::ErrorPage { detail: STALE }, None));
-    };
-    if !flow.started_by(browser_token) || !flow.csrf_ok(csrf) {
-        return Ok((
-            Step::ErrorPage {
-                detail: WRONG_BROWSER,
-            },
-            None,
-        ));
+    match flow_for_form(core, flow_id, csrf, browser_token).await? {
+        Ok(flow) => finish_login(core, &flow, identity, address).await,
+        Err(step) => Ok((step, None)),
     }
+}
+
+/// A login method finished for `flow`: resolve the account, start a session, continue the
+/// flow. Returns the next step and the new session's cookie token.
+pub async fn finish_login(
+    core: &Core,
+    flow: &Flow,
+    identity: VerifiedIdentity,
+    address: Option<String>,
+) -> Result<(Step, Option<String>), OAuthError> {
     let citizen_id = account::resolve(core, &identity).await?;
     let (session, token) =
         session::start(core, &citizen_id, identity.loa.acr(), identity.amr.clone()).await?;
-    let step = match flow::advance(core, &flow, FlowState::Authenticated, Some(&session.id)).await?
-    {
+    let client_id =
+        (flow.request.client_id != PORTAL_CLIENT).then(|| flow.request.client_id.clone());
+    core.store
+        .record_login(&LoginEvent {
+            id: uuid::Uuid::now_v7().to_string(),
+            citizen_id,
+            at: session.auth_time,
+            method: identity.method.clone(),
+            acr: session.acr.clone(),
+            client_id,
+            address,
+        })
+        .await?;
+    let step = match flow::advance(core, flow, FlowState::Authenticated, Some(&session.id)).await? {
         Some(flow) => after_authentication(core, &flow, &session).await?,
-        None => Step::ErrorPage { detail: STALE },
+        None => error(Notice::Stale),
     };
     Ok((step, Some(token)))
 }
@@ -163,16 +260,12 @@ pub async fn decide_consent(
     session_token: Option<&str>,
     allow: bool,
 ) -> Result<Step, OAuthError> {
-    let Some(flow) = flow::load(core, flow_id).await? else {
-        return Ok(Step::ErrorPage { detail: STALE });
+    let flow = match flow_for_form(core, flow_id, csrf, browser_token).await? {
+        Ok(flow) => flow,
+        Err(step) => return Ok(step),
     };
-    if !flow.started_by(browser_token) || !flow.csrf_ok(csrf) {
-        return Ok(Step::ErrorPage {
-            detail: WRONG_BROWSER,
-        });
-    }
     if flow.state != FlowState::Authenticated {
-        return Ok(Step::ErrorPage { detail: STALE });
+        return Ok(error(Notice::Stale));
     }
     let Some(session) = flow_session(core, &flow, session_token).await? else {
         return login_page(core, &flow).await;
@@ -181,7 +274,7 @@ pub async fn decide_consent(
         .await?
         .is_none()
     {
-        return Ok(Step::ErrorPage { detail: STALE });
+        return Ok(error(Notice::Stale));
     }
     if !allow {
         return Ok(redirect_error(
@@ -197,11 +290,39 @@ pub async fn decide_consent(
         .map(Step::Redirect)
 }
 
+/// An error inside a flow: explain, and offer to retry or to go back to the service.
+pub fn flow_error(core: &Core, flow: &Flow, notice: Notice) -> Step {
+    let retry = append_query(&core.endpoint("/login"), &[("flow", &flow.id)]);
+    let service = if flow.request.client_id == PORTAL_CLIENT {
+        core.endpoint("/account")
+    } else {
+        flow.request
+            .error_redirect(
+                ErrorCode::AccessDenied,
+                "the citizen did not complete the login",
+            )
+            .location(&core.issuer)
+    };
+    Step::ErrorPage {
+        notice,
+        ways: Some(WaysBack { retry, service }),
+    }
+}
+
 async fn after_authentication(
     core: &Core,
     flow: &Flow,
     session: &SsoSession,
 ) -> Result<Step, OAuthError> {
+    if flow.request.client_id == PORTAL_CLIENT {
+        if flow::advance(core, flow, FlowState::Completed, None)
+            .await?
+            .is_none()
+        {
+            return Ok(error(Notice::Stale));
+        }
+        return Ok(Step::Redirect(flow.request.redirect_uri.clone()));
+    }
     if !flow.request.prompt.consent
         && consent::covers(core, &session.citizen_id, &flow.request).await?
     {
@@ -209,7 +330,7 @@ async fn after_authentication(
             .await?
             .is_none()
         {
-            return Ok(Step::ErrorPage { detail: STALE });
+            return Ok(error(Notice::Stale));
         }
         return issue_code(core, &flow.request, session)
             .await
@@ -223,13 +344,32 @@ async fn after_authentication(
 }
 
 async fn login_page(core: &Core, flow: &Flow) -> Result<Step, OAuthError> {
-    let client = core.store.client(&flow.request.client_id).await?;
+    let client_name = if flow.request.client_id == PORTAL_CLIENT {
+        String::new()
+    } else {
+        core.store
+            .client(&flow.request.client_id)
+            .await?
+            .map(|c| c.name)
+            .unwrap_or_default()
+    };
+    let now = core.now();
     Ok(Step::LoginPage(LoginView {
         flow_id: flow.id.clone(),
         csrf: flow.csrf.clone(),
-        client_name: client.map(|c| c.name).unwrap_or_default(),
+        client_name,
         ui_locales: flow.request.ui_locales.clone(),
         dev_login: core.config.dev_login,
+        methods: core
+            .upstreams
+            .iter()
+            .map(|u| MethodChoice {
+                id: u.id().to_owned(),
+                name_ko: u.display_name("ko").to_owned(),
+                name_en: u.display_name("en").to_owned(),
+                available: u.available(now),
+            })
+            .collect(),
     }))
 }
 

@@ -10,6 +10,7 @@ use url::Url;
 use super::params::Params;
 use super::{SUPPORTED_SCOPES, parse_scope, pkce};
 use crate::error::{ErrorCode, OAuthError};
+use crate::i18n::Notice;
 use crate::store::ClientRecord;
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -39,7 +40,7 @@ pub struct Prompt {
 #[derive(Debug)]
 pub enum Rejection {
     /// Shown to the person: the redirect URI cannot be trusted.
-    Page { detail: &'static str },
+    Page { notice: Notice },
     /// Sent to the registered redirect URI.
     Redirect(ErrorRedirect),
 }
@@ -89,23 +90,23 @@ pub fn validate(
 ) -> Result<AuthorizationRequest, Rejection> {
     if params.get("client_id").is_none() {
         return Err(Rejection::Page {
-            detail: "The sign-in request does not say which service it comes from (client_id is missing).",
+            notice: Notice::MissingClient,
         });
     }
     let Some(client) = client else {
         return Err(Rejection::Page {
-            detail: "The service that sent you here is not registered with Any-ID.",
+            notice: Notice::UnknownClient,
         });
     };
     // OIDC Core §3.1.2.1: redirect_uri is required; RFC 9700 §4.1.3: exact string match.
     let Some(redirect_uri) = params.get("redirect_uri") else {
         return Err(Rejection::Page {
-            detail: "The sign-in request has no return address (redirect_uri is missing).",
+            notice: Notice::MissingRedirect,
         });
     };
     if !client.redirect_uris.iter().any(|r| r == redirect_uri) {
         return Err(Rejection::Page {
-            detail: "The return address in the sign-in request is not registered for this service.",
+            notice: Notice::UnregisteredRedirect,
         });
     }
     let state = params.get("state").map(str::to_owned);

@@ -11,6 +11,7 @@ use super::params::Params;
 use super::session;
 use crate::crypto;
 use crate::error::OAuthError;
+use crate::i18n::Notice;
 use crate::state::Core;
 use crate::store::{ClientStore, SessionStore, SsoSession};
 
@@ -24,7 +25,7 @@ pub enum LogoutOutcome {
         params: Vec<(String, String)>,
     },
     /// The request cannot be honoured; explain without redirecting.
-    Refused { detail: &'static str },
+    Refused { notice: Notice },
 }
 
 #[derive(Deserialize)]
@@ -53,7 +54,7 @@ pub async fn end_session(
                 Some(claims) => Some(claims),
                 None => {
                     return Ok(LogoutOutcome::Refused {
-                        detail: "The sign-out request carries an ID token that Any-ID did not issue.",
+                        notice: Notice::LogoutUnknownToken,
                     });
                 }
             }
@@ -67,7 +68,7 @@ pub async fn end_session(
     let client_id = match (params.get("client_id"), hinted_client) {
         (Some(given), Some(hinted)) if given != hinted => {
             return Ok(LogoutOutcome::Refused {
-                detail: "The sign-out request names two different services.",
+                notice: Notice::LogoutTwoClients,
             });
         }
         (Some(given), _) => Some(given.to_owned()),
@@ -90,7 +91,7 @@ pub async fn end_session(
                 }
                 _ => {
                     return Ok(LogoutOutcome::Refused {
-                        detail: "The address to return to after sign-out is not registered for this service.",
+                        notice: Notice::LogoutUnregistered,
                     });
                 }
             }

@@ -48,6 +48,10 @@ impl SqlStore {
             AnyPoolOptions::new()
                 .max_connections(max)
                 .acquire_timeout(Duration::from_secs(10))
+                // sqlx pings a connection when it returns to the pool and, by default, again
+                // when it leaves it. An embedded SQLite connection cannot be dropped by a peer,
+                // so the second ping is only a thread round trip per query.
+                .test_before_acquire(backend == Backend::Postgres)
                 .after_connect(move |conn, _meta| {
                     Box::pin(async move {
                         if backend == Backend::Sqlite {

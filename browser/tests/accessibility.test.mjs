@@ -1,0 +1,46 @@
+// axe-core finds no WCAG 2.1 A/AA violations on the login, consent, error and portal pages.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { startAnyId, launch, context, axe } from './harness.mjs';
+
+let anyid;
+let browser;
+
+before(async () => {
+  anyid = await startAnyId();
+  browser = await launch();
+});
+
+after(async () => {
+  await browser?.close();
+  await anyid?.stop();
+});
+
+async function check(page, name) {
+  const violations = await axe(page);
+  assert.deepEqual(violations, [], `${name}: ${JSON.stringify(violations, null, 2)}`);
+}
+
+for (const locale of ['ko-KR', 'en-US']) {
+  test(`login, consent, portal and error pages have no violations (${locale})`, async () => {
+    const ctx = await context(browser, { locale });
+    const page = await ctx.newPage();
+    await page.goto(anyid.demo);
+    await page.click('a[href="/demo/login"]');
+    await page.waitForSelector('[data-method="kakao"]');
+    await check(page, 'login');
+    await page.click('[data-method="kakao"]');
+    await page.waitForSelector('form[action="/consent"]');
+    await check(page, 'consent');
+    await page.click('button[value="allow"]');
+    await page.waitForURL(/\/demo\/callback/);
+    await page.goto(`${anyid.issuer}/account`);
+    await page.waitForSelector('form[action="/account/action"]');
+    await check(page, 'portal');
+    await page.goto(`${anyid.issuer}/authorize?client_id=nobody&redirect_uri=https%3A%2F%2Fevil.example%2F&response_type=code&scope=openid`);
+    await check(page, 'error');
+    await page.goto(`${anyid.issuer}/logout`);
+    await check(page, 'logout');
+    await ctx.close();
+  });
+}

@@ -1,0 +1,295 @@
+//! The citizen portal at `/account`: thin handlers over `login::portal`.
+
+use askama::Template;
+use axum::body::Bytes;
+use axum::extract::{OriginalUri, Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Redirect, Response};
+
+use super::authorize::{add_cookie, failure, see_other};
+use super::extract::{self, cookie, set_cookie};
+use super::pages::{self, Frame, MethodRow, Prefs, lang_param, remember_lang};
+use crate::crypto;
+use crate::i18n::{Lang, Notice, Text};
+use crate::login::portal::{self, Action, PortalView};
+use crate::login::{self, upstream};
+use crate::oidc::session::{self, browser_cookie_name, cookie_name};
+use crate::state::AppState;
+
+pub struct IdentityRow {
+    id: String,
+    name: String,
+    level: &'static str,
+    last_used: String,
+}
+
+pub struct SessionRow {
+    id: String,
+    started: String,
+    level: &'static str,
+    current: bool,
+}
+
+#[derive(Template)]
+#[template(path = "account.html")]
+struct AccountPage<'a> {
+    lang: &'a str,
+    other_lang: &'a str,
+    switch_url: &'a str,
+    t: &'a Text,
+    v: &'a PortalView,
+    done: Option<&'static str>,
+    refused: Option<&'static str>,
+    identities: Vec<IdentityRow>,
+    linkable: Vec<MethodRow>,
+    sessions: Vec<SessionRow>,
+    consents: Vec<(String, String, String)>,
+    history: Vec<(String, String, String, String)>,
+}
+
+/// UTC time, `YYYY-MM-DD HH:MM`.
+fn when(t: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(t)
+        .ok()
+        .and_then(|d| {
+            d.format(&time::macros::format_description!(
+                "[year]-[month]-[day] [hour]:[minute]"
+            ))
+            .ok()
+        })
+        .unwrap_or_default()
+}
+
+fn method_name(state: &AppState, method: &str, korean: bool) -> String {
+    match state.upstream(method) {
+        Some(u) => u.display_name(if korean { "ko" } else { "en" }).to_owned(),
+        None if method == anyid_adapters::dev::METHOD => if korean {
+            "데모 시민"
+        } else {
+            "Demo citizen"
+        }
+        .to_owned(),
+        None => method.to_owned(),
+    }
+}
+
+pub async fn get_account(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let switch = lang_param(query.as_deref());
+    let prefs = Prefs::from_request(&headers, switch.as_deref(), Some(uri.path().to_owned()));
+    let Ok(current) = session::current(&state, cookie(&headers, cookie_name(&state))).await else {
+        return pages::error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Notice::ServerError,
+            &prefs,
+        );
+    };
+    let Some(current) = current else {
+        return remember_lang(sign_in(&state, &headers, &prefs).await, switch.as_deref());
+    };
+    let params = extract::query(query.as_deref().unwrap_or_default()).unwrap_or_default();
+    let f = Frame::new(&prefs, None);
+    let done = match params.get("done") {
+        Some("linked") => Some(f.t.portal_linked),
+        Some("unlinked") => Some(f.t.portal_unlinked),
+        Some("revoked") => Some(f.t.portal_revoked),
+        _ => None,
+    };
+    let refused = params
+        .get("refused")
+        .and_then(|r| (r == "last").then(|| Notice::LastMethod.text(f.language())));
+    let view = match portal::view(&state, &current).await {
+        Ok(v) => v,
+        Err(e) => return failure(e, &prefs),
+    };
+    remember_lang(render(&state, &f, &view, done, refused), switch.as_deref())
+}
+
+fn render(
+    state: &AppState,
+    f: &Frame,
+    v: &PortalView,
+    done: Option<&'static str>,
+    refused: Option<&'static str>,
+) -> Response {
+    let korean = f.language() == Lang::Ko;
+    let clients: std::collections::HashMap<&str, &str> = v
+        .consents
+        .iter()
+        .map(|c| (c.client_id.as_str(), c.client_name.as_str()))
+        .collect();
+    pages::render(&AccountPage {
+        lang: f.lang,
+        other_lang: f.other_lang,
+        switch_url: &f.switch_url,
+        t: f.t,
+        v,
+        done,
+        refused,
+        identities: v
+            .identities
+            .iter()
+            .map(|i| IdentityRow {
+                id: i.id.clone(),
+                name: method_name(state, &i.method, korean),
+                level: f.t.level(&i.loa),
+                last_used: when(i.last_used_at),
+            })
+            .collect(),
+        linkable: v
+            .linkable
+            .iter()
+            .map(|m| MethodRow {
+                id: m.id.clone(),
+                name: if korean {
+                    m.name_ko.clone()
+                } else {
+                    m.name_en.clone()
+                },
+                available: m.available,
+                last: false,
+            })
+            .collect(),
+        sessions: v
+            .sessions
+            .iter()
+            .map(|s| SessionRow {
+                id: s.id.clone(),
+                started: when(s.auth_time),
+                level: f.t.level(&s.acr),
+                current: s.id == v.current_session,
+            })
+            .collect(),
+        consents: v
+            .consents
+            .iter()
+            .map(|c| {
+                let items: Vec<&str> = c.scopes.iter().filter_map(|s| f.t.scope(s)).collect();
+                (c.client_name.clone(), items.join(", "), c.client_id.clone())
+            })
+            .collect(),
+        history: v
+            .history
+            .iter()
+            .map(|h| {
+                let service = h.client_id.as_deref().map(|c| {
+                    clients
+                        .get(c)
+                        .map(|n| n.to_string())
+                        .unwrap_or_else(|| c.to_owned())
+                });
+                (
+                    when(h.at),
+                    method_name(state, &h.method, korean),
+                    service.unwrap_or_else(|| "Any-ID".into()),
+                    h.address.clone().unwrap_or_else(|| f.t.portal_none.into()),
+                )
+            })
+            .collect(),
+    })
+}
+
+/// No session: sign in to the portal through a login flow.
+async fn sign_in(state: &AppState, headers: &HeaderMap, prefs: &Prefs) -> Response {
+    let browser_name = browser_cookie_name(state);
+    let (browser, new_browser) = match cookie(headers, browser_name) {
+        Some(b) => (b.to_owned(), false),
+        None => match crypto::random_token() {
+            Ok(b) => (b, true),
+            Err(_) => {
+                return pages::error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    Notice::ServerError,
+                    prefs,
+                );
+            }
+        },
+    };
+    let ui_locales = prefs.switch.clone();
+    let mut response = match login::portal_sign_in(state, &browser, ui_locales).await {
+        Ok(step) => pages::step(step, prefs),
+        Err(e) => failure(e, prefs),
+    };
+    if new_browser {
+        add_cookie(
+            &mut response,
+            &set_cookie(
+                browser_name,
+                &browser,
+                state.secure_cookies(),
+                Some(365 * 24 * 3600),
+            ),
+        );
+    }
+    response
+}
+
+/// A portal form: unlink, revoke a session or all, withdraw a consent.
+pub async fn post_account_action(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let prefs = Prefs::from_request(&headers, None, None);
+    let Ok(params) = extract::form(&headers, &body) else {
+        return pages::error(StatusCode::BAD_REQUEST, Notice::BadRequest, &prefs);
+    };
+    let Ok(Some(current)) = session::current(&state, cookie(&headers, cookie_name(&state))).await
+    else {
+        return see_other(Redirect::to("/account").into_response());
+    };
+    if !params
+        .get("csrf")
+        .is_some_and(|c| portal::csrf_ok(&state, &current, c))
+    {
+        return pages::error(StatusCode::BAD_REQUEST, Notice::WrongBrowser, &prefs);
+    }
+    let (action, done) = if let Some(id) = params.get("unlink") {
+        (Action::Unlink(id.to_owned()), "unlinked")
+    } else if let Some(id) = params.get("revoke_session") {
+        (Action::RevokeSession(id.to_owned()), "revoked")
+    } else if params.get("revoke_all").is_some() {
+        (Action::RevokeAllSessions, "revoked")
+    } else if let Some(client) = params.get("withdraw") {
+        (Action::WithdrawConsent(client.to_owned()), "revoked")
+    } else {
+        return pages::error(StatusCode::BAD_REQUEST, Notice::BadRequest, &prefs);
+    };
+    let location = match portal::act(&state, &current, action).await {
+        Ok(Ok(())) => format!("/account?done={done}"),
+        Ok(Err(_)) => "/account?refused=last".to_owned(),
+        Err(e) => return failure(e, &prefs),
+    };
+    see_other(Redirect::to(&location).into_response())
+}
+
+/// Link another method: start it for the signed-in citizen.
+pub async fn post_account_link(
+    State(state): State<AppState>,
+    Path(provider): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let prefs = Prefs::from_request(&headers, None, None);
+    let Ok(params) = extract::form(&headers, &body) else {
+        return pages::error(StatusCode::BAD_REQUEST, Notice::BadRequest, &prefs);
+    };
+    let Ok(Some(current)) = session::current(&state, cookie(&headers, cookie_name(&state))).await
+    else {
+        return see_other(Redirect::to("/account").into_response());
+    };
+    if !params
+        .get("csrf")
+        .is_some_and(|c| portal::csrf_ok(&state, &current, c))
+    {
+        return pages::error(StatusCode::BAD_REQUEST, Notice::WrongBrowser, &prefs);
+    }
+    match upstream::begin_link(&state, &provider, &current.citizen_id).await {
+        Ok(step) => see_other(pages::step(step, &prefs)),
+        Err(e) => failure(e, &prefs),
+    }
+}

@@ -1,0 +1,144 @@
+//! The citizen's own account: linked methods (link, unlink — never the last), live sessions
+//! (revoke one or all), consents given to relying parties (withdraw), and login history.
+//! Revocations take effect on the next token or userinfo request (their grants are revoked).
+
+use crate::crypto;
+use crate::error::OAuthError;
+use crate::i18n::Notice;
+use crate::state::Core;
+use crate::store::{
+    AccountStore, ClientStore, ConsentStore, LinkedIdentity, LoginEvent, SessionStore, SsoSession,
+    Unlink,
+};
+
+use super::MethodChoice;
+
+pub struct PortalView {
+    pub csrf: String,
+    pub name: String,
+    pub current_session: String,
+    pub identities: Vec<LinkedIdentity>,
+    /// Methods not linked yet that can be linked.
+    pub linkable: Vec<MethodChoice>,
+    pub sessions: Vec<SsoSession>,
+    pub consents: Vec<ConsentItem>,
+    pub history: Vec<LoginEvent>,
+}
+
+pub struct ConsentItem {
+    pub client_id: String,
+    pub client_name: String,
+    pub scopes: Vec<String>,
+}
+
+/// How many past logins the portal lists.
+const HISTORY: i64 = 50;
+
+pub async fn view(core: &Core, session: &SsoSession) -> Result<PortalView, OAuthError> {
+    let citizen = core.store.citizen(&session.citizen_id).await?;
+    let name = citizen
+        .as_ref()
+        .and_then(|c| c.claims.get("name").or_else(|| c.claims.get("nickname")))
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_owned();
+    let identities = core.store.identities(&session.citizen_id).await?;
+    let now = core.now();
+    let linkable = core
+        .upstreams
+        .iter()
+        .filter(|u| !identities.iter().any(|i| i.method == u.id()))
+        .map(|u| MethodChoice {
+            id: u.id().to_owned(),
+            name_ko: u.display_name("ko").to_owned(),
+            name_en: u.display_name("en").to_owned(),
+            available: u.available(now),
+        })
+        .collect();
+    let mut consents = Vec::new();
+    for c in core.store.consents_of(&session.citizen_id).await? {
+        let client_name = core
+            .store
+            .client(&c.client_id)
+            .await?
+            .map(|r| r.name)
+            .unwrap_or_else(|| c.client_id.clone());
+        consents.push(ConsentItem {
+            client_id: c.client_id,
+            client_name,
+            scopes: crate::oidc::parse_scope(&c.scopes),
+        });
+    }
+    Ok(PortalView {
+        csrf: csrf(core, session),
+        name,
+        current_session: session.id.clone(),
+        identities,
+        linkable,
+        sessions: core.store.sessions_of(&session.citizen_id, now).await?,
+        consents,
+        history: core
+            .store
+            .login_events(&session.citizen_id, HISTORY)
+            .await?,
+    })
+}
+
+/// The portal forms' CSRF token, bound to the session.
+pub fn csrf(core: &Core, session: &SsoSession) -> String {
+    crypto::b64(&crypto::hmac_sha256(
+        &core.config.subject_secret.0,
+        &[b"anyid portal csrf", session.id.as_bytes()],
+    ))
+}
+
+pub fn csrf_ok(core: &Core, session: &SsoSession, presented: &str) -> bool {
+    crypto::constant_time_eq(csrf(core, session).as_bytes(), presented.as_bytes())
+}
+
+#[derive(Debug)]
+pub enum Action {
+    RevokeSession(String),
+    RevokeAllSessions,
+    WithdrawConsent(String),
+    Unlink(String),
+}
+
+/// Carry out an action for the signed-in citizen; `Err(notice)` explains a refusal.
+pub async fn act(
+    core: &Core,
+    session: &SsoSession,
+    action: Action,
+) -> Result<Result<(), Notice>, OAuthError> {
+    let now = core.now();
+    let citizen = &session.citizen_id;
+    match action {
+        Action::RevokeSession(id) => {
+            // Only the citizen's own sessions.
+            if core
+                .store
+                .sessions_of(citizen, now)
+                .await?
+                .iter()
+                .any(|s| s.id == id)
+            {
+                core.store.revoke_session(&id, now).await?;
+            }
+        }
+        Action::RevokeAllSessions => {
+            for s in core.store.sessions_of(citizen, now).await? {
+                core.store.revoke_session(&s.id, now).await?;
+            }
+        }
+        Action::WithdrawConsent(client_id) => {
+            core.store.revoke_consent(citizen, &client_id, now).await?;
+        }
+        Action::Unlink(identity_id) => {
+            match super::account::unlink(core, citizen, &identity_id).await? {
+                Unlink::Done | Unlink::NotFound => {}
+                Unlink::LastMethod => return Ok(Err(Notice::LastMethod)),
+            }
+        }
+    }
+    Ok(Ok(()))
+}

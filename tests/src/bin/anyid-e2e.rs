@@ -1,0 +1,34 @@
+//! The browser tests' fixture: Any-ID in dev mode (demo relying party, demo citizens) on a
+//! fresh SQLite database, with a Kakao-like upstream OpenID provider on loopback. Prints one
+//! JSON line with the URLs, then serves until its standard input closes.
+
+use anyid_tests::upstream::FakeOidcProvider;
+use anyid_tests::{Backend, TestServer};
+use serde_json::json;
+use tokio::io::AsyncReadExt;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let kakao = FakeOidcProvider::start().await;
+    kakao.set_subject(
+        "kakao-4242",
+        json!({"nickname": "길동", "email": "gildong@kakao.example", "email_verified": true}),
+    );
+    let mut config = kakao.config("kakao");
+    config.display_name.ko = "카카오 로그인".into();
+    config.display_name.en = "Kakao".into();
+    let op = TestServer::start_with(Backend::Sqlite, |c| c.upstreams.push(config)).await?;
+    println!(
+        "{}",
+        json!({
+            "issuer": op.issuer(),
+            "demo": op.url("/demo"),
+            "admin": op.admin_url("/admin/v1"),
+            "kakao": kakao.issuer(),
+        })
+    );
+    let mut sink = Vec::new();
+    let _ = tokio::io::stdin().read_to_end(&mut sink).await;
+    op.stop().await;
+    Ok(())
+}

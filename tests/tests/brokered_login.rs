@@ -1,0 +1,197 @@
+//! Brokered login end to end: a relying party (openidconnect) sends a citizen to Any-ID, who
+//! logs in through a real upstream peer on loopback (a Kakao-like OpenID provider, a
+//! Naver-like OAuth 2 provider, an Apple-like form_post provider) and comes back. Every
+//! upstream failure ends on a clear error page with nothing half-created.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use anyid::store::AccountStore;
+use anyid_tests::upstream::{Behaviour, FakeNaver, FakeOidcProvider};
+use anyid_tests::{Browser, Landing, Rp, TestServer, backends, rp_registration};
+use reqwest::StatusCode;
+use serde_json::json;
+
+const REDIRECT: &str = "http://127.0.0.1:1/callback";
+
+/// Count the citizens and live sessions: nothing may appear after a failed login.
+async fn citizens_and_sessions(op: &TestServer) -> (i64, i64) {
+    let pool = sqlx::AnyPool::connect(&op.database_url()).await.unwrap();
+    let (c,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM citizens")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    let (s,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sso_sessions")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    pool.close().await;
+    (c, s)
+}
+
+/// Click the provider's button on the chooser and follow it through the upstream and back.
+async fn via(
+    browser: &Browser,
+    op: &TestServer,
+    rp: &Rp,
+    provider: &str,
+) -> (Landing, anyid_tests::rp::Pending) {
+    let pending = rp.start(&["email", "profile"], &[]);
+    let (_, page) = browser.open(pending.url.as_str(), op.issuer()).await.page();
+    assert!(
+        page.contains(&format!("data-method=\"{provider}\"")),
+        "{page}"
+    );
+    let landing = browser.choose(op.issuer(), &page, provider).await;
+    (landing, pending)
+}
+
+#[tokio::test]
+async fn a_citizen_logs_in_with_a_kakao_like_provider_and_gets_tokens() {
+    for backend in backends() {
+        let kakao = FakeOidcProvider::start().await;
+        kakao.set_subject(
+            "kakao-1001",
+            json!({"nickname": "길동", "email": "hong@kakao.example", "email_verified": true}),
+        );
+        let op = TestServer::start_with(backend, |c| c.upstreams.push(kakao.config("kakao")))
+            .await
+            .unwrap();
+        let (id, secret) = op
+            .add_client(rp_registration("Tax office", "127.0.0.1"))
+            .await
+            .unwrap();
+        let rp = Rp::discover(op.issuer(), &id, &secret, REDIRECT)
+            .await
+            .unwrap();
+        let browser = Browser::new();
+        let (landing, pending) = via(&browser, &op, &rp, "kakao").await;
+        let callback = browser
+            .finish_consent(op.issuer(), landing)
+            .await
+            .callback();
+        let claims = rp.sign_in_claims(&callback, &pending).await;
+        assert_eq!(
+            claims.auth_context_ref().unwrap().as_str(),
+            "urn:anyid:loa:low"
+        );
+        assert_eq!(claims.auth_method_refs().unwrap()[0].as_str(), "fed");
+        let tokens = rp.redeem(&callback, &pending).await;
+        assert!(tokens.is_err(), "the code was used once already");
+        assert_eq!(citizens_and_sessions(&op).await.0, 1, "{backend:?}");
+        op.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn every_upstream_failure_ends_on_an_error_page_with_nothing_created() {
+    for backend in backends() {
+        let kakao = FakeOidcProvider::start().await;
+        let op = TestServer::start_with(backend, |c| c.upstreams.push(kakao.config("kakao")))
+            .await
+            .unwrap();
+        let (id, secret) = op
+            .add_client(rp_registration("Tax office", "127.0.0.1"))
+            .await
+            .unwrap();
+        let rp = Rp::discover(op.issuer(), &id, &secret, REDIRECT)
+            .await
+            .unwrap();
+        for behaviour in [
+            Behaviour::ErrorResponse,
+            Behaviour::WrongState,
+            Behaviour::WrongNonce,
+            Behaviour::BadSignature,
+            Behaviour::UnknownKid,
+            Behaviour::WrongAudience,
+            Behaviour::Expired,
+        ] {
+            kakao.set_behaviour(behaviour);
+            let browser = Browser::new();
+            let (landing, _) = via(&browser, &op, &rp, "kakao").await;
+            let Landing::Page { status, body, .. } = landing else {
+                panic!("{backend:?} {behaviour:?}: expected an error page");
+            };
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{behaviour:?}");
+            assert!(body.contains("role=\"alert\""), "{behaviour:?}: {body}");
+            // A state that matches no login started here cannot be tied to a flow; every
+            // other failure offers a way back to the service.
+            if behaviour != Behaviour::WrongState {
+                assert!(
+                    body.contains("http://127.0.0.1:1/callback?error=access_denied"),
+                    "{behaviour:?}: a way back to the service"
+                );
+            }
+            assert_eq!(
+                citizens_and_sessions(&op).await,
+                (0, 0),
+                "{backend:?} {behaviour:?}: nothing half-created"
+            );
+        }
+        op.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn same_verified_email_does_not_merge_but_the_same_strong_identifier_does() {
+    let kakao = FakeOidcProvider::start().await;
+    let naver = FakeNaver::start().await;
+    let gov = FakeOidcProvider::start().await;
+    let op = TestServer::start_with(anyid_tests::Backend::Sqlite, |c| {
+        c.upstreams.push(kakao.config("kakao"));
+        c.upstreams.push(naver.config("naver"));
+        let mut trusted = gov.config("gov");
+        trusted.strong_identifier_claim = Some("ci".into());
+        c.upstreams.push(trusted);
+    })
+    .await
+    .unwrap();
+    let (id, secret) = op
+        .add_client(rp_registration("Tax office", "127.0.0.1"))
+        .await
+        .unwrap();
+    let rp = Rp::discover(op.issuer(), &id, &secret, REDIRECT)
+        .await
+        .unwrap();
+    kakao.set_subject(
+        "k-1",
+        json!({"email": "same@example.kr", "email_verified": true}),
+    );
+    naver.set_profile(json!({"id": "n-1", "email": "same@example.kr", "name": "홍길동"}));
+
+    let sub_of = |provider: &'static str| {
+        let (op, rp) = (&op, &rp);
+        async move {
+            let browser = Browser::new();
+            let (landing, pending) = via(&browser, op, rp, provider).await;
+            let cb = browser
+                .finish_consent(op.issuer(), landing)
+                .await
+                .callback();
+            rp.sign_in_claims(&cb, &pending).await.subject().to_string()
+        }
+    };
+    let by_kakao = sub_of("kakao").await;
+    let by_naver = sub_of("naver").await;
+    assert_ne!(by_kakao, by_naver, "a shared email never merges accounts");
+
+    let ci = "x".repeat(88);
+    gov.set_subject("gov-a", json!({"ci": ci}));
+    let first = sub_of("gov").await;
+    gov.set_subject("gov-b", json!({"ci": ci}));
+    let second = sub_of("gov").await;
+    assert_eq!(
+        first, second,
+        "the same verified strong identifier is one citizen"
+    );
+    let citizen = op
+        .state()
+        .store
+        .citizen_by_identity(&gov.issuer(), "gov-b")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        op.state().store.identities(&citizen).await.unwrap().len(),
+        2
+    );
+    op.stop().await;
+}
