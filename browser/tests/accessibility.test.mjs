@@ -25,8 +25,8 @@ for (const locale of ['ko-KR', 'en-US']) {
   test(`login, consent, portal and error pages have no violations (${locale})`, async () => {
     const ctx = await context(browser, { locale });
     const page = await ctx.newPage();
-    await page.goto(anyid.demo);
-    await page.click('a[href="/demo/login"]');
+    // prompt=consent: the consent page shows on every pass, whatever was granted before.
+    await page.goto(`${anyid.demo}/login?prompt=consent`);
     await page.waitForSelector('[data-method="kakao"]');
     await check(page, 'login');
     await page.click('[data-method="kakao"]');

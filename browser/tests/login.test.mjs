@@ -1,5 +1,5 @@
-// A citizen logs in from a relying party (the demo service) through a Kakao-like upstream
-// provider and back, in Korean and in English, with the mouse and with the keyboard only.
+// A citizen logs in from a relying party (the demo service) through upstream providers and
+// back, in Korean and in English, with the mouse and with the keyboard only.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
@@ -18,7 +18,7 @@ after(async () => {
   await anyid?.stop();
 });
 
-test('full login through the upstream provider, then the demo service shows the claims', async () => {
+test('full login through an upstream OpenID provider; the demo service shows the claims', async () => {
   const ctx = await context(browser, { locale: 'ko-KR' });
   const page = await ctx.newPage();
   await page.goto(anyid.demo);
@@ -27,22 +27,25 @@ test('full login through the upstream provider, then the demo service shows the 
   await page.click('[data-method="kakao"]');
   // Consent, in plain words, then back at the service.
   await page.waitForSelector('form[action="/consent"]');
+  assert.match(await page.textContent('main'), /Demo service/);
   await page.click('button[value="allow"]');
   await page.waitForURL(/\/demo\/callback/);
   const text = await page.textContent('main');
-  assert.match(text, /길동/, 'the userinfo answer reached the service');
+  assert.match(text, /gildong@kakao\.example/, 'the userinfo answer reached the service');
   assert.match(text, /urn:anyid:loa:low/);
   await ctx.close();
 });
 
-test('the login page speaks English on request and remembers the last method', async () => {
+test('English on request, the visible switch, and the last method used comes first', async () => {
   const ctx = await context(browser, { locale: 'en-US' });
   const page = await ctx.newPage();
-  await page.goto(anyid.demo);
-  await page.click('a[href="/demo/login"]');
+  // The citizen consented in the first test; prompt=consent shows the page again.
+  await page.goto(`${anyid.demo}/login?prompt=consent`);
   assert.equal(await page.getAttribute('html', 'lang'), 'en');
   assert.equal(await page.textContent('h1'), 'Sign in');
-  // The visible switch changes the language and keeps the sign-in.
+  // The configured order puts Naver first.
+  assert.equal(await page.getAttribute('ul.methods li:first-child button', 'data-method'), 'naver');
+  // The switch changes the language and keeps the sign-in.
   await page.click('header a.switch');
   assert.equal(await page.getAttribute('html', 'lang'), 'ko');
   await page.click('header a.switch');
@@ -50,12 +53,11 @@ test('the login page speaks English on request and remembers the last method', a
   await page.click('[data-method="kakao"]');
   await page.click('button[value="allow"]');
   await page.waitForURL(/\/demo\/callback/);
-  // Next time on this device, the method used last comes first.
-  await page.goto(anyid.demo);
-  await page.click('a[href="/demo/login"]');
-  const first = await page.getAttribute('ul.methods li:first-child button', 'data-method');
-  // A live session skips the chooser; sign out first to see it.
-  if (first !== null) assert.equal(first, 'kakao');
+  // Next time on this device, Kakao (used last) comes first, marked as such.
+  await page.goto(`${anyid.demo}/login?prompt=login`);
+  const first = page.locator('ul.methods li:first-child button');
+  assert.equal(await first.getAttribute('data-method'), 'kakao');
+  assert.match(await first.textContent(), /Last used/);
   await ctx.close();
 });
 
@@ -65,14 +67,14 @@ test('the whole flow completes with the keyboard only', async () => {
   await page.goto(anyid.demo);
   await tabTo(page, 'a[href="/demo/login"]');
   await page.keyboard.press('Enter');
-  await page.waitForSelector('[data-method="kakao"]');
-  await tabTo(page, '[data-method="kakao"]');
+  await page.waitForSelector('[data-method="naver"]');
+  await tabTo(page, '[data-method="naver"]');
   await page.keyboard.press('Enter');
   await page.waitForSelector('form[action="/consent"]');
   await tabTo(page, 'button[value="allow"]');
   await page.keyboard.press('Enter');
   await page.waitForURL(/\/demo\/callback/);
-  assert.match(await page.textContent('main'), /urn:anyid:loa:low/);
+  assert.match(await page.textContent('main'), /seojun@naver\.example/);
   await ctx.close();
 });
 

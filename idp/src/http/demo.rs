@@ -93,7 +93,11 @@ async fn get_demo(headers: HeaderMap) -> Response {
     page(&headers, None)
 }
 
-async fn get_demo_login(State(state): State<AppState>) -> Response {
+/// `?prompt=login|consent` is passed on, so the demo can show those pages again.
+async fn get_demo_login(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
+    let prompt = url::form_urlencoded::parse(query.as_deref().unwrap_or_default().as_bytes())
+        .find(|(k, v)| k == "prompt" && matches!(v.as_ref(), "login" | "consent"))
+        .map(|(_, v)| v.into_owned());
     let Some(demo) = &state.demo else {
         return StatusCode::NOT_FOUND.into_response();
     };
@@ -105,19 +109,20 @@ async fn get_demo_login(State(state): State<AppState>) -> Response {
         return StatusCode::INTERNAL_SERVER_ERROR.into_response();
     };
     let challenge = crypto::b64(&crypto::sha256(verifier.as_bytes()));
-    let url = append_query(
-        &state.endpoint("/authorize"),
-        &[
-            ("response_type", "code"),
-            ("client_id", &demo.client_id),
-            ("redirect_uri", &demo.redirect_uri),
-            ("scope", "openid profile email phone address"),
-            ("state", &st),
-            ("nonce", &nonce),
-            ("code_challenge", &challenge),
-            ("code_challenge_method", "S256"),
-        ],
-    );
+    let mut params = vec![
+        ("response_type", "code"),
+        ("client_id", demo.client_id.as_str()),
+        ("redirect_uri", demo.redirect_uri.as_str()),
+        ("scope", "openid profile email phone address"),
+        ("state", st.as_str()),
+        ("nonce", nonce.as_str()),
+        ("code_challenge", challenge.as_str()),
+        ("code_challenge_method", "S256"),
+    ];
+    if let Some(prompt) = &prompt {
+        params.push(("prompt", prompt));
+    }
+    let url = append_query(&state.endpoint("/authorize"), &params);
     let mut response = Redirect::to(&url).into_response();
     let value = format!("{st}.{nonce}.{verifier}");
     if let Ok(v) = HeaderValue::from_str(&set_cookie(

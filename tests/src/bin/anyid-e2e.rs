@@ -1,8 +1,9 @@
 //! The browser tests' fixture: Any-ID in dev mode (demo relying party, demo citizens) on a
-//! fresh SQLite database, with a Kakao-like upstream OpenID provider on loopback. Prints one
+//! fresh SQLite database, with a Naver-like OAuth 2 provider and a Kakao-like OpenID provider
+//! on loopback. Prints one
 //! JSON line with the URLs, then serves until its standard input closes.
 
-use anyid_tests::upstream::FakeOidcProvider;
+use anyid_tests::upstream::{FakeNaver, FakeOidcProvider};
 use anyid_tests::{Backend, TestServer};
 use serde_json::json;
 use tokio::io::AsyncReadExt;
@@ -17,7 +18,16 @@ async fn main() -> anyhow::Result<()> {
     let mut config = kakao.config("kakao");
     config.display_name.ko = "카카오 로그인".into();
     config.display_name.en = "Kakao".into();
-    let op = TestServer::start_with(Backend::Sqlite, |c| c.upstreams.push(config)).await?;
+    let naver = FakeNaver::start().await;
+    naver.set_profile(
+        json!({"id": "naver-77", "nickname": "서준", "email": "seojun@naver.example"}),
+    );
+    let naver_config = naver.config("naver");
+    let op = TestServer::start_with(Backend::Sqlite, |c| {
+        c.upstreams.push(naver_config);
+        c.upstreams.push(config);
+    })
+    .await?;
     println!(
         "{}",
         json!({
