@@ -55,32 +55,53 @@ pub async fn post_authorize(
 }
 
 async fn authorize(state: AppState, headers: HeaderMap, params: Params, prefs: Prefs) -> Response {
-    let browser_name = browser_cookie_name(&state);
-    let (browser, new_browser) = match cookie(&headers, browser_name) {
-        Some(b) => (b.to_owned(), false),
-        None => match crypto::random_token() {
-            Ok(b) => (b, true),
-            Err(_) => {
-                return pages::error(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    Notice::ServerError,
-                    &prefs,
-                );
-            }
-        },
+    let Some(browser) = BrowserBinding::read(&state, &headers) else {
+        return pages::error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Notice::ServerError,
+            &prefs,
+        );
     };
     let session = cookie(&headers, cookie_name(&state));
-    let mut response = match login::authorize(&state, &params, session, &browser).await {
+    let mut response = match login::authorize(&state, &params, session, &browser.token).await {
         Ok(step) => pages::step(step, &prefs),
         Err(e) => failure(e, &prefs),
     };
-    if new_browser {
-        add_cookie(
-            &mut response,
-            &set_cookie(browser_name, &browser, state.secure_cookies(), Some(YEAR)),
-        );
-    }
+    browser.keep(&state, &mut response);
     remember_lang(response, prefs.switch.as_deref())
+}
+
+/// The browser-binding token that ties login flows to the browser that started them: the
+/// browser's own, or a new one that [`BrowserBinding::keep`] sets as a cookie.
+pub struct BrowserBinding {
+    pub token: String,
+    new: bool,
+}
+
+impl BrowserBinding {
+    pub fn read(state: &AppState, headers: &HeaderMap) -> Option<Self> {
+        match cookie(headers, browser_cookie_name(state)) {
+            Some(token) => Some(Self {
+                token: token.to_owned(),
+                new: false,
+            }),
+            None => crypto::random_token()
+                .ok()
+                .map(|token| Self { token, new: true }),
+        }
+    }
+
+    pub fn keep(&self, state: &AppState, response: &mut Response) {
+        if self.new {
+            let cookie = set_cookie(
+                browser_cookie_name(state),
+                &self.token,
+                state.secure_cookies(),
+                Some(YEAR),
+            );
+            add_cookie(response, &cookie);
+        }
+    }
 }
 
 pub async fn get_login(

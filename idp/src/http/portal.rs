@@ -6,15 +6,16 @@ use axum::extract::{OriginalUri, Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::authorize::{add_cookie, failure, see_other};
-use super::extract::{self, cookie, set_cookie};
+use super::authorize::{BrowserBinding, failure, see_other};
+use super::extract::{self, cookie};
 use super::pages::{self, Frame, MethodRow, Prefs, lang_param, remember_lang};
-use crate::crypto;
 use crate::i18n::{Lang, Notice, Text};
 use crate::login::portal::{self, Action, PortalView};
 use crate::login::{self, upstream};
-use crate::oidc::session::{self, browser_cookie_name, cookie_name};
+use crate::oidc::params::Params;
+use crate::oidc::session::{self, cookie_name};
 use crate::state::AppState;
+use crate::store::SsoSession;
 
 pub struct IdentityRow {
     id: String,
@@ -195,37 +196,52 @@ fn render(
 
 /// No session: sign in to the portal through a login flow.
 async fn sign_in(state: &AppState, headers: &HeaderMap, prefs: &Prefs) -> Response {
-    let browser_name = browser_cookie_name(state);
-    let (browser, new_browser) = match cookie(headers, browser_name) {
-        Some(b) => (b.to_owned(), false),
-        None => match crypto::random_token() {
-            Ok(b) => (b, true),
-            Err(_) => {
-                return pages::error(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    Notice::ServerError,
-                    prefs,
-                );
-            }
-        },
-    };
-    let ui_locales = prefs.switch.clone();
-    let mut response = match login::portal_sign_in(state, &browser, ui_locales).await {
-        Ok(step) => pages::step(step, prefs),
-        Err(e) => failure(e, prefs),
-    };
-    if new_browser {
-        add_cookie(
-            &mut response,
-            &set_cookie(
-                browser_name,
-                &browser,
-                state.secure_cookies(),
-                Some(365 * 24 * 3600),
-            ),
+    let Some(browser) = BrowserBinding::read(state, headers) else {
+        return pages::error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Notice::ServerError,
+            prefs,
         );
-    }
+    };
+    let mut response =
+        match login::portal_sign_in(state, &browser.token, prefs.switch.clone()).await {
+            Ok(step) => pages::step(step, prefs),
+            Err(e) => failure(e, prefs),
+        };
+    browser.keep(state, &mut response);
     response
+}
+
+/// A portal form from the signed-in citizen with the right CSRF token; otherwise the
+/// response to send instead.
+async fn signed_in_form(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+    prefs: &Prefs,
+) -> Result<(Params, SsoSession), Response> {
+    let Ok(params) = extract::form(headers, body) else {
+        return Err(pages::error(
+            StatusCode::BAD_REQUEST,
+            Notice::BadRequest,
+            prefs,
+        ));
+    };
+    let Ok(Some(current)) = session::current(state, cookie(headers, cookie_name(state))).await
+    else {
+        return Err(see_other(Redirect::to("/account").into_response()));
+    };
+    if !params
+        .get("csrf")
+        .is_some_and(|c| portal::csrf_ok(state, &current, c))
+    {
+        return Err(pages::error(
+            StatusCode::BAD_REQUEST,
+            Notice::WrongBrowser,
+            prefs,
+        ));
+    }
+    Ok((params, current))
 }
 
 /// A portal form: unlink, revoke a session or all, withdraw a consent.
@@ -235,19 +251,10 @@ pub async fn post_account_action(
     body: Bytes,
 ) -> Response {
     let prefs = Prefs::from_request(&headers, None, None);
-    let Ok(params) = extract::form(&headers, &body) else {
-        return pages::error(StatusCode::BAD_REQUEST, Notice::BadRequest, &prefs);
+    let (params, current) = match signed_in_form(&state, &headers, &body, &prefs).await {
+        Ok(form) => form,
+        Err(response) => return response,
     };
-    let Ok(Some(current)) = session::current(&state, cookie(&headers, cookie_name(&state))).await
-    else {
-        return see_other(Redirect::to("/account").into_response());
-    };
-    if !params
-        .get("csrf")
-        .is_some_and(|c| portal::csrf_ok(&state, &current, c))
-    {
-        return pages::error(StatusCode::BAD_REQUEST, Notice::WrongBrowser, &prefs);
-    }
     let (action, done) = if let Some(id) = params.get("unlink") {
         (Action::Unlink(id.to_owned()), "unlinked")
     } else if let Some(id) = params.get("revoke_session") {
@@ -275,19 +282,10 @@ pub async fn post_account_link(
     body: Bytes,
 ) -> Response {
     let prefs = Prefs::from_request(&headers, None, None);
-    let Ok(params) = extract::form(&headers, &body) else {
-        return pages::error(StatusCode::BAD_REQUEST, Notice::BadRequest, &prefs);
+    let (_, current) = match signed_in_form(&state, &headers, &body, &prefs).await {
+        Ok(form) => form,
+        Err(response) => return response,
     };
-    let Ok(Some(current)) = session::current(&state, cookie(&headers, cookie_name(&state))).await
-    else {
-        return see_other(Redirect::to("/account").into_response());
-    };
-    if !params
-        .get("csrf")
-        .is_some_and(|c| portal::csrf_ok(&state, &current, c))
-    {
-        return pages::error(StatusCode::BAD_REQUEST, Notice::WrongBrowser, &prefs);
-    }
     match upstream::begin_link(&state, &provider, &current.citizen_id).await {
         Ok(step) => see_other(pages::step(step, &prefs)),
         Err(e) => failure(e, &prefs),
