@@ -195,3 +195,208 @@ async fn same_verified_email_does_not_merge_but_the_same_strong_identifier_does(
     );
     op.stop().await;
 }
+
+#[tokio::test]
+async fn apple_like_form_post_login_keeps_the_name_sent_only_on_the_first_login() {
+    for backend in backends() {
+        let apple = FakeOidcProvider::start_apple().await;
+        apple.set_subject(
+            "001234.apple",
+            json!({"email": "x7k2@privaterelay.appleid.com", "email_verified": "true"}),
+        );
+        apple.set_user_field(Some(
+            json!({"name": {"firstName": "Gildong", "lastName": "Hong"}}),
+        ));
+        let op = TestServer::start_with(backend, |c| c.upstreams.push(apple.config("apple")))
+            .await
+            .unwrap();
+        let (id, secret) = op
+            .add_client(rp_registration("Tax office", "127.0.0.1"))
+            .await
+            .unwrap();
+        let rp = Rp::discover(op.issuer(), &id, &secret, REDIRECT)
+            .await
+            .unwrap();
+        let userinfo_name = |browser: Browser| {
+            let (op, rp) = (&op, &rp);
+            async move {
+                let (landing, pending) = via(&browser, op, rp, "apple").await;
+                let callback = browser
+                    .finish_consent(op.issuer(), landing)
+                    .await
+                    .callback();
+                let tokens = rp.redeem(&callback, &pending).await.unwrap();
+                use openidconnect::OAuth2TokenResponse;
+                let info: serde_json::Value = reqwest::Client::new()
+                    .get(op.url("/userinfo"))
+                    .bearer_auth(tokens.access_token().secret())
+                    .send()
+                    .await
+                    .unwrap()
+                    .json()
+                    .await
+                    .unwrap();
+                info["name"].as_str().map(str::to_owned)
+            }
+        };
+        assert_eq!(
+            userinfo_name(Browser::new()).await.as_deref(),
+            Some("Gildong Hong"),
+            "{backend:?}"
+        );
+        apple.set_user_field(None);
+        assert_eq!(
+            userinfo_name(Browser::new()).await.as_deref(),
+            Some("Gildong Hong"),
+            "{backend:?}: kept"
+        );
+        op.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn naver_refusals_and_timeouts_end_on_an_error_page_and_a_failing_provider_disables_only_its_button()
+ {
+    let kakao = FakeOidcProvider::start().await;
+    let naver = FakeNaver::start().await;
+    let op = TestServer::start_with(anyid_tests::Backend::Sqlite, |c| {
+        c.upstreams.push(kakao.config("kakao"));
+        c.upstreams.push(naver.config("naver"));
+    })
+    .await
+    .unwrap();
+    let (id, secret) = op
+        .add_client(rp_registration("Tax office", "127.0.0.1"))
+        .await
+        .unwrap();
+    let rp = Rp::discover(op.issuer(), &id, &secret, REDIRECT)
+        .await
+        .unwrap();
+    for behaviour in [Behaviour::BadResultCode, Behaviour::Slow] {
+        naver.set_behaviour(behaviour);
+        let (landing, _) = via(&Browser::new(), &op, &rp, "naver").await;
+        let (status, body) = landing.page();
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{behaviour:?}");
+        assert!(body.contains("role=\"alert\""), "{behaviour:?}");
+        assert_eq!(
+            citizens_and_sessions(&op).await,
+            (0, 0),
+            "{behaviour:?}: nothing half-created"
+        );
+    }
+    // Naver's token endpoint keeps failing: after a few failures its button is disabled,
+    // with a message, and Kakao still works.
+    naver.set_behaviour(Behaviour::TokenServerError);
+    for _ in 0..3 {
+        let _ = via(&Browser::new(), &op, &rp, "naver").await;
+    }
+    let browser = Browser::new();
+    let pending = rp.start(&[], &[]);
+    let (_, page) = browser.open(pending.url.as_str(), op.issuer()).await.page();
+    let naver_button = page
+        .split("data-method=\"naver\"")
+        .nth(1)
+        .unwrap()
+        .split('>')
+        .next()
+        .unwrap();
+    assert!(naver_button.contains("disabled"), "{page}");
+    assert!(page.contains("id=\"unavailable-naver\""));
+    let kakao_button = page
+        .split("data-method=\"kakao\"")
+        .nth(1)
+        .unwrap()
+        .split('>')
+        .next()
+        .unwrap();
+    assert!(!kakao_button.contains("disabled"));
+    let landing = browser.choose(op.issuer(), &page, "kakao").await;
+    let callback = browser
+        .finish_consent(op.issuer(), landing)
+        .await
+        .callback();
+    assert!(
+        anyid_tests::browser::param(&callback, "code").is_some(),
+        "the other provider still works"
+    );
+    op.stop().await;
+}
+
+#[tokio::test]
+async fn a_citizen_links_and_unlinks_a_method_in_the_portal_but_cannot_take_anothers() {
+    for backend in backends() {
+        let kakao = FakeOidcProvider::start().await;
+        kakao.set_subject("k-linked", json!({"nickname": "길동"}));
+        let op = TestServer::start_with(backend, |c| c.upstreams.push(kakao.config("kakao")))
+            .await
+            .unwrap();
+        let browser = Browser::new();
+        // Signed in with the dev method, the portal offers Kakao to link.
+        let (_, page) = browser
+            .sign_in(&op.url("/account"), op.issuer(), "hong")
+            .await
+            .page();
+        let csrf = anyid_tests::browser::hidden(&page, "csrf");
+        let (status, page) = browser
+            .submit(op.issuer(), "/account/link/kakao", &[("csrf", &csrf)])
+            .await
+            .page();
+        assert_eq!(status, StatusCode::OK, "{page}");
+        assert!(page.contains("role=\"status\""), "linked: {page}");
+        assert_eq!(
+            page.matches("name=\"unlink\"").count(),
+            2,
+            "{backend:?}: two methods"
+        );
+        // Logging in with Kakao now reaches the same citizen.
+        let citizen = op
+            .state()
+            .store
+            .citizen_by_identity(&kakao.issuer(), "k-linked")
+            .await
+            .unwrap();
+        let dev = op
+            .state()
+            .store
+            .citizen_by_identity(anyid_adapters::dev::ISSUER, "hong")
+            .await
+            .unwrap();
+        assert_eq!(citizen, dev, "{backend:?}");
+
+        // Another citizen cannot link the same Kakao account.
+        let other = Browser::new();
+        let (_, page) = other
+            .sign_in(&op.url("/account"), op.issuer(), "kim")
+            .await
+            .page();
+        let csrf = anyid_tests::browser::hidden(&page, "csrf");
+        let (status, body) = other
+            .submit(op.issuer(), "/account/link/kakao", &[("csrf", &csrf)])
+            .await
+            .page();
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(body.contains("role=\"alert\""));
+
+        // Unlink Kakao again; the dev method stays.
+        let (_, page) = browser.open(&op.url("/account"), op.issuer()).await.page();
+        let csrf = anyid_tests::browser::hidden(&page, "csrf");
+        let kakao_row = page
+            .split("name=\"unlink\" value=\"")
+            .nth(2)
+            .unwrap()
+            .split('"')
+            .next()
+            .unwrap()
+            .to_owned();
+        let (_, page) = browser
+            .submit(
+                op.issuer(),
+                "/account/action",
+                &[("csrf", &csrf), ("unlink", &kakao_row)],
+            )
+            .await
+            .page();
+        assert_eq!(page.matches("name=\"unlink\"").count(), 1, "{backend:?}");
+        op.stop().await;
+    }
+}
