@@ -7,6 +7,8 @@ use crate::{AdapterError, Loa, VerifiedIdentity};
 
 pub const METHOD: &str = "dev";
 pub const ISSUER: &str = "urn:anyid:dev";
+/// The demo proves nothing: the lowest assurance.
+pub const LOA: Loa = Loa::Low;
 
 pub struct DemoCitizen {
     pub key: &'static str,
@@ -60,7 +62,7 @@ pub fn complete(key: &str) -> Result<VerifiedIdentity, AdapterError> {
                 "formatted": format!("Sejong, Republic of Korea ({n})")
             }
         }),
-        loa: Loa::Low,
+        loa: LOA,
         // RFC 8176 §2: "user" — a user-presence test; the demo proves nothing stronger.
         amr: vec!["user".into()],
         strong_identifier: None,

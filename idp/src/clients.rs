@@ -42,6 +42,9 @@ pub struct NewClient {
     pub sector_identifier: Option<String>,
     /// `ES256` (default) or `RS256`.
     pub id_token_signed_response_alg: Option<String>,
+    /// The lowest assurance this relying party accepts, as an acr value
+    /// (`urn:anyid:loa:low|substantial|high`).
+    pub min_acr: Option<String>,
 }
 
 /// What a relying party's registration looks like from outside: no secret material.
@@ -56,6 +59,8 @@ pub struct ClientView {
     pub subject_type: String,
     pub sector_identifier: String,
     pub id_token_signed_response_alg: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub min_acr: Option<String>,
     pub token_endpoint_auth_methods: [&'static str; 2],
     pub created_at: UnixTime,
     pub secret_rotated_at: UnixTime,
@@ -73,6 +78,7 @@ impl From<&ClientRecord> for ClientView {
             subject_type: c.subject_type.clone(),
             sector_identifier: c.sector_identifier.clone(),
             id_token_signed_response_alg: c.id_token_alg.clone(),
+            min_acr: c.min_acr.clone(),
             token_endpoint_auth_methods: ["client_secret_basic", "client_secret_post"],
             created_at: c.created_at,
             secret_rotated_at: c.secret_rotated_at,
@@ -152,6 +158,13 @@ pub fn validate(new: &NewClient, now: UnixTime) -> Result<ClientRecord, ClientEr
     if !matches!(id_token_alg.as_str(), "ES256" | "RS256") {
         return invalid("id_token_signed_response_alg must be ES256 or RS256".into());
     }
+    if let Some(acr) = &new.min_acr
+        && anyid_adapters::Loa::from_acr(acr).is_none()
+    {
+        return invalid(format!(
+            "min_acr {acr:?} is not one of urn:anyid:loa:low, urn:anyid:loa:substantial, urn:anyid:loa:high"
+        ));
+    }
     let mut scopes: Vec<String> = if code_flow {
         SUPPORTED_SCOPES.iter().map(|s| s.to_string()).collect()
     } else {
@@ -195,6 +208,7 @@ pub fn validate(new: &NewClient, now: UnixTime) -> Result<ClientRecord, ClientEr
         subject_type,
         sector_identifier,
         id_token_alg,
+        min_acr: new.min_acr.clone(),
         created_at: now,
         secret_rotated_at: now,
     })

@@ -25,6 +25,8 @@ pub enum ErrorCode {
     RequestUriNotSupported,
     InvalidToken,
     UnsupportedTokenType,
+    /// OpenID Connect EAP ACR Values 1.0 §5: the requested assurance cannot be reached.
+    UnmetAuthenticationRequirements,
 }
 
 impl ErrorCode {
@@ -47,6 +49,7 @@ impl ErrorCode {
             Self::RequestUriNotSupported => "request_uri_not_supported",
             Self::InvalidToken => "invalid_token",
             Self::UnsupportedTokenType => "unsupported_token_type",
+            Self::UnmetAuthenticationRequirements => "unmet_authentication_requirements",
         }
     }
 

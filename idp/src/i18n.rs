@@ -102,6 +102,7 @@ pub enum Notice {
     LogoutUnknownToken,
     LogoutTwoClients,
     LogoutUnregistered,
+    InsufficientAssurance,
 }
 
 impl Notice {
@@ -126,6 +127,7 @@ impl Notice {
             Notice::LogoutUnknownToken => t.err_logout_unknown_token,
             Notice::LogoutTwoClients => t.err_logout_two_clients,
             Notice::LogoutUnregistered => t.err_logout_unregistered,
+            Notice::InsufficientAssurance => t.err_insufficient_assurance,
         }
     }
 }
@@ -209,6 +211,8 @@ pub struct Text {
     pub err_logout_unknown_token: &'static str,
     pub err_logout_two_clients: &'static str,
     pub err_logout_unregistered: &'static str,
+    pub err_insufficient_assurance: &'static str,
+    pub step_up: &'static str,
     pub level_low: &'static str,
     pub level_substantial: &'static str,
     pub level_high: &'static str,
@@ -315,6 +319,8 @@ pub static KO: Text = Text {
     err_logout_unknown_token: "로그아웃 요청에 Any-ID가 발급하지 않은 ID 토큰이 있습니다.",
     err_logout_two_clients: "로그아웃 요청이 서로 다른 두 서비스를 가리킵니다.",
     err_logout_unregistered: "로그아웃 후 돌아갈 주소가 이 서비스에 등록되어 있지 않습니다.",
+    err_insufficient_assurance: "선택한 로그인 방법은 이 서비스가 요구하는 보증 수준에 미치지 못합니다. 더 강한 방법을 선택하세요.",
+    step_up: "이 서비스는 더 높은 보증 수준을 요구합니다. 다음 방법 중 하나로 다시 인증하세요. 필요한 수준:",
     level_low: "낮음",
     level_substantial: "보통",
     level_high: "높음",
@@ -399,6 +405,8 @@ pub static EN: Text = Text {
     err_logout_unknown_token: "The sign-out request carries an ID token that Any-ID did not issue.",
     err_logout_two_clients: "The sign-out request names two different services.",
     err_logout_unregistered: "The address to return to after sign-out is not registered for this service.",
+    err_insufficient_assurance: "The sign-in method you used does not reach the assurance this service requires. Please choose a stronger one.",
+    step_up: "This service requires a higher assurance level. Please confirm who you are with one of these methods. Required level:",
     level_low: "low",
     level_substantial: "substantial",
     level_high: "high",

@@ -104,6 +104,9 @@ enum ClientCommand {
         sector_identifier: Option<String>,
         #[arg(long, value_parser = ["ES256", "RS256"])]
         id_token_alg: Option<String>,
+        /// The lowest assurance the relying party accepts.
+        #[arg(long, value_parser = ["urn:anyid:loa:low", "urn:anyid:loa:substantial", "urn:anyid:loa:high"])]
+        min_acr: Option<String>,
         #[arg(long)]
         json: bool,
         #[command(flatten)]
@@ -297,6 +300,7 @@ async fn client(cmd: ClientCommand) -> anyhow::Result<ExitCode> {
             subject_type,
             sector_identifier,
             id_token_alg,
+            min_acr,
             json,
             place,
         } => {
@@ -311,6 +315,7 @@ async fn client(cmd: ClientCommand) -> anyhow::Result<ExitCode> {
                 subject_type,
                 sector_identifier,
                 id_token_signed_response_alg: id_token_alg,
+                min_acr,
             };
             print_registered(&clients::add(&store, &new, now()).await?, json)?;
         }

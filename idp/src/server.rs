@@ -185,13 +185,15 @@ fn serve(
 }
 
 /// Periodic work: pick up keys rotated by another process, purge expired rows, forget
-/// recovered rate-limit keys.
+/// recovered rate-limit keys, fold metric samples into histograms.
 async fn upkeep(state: AppState, mut stop: watch::Receiver<bool>) {
     let mut keys_tick = tokio::time::interval(Duration::from_secs(30));
     let mut purge_tick = tokio::time::interval(Duration::from_secs(300));
+    let mut metrics_tick = tokio::time::interval(Duration::from_secs(5));
     loop {
         tokio::select! {
             _ = stop.changed() => return,
+            _ = metrics_tick.tick() => state.metrics.run_upkeep(),
             _ = keys_tick.tick() => {
                 if let Err(e) = state.keys.reload(&state.store, state.now()).await {
                     tracing::error!(cause = %e, "reloading signing keys failed; keeping the current ones");

@@ -63,6 +63,12 @@ impl Metrics {
     pub fn render(&self) -> String {
         self.handle.render()
     }
+
+    /// Fold recorded histogram samples into their buckets. Without it every sample stays in
+    /// memory (8 bytes per request) until `/metrics` is next scraped, unbounded if never.
+    pub fn run_upkeep(&self) {
+        self.handle.run_upkeep();
+    }
 }
 
 /// Install the process's log subscriber (the binary calls this once; tests do not).

@@ -117,6 +117,8 @@ struct LoginPage<'a> {
     dev_login: bool,
     methods: Vec<MethodRow>,
     citizens: Vec<(&'static str, &'static str)>,
+    /// The required assurance level's name, on a step-up.
+    step_up_level: Option<&'static str>,
 }
 
 #[derive(Template)]
@@ -210,6 +212,7 @@ fn login(v: &LoginView, prefs: &Prefs) -> Response {
         dev_login: v.dev_login,
         methods,
         citizens,
+        step_up_level: v.required_acr.as_deref().map(|acr| f.t.level(acr)),
     })
 }
 

@@ -10,7 +10,7 @@ pub mod consent;
 pub mod portal;
 pub mod upstream;
 
-use anyid_adapters::VerifiedIdentity;
+use anyid_adapters::{Loa, VerifiedIdentity, dev};
 
 use crate::crypto;
 use crate::error::{ErrorCode, OAuthError};
@@ -61,6 +61,9 @@ pub struct LoginView {
     /// Whether the dev method (demo citizens) is offered.
     pub dev_login: bool,
     pub methods: Vec<MethodChoice>,
+    /// The assurance the service requires, when above the lowest: only methods that reach
+    /// it are offered (step-up).
+    pub required_acr: Option<String>,
 }
 
 /// An upstream method on the chooser.
@@ -157,6 +160,7 @@ pub async fn portal_sign_in(
         prompt: Prompt::default(),
         max_age: None,
         acr_values: Vec::new(),
+        required_acr: None,
         login_hint: None,
         ui_locales,
     };
@@ -228,6 +232,11 @@ pub async fn finish_login(
     identity: VerifiedIdentity,
     address: Option<String>,
 ) -> Result<(Step, Option<String>), OAuthError> {
+    // Only methods reaching the required assurance are offered; anything else is refused
+    // before an account or a session exists.
+    if identity.loa < flow.request.required_loa() {
+        return Ok((flow_error(core, flow, Notice::InsufficientAssurance), None));
+    }
     let citizen_id = account::resolve(core, &identity).await?;
     let (session, token) =
         session::start(core, &citizen_id, identity.loa.acr(), identity.amr.clone()).await?;
@@ -354,22 +363,36 @@ async fn login_page(core: &Core, flow: &Flow) -> Result<Step, OAuthError> {
             .unwrap_or_default()
     };
     let now = core.now();
+    let required = flow.request.required_loa();
+    let methods: Vec<MethodChoice> = core
+        .upstreams
+        .iter()
+        .filter(|u| u.config().loa >= required)
+        .map(|u| MethodChoice {
+            id: u.id().to_owned(),
+            name_ko: u.display_name("ko").to_owned(),
+            name_en: u.display_name("en").to_owned(),
+            available: u.available(now),
+        })
+        .collect();
+    let dev_login = core.config.dev_login && dev::LOA >= required;
+    if methods.is_empty() && !dev_login {
+        // No enabled method reaches the required assurance (EAP ACR Values §5).
+        return Ok(redirect_error(
+            core,
+            &flow.request,
+            ErrorCode::UnmetAuthenticationRequirements,
+            "no enabled login method reaches the requested assurance",
+        ));
+    }
     Ok(Step::LoginPage(LoginView {
         flow_id: flow.id.clone(),
         csrf: flow.csrf.clone(),
         client_name,
         ui_locales: flow.request.ui_locales.clone(),
-        dev_login: core.config.dev_login,
-        methods: core
-            .upstreams
-            .iter()
-            .map(|u| MethodChoice {
-                id: u.id().to_owned(),
-                name_ko: u.display_name("ko").to_owned(),
-                name_en: u.display_name("en").to_owned(),
-                available: u.available(now),
-            })
-            .collect(),
+        dev_login,
+        methods,
+        required_acr: (required > Loa::Low).then(|| required.acr().to_owned()),
     }))
 }
 

@@ -9,6 +9,8 @@ use url::Url;
 
 use super::params::Params;
 use super::{SUPPORTED_SCOPES, parse_scope, pkce};
+use anyid_adapters::Loa;
+
 use crate::error::{ErrorCode, OAuthError};
 use crate::i18n::Notice;
 use crate::store::ClientRecord;
@@ -24,6 +26,10 @@ pub struct AuthorizationRequest {
     pub prompt: Prompt,
     pub max_age: Option<i64>,
     pub acr_values: Vec<String>,
+    /// The lowest assurance this login must reach: the least of the requested acr values
+    /// (`acr_values`, or the `claims` parameter's `acr`), raised to the client's minimum.
+    #[serde(default)]
+    pub required_acr: Option<String>,
     pub login_hint: Option<String>,
     pub ui_locales: Option<String>,
 }
@@ -229,6 +235,35 @@ pub fn validate(
         },
     };
 
+    let acr_values = params
+        .get("acr_values")
+        .map(parse_scope)
+        .unwrap_or_default();
+    let claimed = match params.get("claims") {
+        None => Vec::new(),
+        Some(claims) => match requested_acr_claim(claims) {
+            Some(values) => values,
+            None => {
+                return Err(fail(
+                    ErrorCode::InvalidRequest,
+                    "the claims parameter is not valid JSON",
+                ));
+            }
+        },
+    };
+    let requested: Vec<&String> = acr_values.iter().chain(&claimed).collect();
+    let known: Vec<Loa> = requested.iter().filter_map(|a| Loa::from_acr(a)).collect();
+    // OpenID Connect EAP ACR Values §5: an assurance this provider cannot reach is refused.
+    if !requested.is_empty() && known.is_empty() {
+        return Err(fail(
+            ErrorCode::UnmetAuthenticationRequirements,
+            "none of the requested acr values is supported",
+        ));
+    }
+    let floor = known.into_iter().min();
+    let client_min = client.min_acr.as_deref().and_then(Loa::from_acr);
+    let required_acr = floor.max(client_min).map(|l| l.acr().to_owned());
+
     Ok(AuthorizationRequest {
         client_id: client.id.clone(),
         redirect_uri: redirect_uri.to_owned(),
@@ -238,16 +273,39 @@ pub fn validate(
         code_challenge: code_challenge.to_owned(),
         prompt,
         max_age,
-        acr_values: params
-            .get("acr_values")
-            .map(parse_scope)
-            .unwrap_or_default(),
+        acr_values,
+        required_acr,
         login_hint: params.get("login_hint").map(str::to_owned),
         ui_locales: params.get("ui_locales").map(str::to_owned),
     })
 }
 
+/// The acr values asked for in an OIDC Core §5.5 `claims` request (`id_token` or `userinfo`
+/// member, `value` or `values`); `None` if the parameter is not a JSON object.
+fn requested_acr_claim(claims: &str) -> Option<Vec<String>> {
+    let parsed: serde_json::Value = serde_json::from_str(claims).ok()?;
+    parsed.as_object()?;
+    let mut out = Vec::new();
+    for member in ["id_token", "userinfo"] {
+        let acr = &parsed[member]["acr"];
+        if let Some(v) = acr["value"].as_str() {
+            out.push(v.to_owned());
+        }
+        if let Some(values) = acr["values"].as_array() {
+            out.extend(values.iter().filter_map(|v| v.as_str().map(str::to_owned)));
+        }
+    }
+    Some(out)
+}
+
 impl AuthorizationRequest {
+    pub fn required_loa(&self) -> Loa {
+        self.required_acr
+            .as_deref()
+            .and_then(Loa::from_acr)
+            .unwrap_or(Loa::Low)
+    }
+
     pub fn error_redirect(&self, code: ErrorCode, description: &'static str) -> ErrorRedirect {
         ErrorRedirect {
             redirect_uri: self.redirect_uri.clone(),
@@ -273,6 +331,7 @@ mod tests {
             subject_type: "pairwise".into(),
             sector_identifier: "rp.example".into(),
             id_token_alg: "ES256".into(),
+            min_acr: None,
             created_at: 0,
             secret_rotated_at: 0,
         }
@@ -383,6 +442,37 @@ mod tests {
             "invalid_request"
         );
         assert!(run(&with("prompt", "login consent")).is_ok());
+    }
+
+    #[test]
+    fn the_required_assurance_is_the_least_requested_raised_to_the_clients_minimum() {
+        let req = run(&with(
+            "acr_values",
+            "urn:anyid:loa:high urn:anyid:loa:substantial",
+        ))
+        .unwrap();
+        assert_eq!(req.required_loa(), Loa::Substantial);
+        let claims = r#"{"id_token":{"acr":{"essential":true,"values":["urn:anyid:loa:high"]}}}"#;
+        assert_eq!(
+            run(&with("claims", claims)).unwrap().required_loa(),
+            Loa::High
+        );
+        assert_eq!(run(&good()).unwrap().required_acr, None);
+        assert_eq!(
+            redirect_code(run(&with("acr_values", "urn:other:gold"))),
+            "unmet_authentication_requirements"
+        );
+        assert_eq!(
+            redirect_code(run(&with("claims", "not json"))),
+            "invalid_request"
+        );
+        let mut strict = client();
+        strict.min_acr = Some("urn:anyid:loa:substantial".into());
+        let encoded = url::form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(good())
+            .finish();
+        let req = validate(&Params::parse(&encoded).unwrap(), Some(&strict)).unwrap();
+        assert_eq!(req.required_loa(), Loa::Substantial);
     }
 
     #[test]

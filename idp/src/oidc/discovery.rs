@@ -31,7 +31,7 @@ pub fn document(issuer: &str) -> Value {
         "acr_values_supported": Loa::ALL.iter().map(|l| l.acr()).collect::<Vec<_>>(),
         "prompt_values_supported": ["none", "login", "consent", "select_account"],
         "claims_supported": supported_claims(),
-        "claims_parameter_supported": false,
+        "claims_parameter_supported": true,
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
         "require_request_uri_registration": false,

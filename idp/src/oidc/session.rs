@@ -1,6 +1,8 @@
 //! SSO sessions: one login reaches many relying parties. The browser holds a random token in
 //! a cookie; storage holds its hash. A new login always starts a new session (no fixation).
 
+use anyid_adapters::Loa;
+
 use super::authorize::AuthorizationRequest;
 use crate::clock::UnixTime;
 use crate::crypto;
@@ -62,7 +64,7 @@ pub async fn start(
 /// Can `session` serve `request` without a new login? OIDC Core §3.1.2.1: `prompt=login`
 /// forces re-authentication, and `max_age` bounds the time since `auth_time`.
 pub fn satisfies(session: &SsoSession, request: &AuthorizationRequest, now: UnixTime) -> bool {
-    if request.prompt.login {
+    if request.prompt.login || !reaches(session, request) {
         return false;
     }
     match request.max_age {
@@ -71,4 +73,9 @@ pub fn satisfies(session: &SsoSession, request: &AuthorizationRequest, now: Unix
         Some(max_age) => now - session.auth_time <= max_age,
         None => true,
     }
+}
+
+/// Does the session's assurance reach what the request requires?
+pub fn reaches(session: &SsoSession, request: &AuthorizationRequest) -> bool {
+    Loa::from_acr(&session.acr).is_some_and(|loa| loa >= request.required_loa())
 }

@@ -44,6 +44,7 @@ mod tests {
             subject_type: subject_type.into(),
             sector_identifier: sector.into(),
             id_token_alg: "ES256".into(),
+            min_acr: None,
             created_at: 0,
             secret_rotated_at: 0,
         }

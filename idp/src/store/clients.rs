@@ -17,6 +17,7 @@ struct ClientRow {
     subject_type: String,
     sector_identifier: String,
     id_token_alg: String,
+    min_acr: Option<String>,
     created_at: i64,
     secret_rotated_at: i64,
 }
@@ -35,6 +36,7 @@ impl TryFrom<ClientRow> for ClientRecord {
             subject_type: row.subject_type,
             sector_identifier: row.sector_identifier,
             id_token_alg: row.id_token_alg,
+            min_acr: row.min_acr,
             created_at: row.created_at,
             secret_rotated_at: row.secret_rotated_at,
         })
@@ -42,7 +44,7 @@ impl TryFrom<ClientRow> for ClientRecord {
 }
 
 const COLUMNS: &str = "id, name, secret_hash, redirect_uris, post_logout_redirect_uris, \
-    grant_types, scopes, subject_type, sector_identifier, id_token_alg, created_at, \
+    grant_types, scopes, subject_type, sector_identifier, id_token_alg, min_acr, created_at, \
     secret_rotated_at";
 
 impl SqlStore {
@@ -50,17 +52,18 @@ impl SqlStore {
         let sql = if upsert {
             "INSERT INTO clients (id, name, secret_hash, redirect_uris, post_logout_redirect_uris, \
              grant_types, scopes, subject_type, sector_identifier, id_token_alg, created_at, \
-             secret_rotated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) \
+             secret_rotated_at, min_acr) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, secret_hash = excluded.secret_hash, \
              redirect_uris = excluded.redirect_uris, \
              post_logout_redirect_uris = excluded.post_logout_redirect_uris, \
              grant_types = excluded.grant_types, scopes = excluded.scopes, \
              subject_type = excluded.subject_type, sector_identifier = excluded.sector_identifier, \
-             id_token_alg = excluded.id_token_alg, secret_rotated_at = excluded.secret_rotated_at"
+             id_token_alg = excluded.id_token_alg, secret_rotated_at = excluded.secret_rotated_at, \
+             min_acr = excluded.min_acr"
         } else {
             "INSERT INTO clients (id, name, secret_hash, redirect_uris, post_logout_redirect_uris, \
              grant_types, scopes, subject_type, sector_identifier, id_token_alg, created_at, \
-             secret_rotated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+             secret_rotated_at, min_acr) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
         };
         sqlx::query(sql)
             .bind(&c.id)
@@ -75,6 +78,7 @@ impl SqlStore {
             .bind(&c.id_token_alg)
             .bind(c.created_at)
             .bind(c.secret_rotated_at)
+            .bind(&c.min_acr)
             .execute(&self.write)
             .await?;
         Ok(())

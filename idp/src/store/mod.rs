@@ -68,6 +68,8 @@ pub struct ClientRecord {
     pub sector_identifier: String,
     /// `ES256` or `RS256`.
     pub id_token_alg: String,
+    /// The lowest assurance (acr) this relying party accepts.
+    pub min_acr: Option<String>,
     pub created_at: UnixTime,
     pub secret_rotated_at: UnixTime,
 }

@@ -90,6 +90,7 @@ async fn upsert_inserts_then_updates_everything_but_the_creation_time() {
             subject_type: "public".to_owned(),
             sector_identifier: "demo.example".to_owned(),
             id_token_alg: "RS256".to_owned(),
+            min_acr: Some("urn:anyid:loa:high".to_owned()),
             created_at: T0 + 500,
             secret_rotated_at: T0 + 500,
             ..first.clone()

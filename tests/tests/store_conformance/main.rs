@@ -53,6 +53,7 @@ fn client(id: &str, created_at: UnixTime) -> ClientRecord {
         subject_type: "pairwise".to_owned(),
         sector_identifier: format!("{id}.example"),
         id_token_alg: "ES256".to_owned(),
+        min_acr: None,
         created_at,
         secret_rotated_at: created_at,
     }
