@@ -81,6 +81,7 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppS
         keys,
         clock,
         metrics: Metrics::new(),
+        client_cache: Default::default(),
         client_auth_failures: FailureLimiter::new(20, Duration::from_secs(60)),
         demo,
         discovery,

@@ -20,6 +20,8 @@ pub struct Core {
     pub keys: Keys,
     pub clock: Arc<dyn Clock>,
     pub metrics: Metrics,
+    /// Recently read client registrations (the token endpoint's hot path).
+    pub client_cache: crate::clients::ClientCache,
     /// Throttles repeated failed client authentications per client id.
     pub client_auth_failures: FailureLimiter,
     /// Dev mode's demo relying party, when running.

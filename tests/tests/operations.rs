@@ -408,3 +408,41 @@ async fn rotated_keys_are_picked_up_and_old_tokens_stay_valid_until_they_expire(
         op.stop().await;
     }
 }
+
+#[tokio::test]
+async fn a_secret_rotated_by_another_process_stops_working_within_a_second() {
+    let op = TestServer::start(anyid_tests::Backend::Sqlite)
+        .await
+        .unwrap();
+    let (id, secret) = op
+        .add_client(json!({"name": "Batch", "grant_types": ["client_credentials"]}))
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let token = |secret: String| {
+        let (http, url, id) = (http.clone(), op.url("/token"), id.clone());
+        async move {
+            http.post(url)
+                .basic_auth(id, Some(secret))
+                .form(&[("grant_type", "client_credentials")])
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(token(secret.clone()).await, StatusCode::OK);
+    // The CLI rotates through the database, behind the server's back.
+    let state = op.state();
+    let rotated = anyid::clients::rotate_secret(&state.store, &id, state.now())
+        .await
+        .unwrap();
+    op.clock.advance(1);
+    assert_eq!(
+        token(secret).await,
+        StatusCode::UNAUTHORIZED,
+        "the cached registration expired"
+    );
+    assert_eq!(token(rotated.client_secret).await, StatusCode::OK);
+    op.stop().await;
+}

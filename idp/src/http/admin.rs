@@ -86,7 +86,9 @@ async fn delete_client(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Response {
-    match clients::remove(&state.store, &id, state.now()).await {
+    let removed = clients::remove(&state.store, &id, state.now()).await;
+    state.client_cache.forget(&id);
+    match removed {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => api_error(e),
     }
@@ -97,7 +99,9 @@ async fn post_client_secret(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Response {
-    match clients::rotate_secret(&state.store, &id, state.now()).await {
+    let rotated = clients::rotate_secret(&state.store, &id, state.now()).await;
+    state.client_cache.forget(&id);
+    match rotated {
         Ok(registered) => Json(registered).into_response(),
         Err(e) => api_error(e),
     }

@@ -9,7 +9,9 @@ use super::params::Params;
 use crate::crypto;
 use crate::error::{ErrorCode, OAuthError};
 use crate::state::Core;
-use crate::store::{ClientRecord, ClientStore};
+use std::sync::Arc;
+
+use crate::store::ClientRecord;
 
 #[derive(Debug)]
 pub struct PresentedCredentials {
@@ -72,7 +74,7 @@ pub async fn authenticate_request(
     core: &Core,
     authorization: Option<&str>,
     params: &mut Params,
-) -> Result<ClientRecord, OAuthError> {
+) -> Result<Arc<ClientRecord>, OAuthError> {
     let creds = presented(authorization, params)?;
     authenticate(core, &creds).await
 }
@@ -81,13 +83,16 @@ pub async fn authenticate_request(
 pub async fn authenticate(
     core: &Core,
     creds: &PresentedCredentials,
-) -> Result<ClientRecord, OAuthError> {
+) -> Result<Arc<ClientRecord>, OAuthError> {
     if !core.client_auth_failures.may_try(&creds.client_id) {
         let mut e = OAuthError::invalid_client();
         e.cause = Some("throttled after repeated failures".into());
         return Err(e);
     }
-    let client = core.store.client(&creds.client_id).await?;
+    let client = core
+        .client_cache
+        .get(&core.store, &creds.client_id, core.now())
+        .await?;
     let ok = client.as_ref().is_some_and(|c| {
         crypto::constant_time_eq(&crypto::secret_hash(&creds.secret), &c.secret_hash)
     });
