@@ -123,6 +123,23 @@ impl TestServer {
         ))
     }
 
+    /// Register a relying party (redirect URI on `host`, port 1) and discover this provider
+    /// with it, as a real relying party would.
+    pub async fn relying_party(&self, name: &str, host: &str) -> Rp {
+        let (id, secret) = self
+            .add_client(rp_registration(name, host))
+            .await
+            .expect("registration");
+        Rp::discover(
+            self.issuer(),
+            &id,
+            &secret,
+            &format!("http://{host}:1/callback"),
+        )
+        .await
+        .expect("discovery")
+    }
+
     pub async fn stop(self) {
         self.running.shutdown().await;
         self.db.drop_database().await;

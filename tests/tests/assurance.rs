@@ -32,13 +32,7 @@ async fn a_social_session_steps_up_to_high_and_keeps_the_same_subject() {
         })
         .await
         .unwrap();
-        let (id, secret) = op
-            .add_client(rp_registration("Land registry", "127.0.0.1"))
-            .await
-            .unwrap();
-        let rp = Rp::discover(op.issuer(), &id, &secret, REDIRECT)
-            .await
-            .unwrap();
+        let rp = op.relying_party("Land registry", "127.0.0.1").await;
         let browser = Browser::new();
 
         // A social login: low.
@@ -109,13 +103,7 @@ async fn without_a_method_that_reaches_the_level_the_relying_party_gets_unmet_au
     })
     .await
     .unwrap();
-    let (id, secret) = op
-        .add_client(rp_registration("Land registry", "127.0.0.1"))
-        .await
-        .unwrap();
-    let rp = Rp::discover(op.issuer(), &id, &secret, REDIRECT)
-        .await
-        .unwrap();
+    let rp = op.relying_party("Land registry", "127.0.0.1").await;
     let p = rp.start(&[], &[("acr_values", HIGH)]);
     let cb = Browser::new()
         .open(p.url.as_str(), op.issuer())

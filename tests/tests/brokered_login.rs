@@ -6,11 +6,9 @@
 
 use anyid::store::AccountStore;
 use anyid_tests::upstream::{Behaviour, FakeNaver, FakeOidcProvider};
-use anyid_tests::{Browser, Landing, Rp, TestServer, backends, rp_registration};
+use anyid_tests::{Browser, Landing, Rp, TestServer, backends};
 use reqwest::StatusCode;
 use serde_json::json;
-
-const REDIRECT: &str = "http://127.0.0.1:1/callback";
 
 /// Count the citizens and live sessions: nothing may appear after a failed login.
 async fn citizens_and_sessions(op: &TestServer) -> (i64, i64) {
@@ -55,13 +53,7 @@ async fn a_citizen_logs_in_with_a_kakao_like_provider_and_gets_tokens() {
         let op = TestServer::start_with(backend, |c| c.upstreams.push(kakao.config("kakao")))
             .await
             .unwrap();
-        let (id, secret) = op
-            .add_client(rp_registration("Tax office", "127.0.0.1"))
-            .await
-            .unwrap();
-        let rp = Rp::discover(op.issuer(), &id, &secret, REDIRECT)
-            .await
-            .unwrap();
+        let rp = op.relying_party("Tax office", "127.0.0.1").await;
         let browser = Browser::new();
         let (landing, pending) = via(&browser, &op, &rp, "kakao").await;
         let callback = browser
@@ -88,13 +80,7 @@ async fn every_upstream_failure_ends_on_an_error_page_with_nothing_created() {
         let op = TestServer::start_with(backend, |c| c.upstreams.push(kakao.config("kakao")))
             .await
             .unwrap();
-        let (id, secret) = op
-            .add_client(rp_registration("Tax office", "127.0.0.1"))
-            .await
-            .unwrap();
-        let rp = Rp::discover(op.issuer(), &id, &secret, REDIRECT)
-            .await
-            .unwrap();
+        let rp = op.relying_party("Tax office", "127.0.0.1").await;
         for behaviour in [
             Behaviour::ErrorResponse,
             Behaviour::WrongState,
@@ -144,13 +130,7 @@ async fn same_verified_email_does_not_merge_but_the_same_strong_identifier_does(
     })
     .await
     .unwrap();
-    let (id, secret) = op
-        .add_client(rp_registration("Tax office", "127.0.0.1"))
-        .await
-        .unwrap();
-    let rp = Rp::discover(op.issuer(), &id, &secret, REDIRECT)
-        .await
-        .unwrap();
+    let rp = op.relying_party("Tax office", "127.0.0.1").await;
     kakao.set_subject(
         "k-1",
         json!({"email": "same@example.kr", "email_verified": true}),
@@ -210,13 +190,7 @@ async fn apple_like_form_post_login_keeps_the_name_sent_only_on_the_first_login(
         let op = TestServer::start_with(backend, |c| c.upstreams.push(apple.config("apple")))
             .await
             .unwrap();
-        let (id, secret) = op
-            .add_client(rp_registration("Tax office", "127.0.0.1"))
-            .await
-            .unwrap();
-        let rp = Rp::discover(op.issuer(), &id, &secret, REDIRECT)
-            .await
-            .unwrap();
+        let rp = op.relying_party("Tax office", "127.0.0.1").await;
         let userinfo_name = |browser: Browser| {
             let (op, rp) = (&op, &rp);
             async move {
@@ -265,13 +239,7 @@ async fn naver_refusals_and_timeouts_end_on_an_error_page_and_a_failing_provider
     })
     .await
     .unwrap();
-    let (id, secret) = op
-        .add_client(rp_registration("Tax office", "127.0.0.1"))
-        .await
-        .unwrap();
-    let rp = Rp::discover(op.issuer(), &id, &secret, REDIRECT)
-        .await
-        .unwrap();
+    let rp = op.relying_party("Tax office", "127.0.0.1").await;
     for behaviour in [Behaviour::BadResultCode, Behaviour::Slow] {
         naver.set_behaviour(behaviour);
         let (landing, _) = via(&Browser::new(), &op, &rp, "naver").await;

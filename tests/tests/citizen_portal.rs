@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use anyid_tests::browser::hidden;
-use anyid_tests::{Browser, Landing, Rp, TestServer, backends, rp_registration};
+use anyid_tests::{Browser, Landing, TestServer, backends};
 use openidconnect::OAuth2TokenResponse;
 use reqwest::StatusCode;
 
@@ -40,13 +40,7 @@ async fn act(browser: &Browser, op: &TestServer, page: &str, fields: &[(&str, &s
 async fn revoking_sessions_and_consents_stops_tokens_and_the_last_method_stays() {
     for backend in backends() {
         let op = TestServer::start(backend).await.unwrap();
-        let (id, secret) = op
-            .add_client(rp_registration("Passport office", "127.0.0.1"))
-            .await
-            .unwrap();
-        let rp = Rp::discover(op.issuer(), &id, &secret, "http://127.0.0.1:1/callback")
-            .await
-            .unwrap();
+        let rp = op.relying_party("Passport office", "127.0.0.1").await;
         let browser = Browser::new();
         let http = reqwest::Client::new();
         let userinfo = |token: String| {
@@ -84,7 +78,7 @@ async fn revoking_sessions_and_consents_stops_tokens_and_the_last_method_stays()
         );
 
         // Withdrawing consent: the client's tokens stop, and consent is asked again.
-        let page = act(&browser, &op, &page, &[("withdraw", &id)]).await;
+        let page = act(&browser, &op, &page, &[("withdraw", &rp.client_id)]).await;
         assert_eq!(
             userinfo(tokens.access_token().secret().clone()).await,
             StatusCode::UNAUTHORIZED,
@@ -192,13 +186,7 @@ async fn pages_speak_korean_by_default_and_english_on_request() {
     let op = TestServer::start(anyid_tests::Backend::Sqlite)
         .await
         .unwrap();
-    let (id, secret) = op
-        .add_client(rp_registration("Library", "127.0.0.1"))
-        .await
-        .unwrap();
-    let rp = Rp::discover(op.issuer(), &id, &secret, "http://127.0.0.1:1/callback")
-        .await
-        .unwrap();
+    let rp = op.relying_party("Library", "127.0.0.1").await;
 
     let korean = Browser::new();
     let (_, body) = korean

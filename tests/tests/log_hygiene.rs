@@ -7,7 +7,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use anyid_tests::upstream::FakeOidcProvider;
-use anyid_tests::{Browser, Rp, TestServer, rp_registration};
+use anyid_tests::{Browser, TestServer};
 use openidconnect::{OAuth2TokenResponse, TokenResponse};
 use serde_json::json;
 
@@ -46,13 +46,8 @@ async fn logs_carry_no_tokens_secrets_or_personal_data() {
     })
     .await
     .unwrap();
-    let (id, secret) = op
-        .add_client(rp_registration("Tax office", "127.0.0.1"))
-        .await
-        .unwrap();
-    let rp = Rp::discover(op.issuer(), &id, &secret, "http://127.0.0.1:1/callback")
-        .await
-        .unwrap();
+    let rp = op.relying_party("Tax office", "127.0.0.1").await;
+    let (id, secret) = (rp.client_id.clone(), rp.client_secret.clone());
     let browser = Browser::new();
     let pending = rp.start(&["email", "profile", "phone", "offline_access"], &[]);
     let (_, page) = browser.open(pending.url.as_str(), op.issuer()).await.page();

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use anyid::store::KeyStore;
-use anyid_tests::{Browser, Rp, TestServer, backends, rp_registration};
+use anyid_tests::{Browser, Rp, TestServer, backends};
 use openidconnect::OAuth2TokenResponse;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -66,13 +66,7 @@ async fn pages_are_locked_down_and_cookies_are_http_only() {
     let op = TestServer::start(anyid_tests::Backend::Sqlite)
         .await
         .unwrap();
-    let (id, secret) = op
-        .add_client(rp_registration("Library", "127.0.0.1"))
-        .await
-        .unwrap();
-    let rp = Rp::discover(op.issuer(), &id, &secret, "http://127.0.0.1:1/callback")
-        .await
-        .unwrap();
+    let rp = op.relying_party("Library", "127.0.0.1").await;
     let pending = rp.start(&[], &[]);
     let response = reqwest::get(pending.url.as_str()).await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
@@ -106,13 +100,7 @@ async fn a_login_form_posted_without_its_csrf_token_or_from_another_browser_is_r
     let op = TestServer::start(anyid_tests::Backend::Sqlite)
         .await
         .unwrap();
-    let (id, secret) = op
-        .add_client(rp_registration("Museum", "127.0.0.1"))
-        .await
-        .unwrap();
-    let rp = Rp::discover(op.issuer(), &id, &secret, "http://127.0.0.1:1/callback")
-        .await
-        .unwrap();
+    let rp = op.relying_party("Museum", "127.0.0.1").await;
     let victim = Browser::new();
     let pending = rp.start(&[], &[]);
     let (_, page) = victim.open(pending.url.as_str(), op.issuer()).await.page();
@@ -318,13 +306,7 @@ async fn health_readiness_and_metrics_are_served() {
 async fn rotated_keys_are_picked_up_and_old_tokens_stay_valid_until_they_expire() {
     for backend in backends() {
         let op = TestServer::start(backend).await.unwrap();
-        let (id, secret) = op
-            .add_client(rp_registration("Archive", "127.0.0.1"))
-            .await
-            .unwrap();
-        let rp = Rp::discover(op.issuer(), &id, &secret, "http://127.0.0.1:1/callback")
-            .await
-            .unwrap();
+        let rp = op.relying_party("Archive", "127.0.0.1").await;
         let browser = Browser::new();
         let pending = rp.start(&[], &[]);
         let cb = browser

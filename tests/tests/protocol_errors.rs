@@ -5,7 +5,7 @@
 
 use anyid_tests::browser::param;
 use anyid_tests::rp::{Pending, SIGNING_ALGS};
-use anyid_tests::{Browser, Landing, Rp, TestServer, backends, rp_registration};
+use anyid_tests::{Browser, Landing, Rp, TestServer, backends};
 use openidconnect::core::CoreErrorResponseType;
 use openidconnect::{OAuth2TokenResponse, RequestTokenError};
 use reqwest::StatusCode;
@@ -21,13 +21,7 @@ struct Setup {
 
 async fn setup(backend: anyid_tests::Backend) -> Setup {
     let op = TestServer::start(backend).await.unwrap();
-    let (id, secret) = op
-        .add_client(rp_registration("Permits office", "127.0.0.1"))
-        .await
-        .unwrap();
-    let rp = Rp::discover(op.issuer(), &id, &secret, REDIRECT)
-        .await
-        .unwrap();
+    let rp = op.relying_party("Permits office", "127.0.0.1").await;
     Setup {
         op,
         rp,

@@ -322,13 +322,7 @@ async fn prompt_login_and_max_age_zero_force_a_new_login_with_a_new_auth_time() 
     let op = TestServer::start(anyid_tests::Backend::Sqlite)
         .await
         .unwrap();
-    let (id, secret) = op
-        .add_client(rp_registration("Court", "127.0.0.1"))
-        .await
-        .unwrap();
-    let rp = Rp::discover(op.issuer(), &id, &secret, "http://127.0.0.1:1/callback")
-        .await
-        .unwrap();
+    let rp = op.relying_party("Court", "127.0.0.1").await;
     let browser = Browser::new();
     let auth_time = |p: anyid_tests::rp::Pending, cb: url::Url| {
         let rp = &rp;
