@@ -162,10 +162,6 @@ impl KeyRing {
             .ok()
             .map(|data| data.claims)
     }
-
-    pub fn knows_kid(&self, kid: &str) -> bool {
-        self.by_kid.contains_key(kid)
-    }
 }
 
 /// The live key ring, reloaded from storage when keys are rotated by another process.

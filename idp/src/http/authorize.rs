@@ -140,37 +140,20 @@ pub async fn post_login_dev(
         return pages::error(StatusCode::NOT_FOUND, Notice::NotFound, &prefs);
     }
     let Ok(params) = extract::form(&headers, &body) else {
-        return pages::error(StatusCode::BAD_REQUEST, Notice::BadRequest, &prefs);
+        return incomplete(&prefs);
     };
-    let (Some(flow), Some(csrf), Some(choice)) = (
-        params.get("flow"),
-        params.get("csrf"),
-        params.get("citizen"),
-    ) else {
-        return pages::error(StatusCode::BAD_REQUEST, Notice::BadRequest, &prefs);
+    let Some([flow, csrf, choice]) = params.all(["flow", "csrf", "citizen"]) else {
+        return incomplete(&prefs);
     };
     let Ok(identity) = anyid_adapters::dev::complete(choice) else {
-        return pages::error(StatusCode::BAD_REQUEST, Notice::BadRequest, &prefs);
+        return incomplete(&prefs);
     };
     let browser = cookie(&headers, browser_cookie_name(&state));
-    match login::complete_dev_login(
-        &state,
-        flow,
-        csrf,
-        browser,
-        identity,
-        Some(peer.ip().to_string()),
-    )
-    .await
-    {
+    let address = Some(peer.ip().to_string());
+    match login::complete_dev_login(&state, flow, csrf, browser, identity, address).await {
         Ok((step, session_token)) => {
             let mut response = see_other(pages::step(step, &prefs));
-            if let Some(token) = session_token {
-                add_cookie(
-                    &mut response,
-                    &set_cookie(cookie_name(&state), &token, state.secure_cookies(), None),
-                );
-            }
+            start_session(&state, &mut response, session_token);
             response
         }
         Err(e) => failure(e, &prefs),
@@ -186,10 +169,10 @@ pub async fn post_login_upstream(
 ) -> Response {
     let prefs = Prefs::from_request(&headers, None, None);
     let Ok(params) = extract::form(&headers, &body) else {
-        return pages::error(StatusCode::BAD_REQUEST, Notice::BadRequest, &prefs);
+        return incomplete(&prefs);
     };
-    let (Some(flow), Some(csrf)) = (params.get("flow"), params.get("csrf")) else {
-        return pages::error(StatusCode::BAD_REQUEST, Notice::BadRequest, &prefs);
+    let Some([flow, csrf]) = params.all(["flow", "csrf"]) else {
+        return incomplete(&prefs);
     };
     let browser = cookie(&headers, browser_cookie_name(&state));
     match upstream::begin_login(&state, &provider, flow, csrf, browser).await {
@@ -219,38 +202,32 @@ pub async fn get_login_callback(
 ) -> Response {
     let prefs = Prefs::from_request(&headers, None, None);
     let Ok(params) = extract::query(query.as_deref().unwrap_or_default()) else {
-        return pages::error(StatusCode::BAD_REQUEST, Notice::BadRequest, &prefs);
+        return incomplete(&prefs);
     };
     let browser = cookie(&headers, browser_cookie_name(&state));
     let session = cookie(&headers, cookie_name(&state));
-    let finished = upstream::finish(
+    let address = Some(peer.ip().to_string());
+    match upstream::finish(
         &state,
         &provider,
         callback_of(&params),
         browser,
         session,
-        Some(peer.ip().to_string()),
+        address,
     )
-    .await;
-    match finished {
+    .await
+    {
         Ok(done) => {
             let mut response = pages::step(done.step, &prefs);
-            if let Some(token) = done.session_token {
-                add_cookie(
-                    &mut response,
-                    &set_cookie(cookie_name(&state), &token, state.secure_cookies(), None),
-                );
-            }
+            start_session(&state, &mut response, done.session_token);
             if let Some(method) = done.method.filter(|m| state.upstream(m).is_some()) {
-                add_cookie(
-                    &mut response,
-                    &set_cookie(
-                        LAST_METHOD_COOKIE,
-                        &method,
-                        state.secure_cookies(),
-                        Some(YEAR),
-                    ),
+                let remembered = set_cookie(
+                    LAST_METHOD_COOKIE,
+                    &method,
+                    state.secure_cookies(),
+                    Some(YEAR),
                 );
+                add_cookie(&mut response, &remembered);
             }
             response
         }
@@ -267,7 +244,7 @@ pub async fn post_login_callback(
 ) -> Response {
     let prefs = Prefs::from_request(&headers, None, None);
     let Ok(params) = extract::form(&headers, &body) else {
-        return pages::error(StatusCode::BAD_REQUEST, Notice::BadRequest, &prefs);
+        return incomplete(&prefs);
     };
     match upstream::keep_form_post(&state, &provider, &callback_of(&params)).await {
         Ok(step) => see_other(pages::step(step, &prefs)),
@@ -282,20 +259,31 @@ pub async fn post_consent(
 ) -> Response {
     let prefs = Prefs::from_request(&headers, None, None);
     let Ok(params) = extract::form(&headers, &body) else {
-        return pages::error(StatusCode::BAD_REQUEST, Notice::BadRequest, &prefs);
+        return incomplete(&prefs);
     };
-    let (Some(flow), Some(csrf), Some(decision)) = (
-        params.get("flow"),
-        params.get("csrf"),
-        params.get("decision"),
-    ) else {
-        return pages::error(StatusCode::BAD_REQUEST, Notice::BadRequest, &prefs);
+    let Some([flow, csrf, decision]) = params.all(["flow", "csrf", "decision"]) else {
+        return incomplete(&prefs);
     };
     let browser = cookie(&headers, browser_cookie_name(&state));
     let session = cookie(&headers, cookie_name(&state));
     match login::decide_consent(&state, flow, csrf, browser, session, decision == "allow").await {
         Ok(step) => see_other(pages::step(step, &prefs)),
         Err(e) => failure(e, &prefs),
+    }
+}
+
+/// A page form that cannot be read or lacks a field.
+pub fn incomplete(prefs: &Prefs) -> Response {
+    pages::error(StatusCode::BAD_REQUEST, Notice::BadRequest, prefs)
+}
+
+/// Give the browser the cookie of the SSO session it just started.
+fn start_session(state: &AppState, response: &mut Response, token: Option<String>) {
+    if let Some(token) = token {
+        add_cookie(
+            response,
+            &set_cookie(cookie_name(state), &token, state.secure_cookies(), None),
+        );
     }
 }
 

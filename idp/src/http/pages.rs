@@ -75,6 +75,7 @@ impl Prefs {
 
 /// The frame every page shares.
 pub struct Frame {
+    pub language: Lang,
     pub lang: &'static str,
     pub other_lang: &'static str,
     pub switch_url: String,
@@ -85,15 +86,12 @@ impl Frame {
     pub fn new(prefs: &Prefs, ui_locales: Option<&str>) -> Self {
         let lang = prefs.lang(ui_locales);
         Self {
+            language: lang,
             lang: lang.code(),
             other_lang: lang.other().code(),
             switch_url: prefs.switch_url(lang),
             t: lang.text(),
         }
-    }
-
-    pub fn language(&self) -> Lang {
-        Lang::parse(self.lang).unwrap_or(Lang::Ko)
     }
 }
 
@@ -180,7 +178,7 @@ pub fn step(step: Step, prefs: &Prefs) -> Response {
 
 fn login(v: &LoginView, prefs: &Prefs) -> Response {
     let f = Frame::new(prefs, v.ui_locales.as_deref());
-    let korean = f.language() == Lang::Ko;
+    let korean = f.language == Lang::Ko;
     let mut methods: Vec<MethodRow> = v
         .methods
         .iter()
@@ -243,7 +241,7 @@ pub fn error_with(
         switch_url: &f.switch_url,
         t: f.t,
         title: f.t.error_title,
-        detail: notice.text(f.language()),
+        detail: notice.text(f.language),
         ways,
     });
     *response.status_mut() = status;

@@ -6,7 +6,7 @@ use axum::extract::{OriginalUri, Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::authorize::{BrowserBinding, failure, see_other};
+use super::authorize::{BrowserBinding, failure, incomplete, see_other};
 use super::extract::{self, cookie};
 use super::pages::{self, Frame, MethodRow, Prefs, lang_param, remember_lang};
 use crate::i18n::{Lang, Notice, Text};
@@ -102,7 +102,7 @@ pub async fn get_account(
     };
     let refused = params
         .get("refused")
-        .and_then(|r| (r == "last").then(|| Notice::LastMethod.text(f.language())));
+        .and_then(|r| (r == "last").then(|| Notice::LastMethod.text(f.language)));
     let view = match portal::view(&state, &current).await {
         Ok(v) => v,
         Err(e) => return failure(e, &prefs),
@@ -117,7 +117,7 @@ fn render(
     done: Option<&'static str>,
     refused: Option<&'static str>,
 ) -> Response {
-    let korean = f.language() == Lang::Ko;
+    let korean = f.language == Lang::Ko;
     let clients: std::collections::HashMap<&str, &str> = v
         .consents
         .iter()
@@ -221,11 +221,7 @@ async fn signed_in_form(
     prefs: &Prefs,
 ) -> Result<(Params, SsoSession), Response> {
     let Ok(params) = extract::form(headers, body) else {
-        return Err(pages::error(
-            StatusCode::BAD_REQUEST,
-            Notice::BadRequest,
-            prefs,
-        ));
+        return Err(incomplete(prefs));
     };
     let Ok(Some(current)) = session::current(state, cookie(headers, cookie_name(state))).await
     else {
@@ -264,7 +260,7 @@ pub async fn post_account_action(
     } else if let Some(client) = params.get("withdraw") {
         (Action::WithdrawConsent(client.to_owned()), "revoked")
     } else {
-        return pages::error(StatusCode::BAD_REQUEST, Notice::BadRequest, &prefs);
+        return incomplete(&prefs);
     };
     let location = match portal::act(&state, &current, action).await {
         Ok(Ok(())) => format!("/account?done={done}"),

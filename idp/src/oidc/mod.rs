@@ -33,10 +33,6 @@ pub const CODE_TTL_S: i64 = 60;
 /// A login flow (the citizen choosing a method, consenting) must finish within 15 minutes.
 pub const FLOW_TTL_S: i64 = 15 * 60;
 
-pub fn scope_string(scopes: &[String]) -> String {
-    scopes.join(" ")
-}
-
 pub fn parse_scope(scope: &str) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for s in scope.split(' ').filter(|s| !s.is_empty()) {

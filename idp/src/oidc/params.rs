@@ -47,6 +47,15 @@ impl Params {
         self.0.get(key).map(String::as_str)
     }
 
+    /// All of `keys`, or `None` if any is missing.
+    pub fn all<const N: usize>(&self, keys: [&str; N]) -> Option<[&str; N]> {
+        let mut out = [""; N];
+        for (slot, key) in out.iter_mut().zip(keys) {
+            *slot = self.get(key)?;
+        }
+        Some(out)
+    }
+
     pub fn take(&mut self, key: &str) -> Option<String> {
         self.0.remove(key)
     }
