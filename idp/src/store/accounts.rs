@@ -190,30 +190,39 @@ impl AccountStore for SqlStore {
     }
 
     async fn unlink_identity(&self, citizen_id: &str, identity_id: &str) -> StoreResult<Unlink> {
-        // The count and the delete are one statement, so two concurrent unlinks cannot remove
-        // the last two methods.
+        let mut tx = self.write.begin().await?;
+        // Serialise unlinks per citizen: the row lock makes a concurrent unlink wait, and its
+        // DELETE then counts what is left (PostgreSQL's READ COMMITTED re-reads per statement;
+        // SQLite has a single writer). Without it two unlinks could remove the last two methods.
+        sqlx::query("UPDATE citizens SET id = id WHERE id = $1")
+            .bind(citizen_id)
+            .execute(&mut *tx)
+            .await?;
         let done = sqlx::query(
             "DELETE FROM identities WHERE id = $1 AND citizen_id = $2 \
              AND (SELECT COUNT(*) FROM identities WHERE citizen_id = $2) > 1",
         )
         .bind(identity_id)
         .bind(citizen_id)
-        .execute(&self.write)
+        .execute(&mut *tx)
         .await?;
-        if done.rows_affected() == 1 {
-            return Ok(Unlink::Done);
-        }
-        let exists: Option<(String,)> =
-            sqlx::query_as("SELECT id FROM identities WHERE id = $1 AND citizen_id = $2")
-                .bind(identity_id)
-                .bind(citizen_id)
-                .fetch_optional(&self.write)
-                .await?;
-        Ok(if exists.is_some() {
-            Unlink::LastMethod
+        let outcome = if done.rows_affected() == 1 {
+            Unlink::Done
         } else {
-            Unlink::NotFound
-        })
+            let exists: Option<(String,)> =
+                sqlx::query_as("SELECT id FROM identities WHERE id = $1 AND citizen_id = $2")
+                    .bind(identity_id)
+                    .bind(citizen_id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            if exists.is_some() {
+                Unlink::LastMethod
+            } else {
+                Unlink::NotFound
+            }
+        };
+        tx.commit().await?;
+        Ok(outcome)
     }
 
     async fn record_login(&self, e: &LoginEvent) -> StoreResult<()> {

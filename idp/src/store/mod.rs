@@ -293,7 +293,7 @@ pub trait AccountStore {
         now: UnixTime,
     ) -> StoreResult<()>;
     async fn identities(&self, citizen_id: &str) -> StoreResult<Vec<LinkedIdentity>>;
-    /// Remove one identity unless it is the citizen's last, in one statement.
+    /// Remove one identity unless it is the citizen's last, serialised per citizen.
     async fn unlink_identity(&self, citizen_id: &str, identity_id: &str) -> StoreResult<Unlink>;
     async fn record_login(&self, event: &LoginEvent) -> StoreResult<()>;
     /// The newest `limit` logins of a citizen, newest first.

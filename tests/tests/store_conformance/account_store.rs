@@ -210,29 +210,41 @@ async fn identities_link_list_and_unlink_but_never_the_last() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_concurrent_unlinks_leave_one_method() {
     on_every_backend(async |store: SqlStore, backend: Backend| {
-        citizen(&store, "c1").await;
-        store
-            .link_identity("c1", &identity("https://kakao.example", "k1"), T0)
-            .await
-            .unwrap();
-        let ids: Vec<String> = store
-            .identities("c1")
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|i| i.id)
-            .collect();
-        let (a, b) = tokio::join!(
-            store.unlink_identity("c1", &ids[0]),
-            store.unlink_identity("c1", &ids[1])
-        );
-        let outcomes = [a.unwrap(), b.unwrap()];
-        assert_eq!(
-            outcomes.iter().filter(|o| **o == Unlink::Done).count(),
-            1,
-            "{backend:?}: {outcomes:?}"
-        );
-        assert_eq!(store.identities("c1").await.unwrap().len(), 1);
+        for round in 0..ROUNDS * 4 {
+            let citizen_id = format!("c{round}");
+            citizen(&store, &citizen_id).await;
+            store
+                .link_identity(
+                    &citizen_id,
+                    &identity("https://kakao.example", &format!("k{round}")),
+                    T0,
+                )
+                .await
+                .unwrap();
+            let ids: Vec<String> = store
+                .identities(&citizen_id)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|i| i.id)
+                .collect();
+            let outcomes = race(2, {
+                let store = store.clone();
+                let citizen_id = citizen_id.clone();
+                move |i| {
+                    let (store, citizen_id, id) =
+                        (store.clone(), citizen_id.clone(), ids[i].clone());
+                    async move { store.unlink_identity(&citizen_id, &id).await.unwrap() }
+                }
+            })
+            .await;
+            assert_eq!(
+                outcomes.iter().filter(|o| **o == Unlink::Done).count(),
+                1,
+                "{backend:?} round {round}: {outcomes:?}"
+            );
+            assert_eq!(store.identities(&citizen_id).await.unwrap().len(), 1);
+        }
     })
     .await;
 }
