@@ -4,6 +4,7 @@
 //! it back to `complete` with the callback parameters.
 
 pub mod dev;
+pub mod passkey;
 pub mod upstream;
 
 use serde::{Deserialize, Serialize};

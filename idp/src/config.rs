@@ -73,6 +73,26 @@ pub struct ConfigFile {
     /// them.
     #[serde(rename = "upstream")]
     pub upstreams: Vec<UpstreamConfig>,
+    pub passkeys: PasskeyConfig,
+}
+
+/// Passkeys (WebAuthn). They need the issuer's host to be a domain (`localhost` for loopback
+/// development): browsers refuse IP addresses as WebAuthn relying-party ids.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PasskeyConfig {
+    pub enabled: bool,
+    /// The WebAuthn relying-party id: the issuer's host (default) or a parent domain of it.
+    pub rp_id: Option<String>,
+}
+
+impl Default for PasskeyConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            rp_id: None,
+        }
+    }
 }
 
 impl Default for ConfigFile {
@@ -94,6 +114,7 @@ impl Default for ConfigFile {
             tokens: TokenLifetimes::default(),
             log: LogConfig::default(),
             upstreams: Vec::new(),
+            passkeys: PasskeyConfig::default(),
         }
     }
 }
@@ -213,6 +234,8 @@ pub struct Config {
     pub tokens: TokenLifetimes,
     pub log: LogConfig,
     pub upstreams: Vec<UpstreamConfig>,
+    /// The WebAuthn relying-party id, when passkeys are on.
+    pub passkey_rp_id: Option<String>,
 }
 
 /// Raw key bytes, never printed.
@@ -247,6 +270,11 @@ impl Config {
     pub fn resolve(file: ConfigFile, mode: Mode) -> Result<Self, ConfigError> {
         let issuer = match &file.issuer {
             Some(text) => parse_issuer(text)?,
+            // Browsers treat `localhost` as a secure context and accept it as a WebAuthn
+            // relying-party id; a bare loopback IP address works for neither.
+            None if file.listen.ip() == std::net::Ipv4Addr::LOCALHOST => {
+                parse_issuer(&format!("http://localhost:{}", file.listen.port()))?
+            }
             None => parse_issuer(&format!("http://{}", file.listen))?,
         };
         let dev_login = file.dev_login || mode == Mode::Dev;
@@ -338,6 +366,7 @@ impl Config {
                 )));
             }
         }
+        let passkey_rp_id = passkey_rp_id(&file.passkeys, &issuer)?;
         Ok(Self {
             mode,
             issuer,
@@ -353,6 +382,7 @@ impl Config {
             tokens: t,
             log: file.log,
             upstreams: file.upstreams,
+            passkey_rp_id,
         })
     }
 
@@ -365,6 +395,31 @@ impl Config {
                 file.data_dir.join("anyid.db").display()
             ))
         })
+    }
+}
+
+/// The WebAuthn relying-party id for `issuer`: the configured one (which must be the issuer's
+/// host or a parent domain, WebAuthn §5.1.3) or the issuer's host when it is a domain.
+fn passkey_rp_id(config: &PasskeyConfig, issuer: &Url) -> Result<Option<String>, ConfigError> {
+    if !config.enabled {
+        return Ok(None);
+    }
+    let host = match issuer.host() {
+        Some(url::Host::Domain(d)) => d.to_owned(),
+        _ if config.rp_id.is_some() => {
+            return Err(ConfigError::Invalid(
+                "passkeys.rp_id needs an issuer whose host is a domain".into(),
+            ));
+        }
+        // An IP-address issuer: passkeys stay off (the server logs why at start).
+        _ => return Ok(None),
+    };
+    match &config.rp_id {
+        None => Ok(Some(host)),
+        Some(id) if host == *id || host.ends_with(&format!(".{id}")) => Ok(Some(id.clone())),
+        Some(id) => Err(ConfigError::Invalid(format!(
+            "passkeys.rp_id {id:?} is neither the issuer's host nor a parent domain of it"
+        ))),
     }
 }
 
@@ -582,7 +637,9 @@ mod tests {
         let second = Config::resolve(file, Mode::Dev).unwrap();
         assert_eq!(first.key_encryption_key.0, second.key_encryption_key.0);
         assert!(first.dev_login);
-        assert_eq!(first.issuer.as_str(), "http://127.0.0.1:8080/");
+        // Browsers accept `localhost` (not an IP) as a WebAuthn relying-party id.
+        assert_eq!(first.issuer.as_str(), "http://localhost:8080/");
+        assert_eq!(first.passkey_rp_id.as_deref(), Some("localhost"));
     }
 
     #[test]

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use anyid_adapters::passkey::Passkeys;
 use anyid_adapters::upstream::Upstream;
 use anyid_policy::limits::FailureLimiter;
 use tokio::net::TcpListener;
@@ -74,6 +75,20 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppS
                 .with_context(|| format!("setting up upstream provider {:?}", upstream.id))?,
         );
     }
+    let passkeys = match &config.passkey_rp_id {
+        Some(rp_id) => {
+            Some(Passkeys::new(rp_id, &config.issuer, "Any-ID").context("setting up passkeys")?)
+        }
+        None => {
+            if !matches!(config.issuer.host(), Some(url::Host::Domain(_))) {
+                tracing::warn!(
+                    issuer = %config.issuer,
+                    "passkeys are off: the issuer's host is not a domain (use localhost for loopback)"
+                );
+            }
+            None
+        }
+    };
     Ok(Arc::new(Core {
         config,
         issuer,
@@ -86,6 +101,7 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppS
         demo,
         discovery,
         upstreams,
+        passkeys,
     }))
 }
 

@@ -30,6 +30,8 @@ pub struct Core {
     pub discovery: Arc<[u8]>,
     /// Upstream identity providers, in the order of the configuration.
     pub upstreams: Vec<Upstream>,
+    /// WebAuthn ceremonies, when passkeys are on.
+    pub passkeys: Option<anyid_adapters::passkey::Passkeys>,
 }
 
 pub type AppState = Arc<Core>;

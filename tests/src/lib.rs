@@ -5,6 +5,7 @@
 
 pub mod browser;
 pub mod db;
+pub mod passkey;
 pub mod rp;
 pub mod upstream;
 

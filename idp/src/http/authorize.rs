@@ -15,7 +15,7 @@ use super::pages::{self, LAST_METHOD_COOKIE, Prefs, lang_param, remember_lang};
 use crate::crypto;
 use crate::error::OAuthError;
 use crate::i18n::Notice;
-use crate::login::{self, upstream};
+use crate::login::{self, passkey, upstream};
 use crate::oidc::params::Params;
 use crate::oidc::session::{browser_cookie_name, cookie_name};
 use crate::state::AppState;
@@ -149,8 +149,44 @@ pub async fn post_login_dev(
         return incomplete(&prefs);
     };
     let browser = cookie(&headers, browser_cookie_name(&state));
+    let session = cookie(&headers, cookie_name(&state));
     let address = Some(peer.ip().to_string());
-    match login::complete_dev_login(&state, flow, csrf, browser, identity, address).await {
+    match login::complete_dev_login(&state, flow, csrf, browser, session, identity, address).await {
+        Ok((step, session_token)) => {
+            let mut response = see_other(pages::step(step, &prefs));
+            start_session(&state, &mut response, session_token);
+            response
+        }
+        Err(e) => failure(e, &prefs),
+    }
+}
+
+/// A passkey answer from the chooser (the page's script posts it with the form).
+pub async fn post_login_passkey(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let prefs = Prefs::from_request(&headers, None, None);
+    let Ok(params) = extract::form(&headers, &body) else {
+        return incomplete(&prefs);
+    };
+    let Some([flow_id, csrf, ceremony, credential]) =
+        params.all(["flow", "csrf", "ceremony", "credential"])
+    else {
+        return incomplete(&prefs);
+    };
+    let answer = passkey::LoginAnswer {
+        flow_id,
+        csrf,
+        ceremony,
+        credential,
+    };
+    let browser = cookie(&headers, browser_cookie_name(&state));
+    let session = cookie(&headers, cookie_name(&state));
+    let address = Some(peer.ip().to_string());
+    match passkey::finish_login(&state, answer, browser, session, address).await {
         Ok((step, session_token)) => {
             let mut response = see_other(pages::step(step, &prefs));
             start_session(&state, &mut response, session_token);

@@ -75,10 +75,13 @@ pub fn public_router(state: AppState) -> Router {
         )
         .route("/account", get(portal::get_account))
         .route("/account/action", post(portal::post_account_action))
+        .route("/account/passkeys", post(portal::post_account_passkey))
         .route("/account/link/{provider}", post(portal::post_account_link))
         .route("/consent", post(authorize::post_consent))
         .route("/logout", get(logout::get_logout).post(logout::post_logout))
         .route("/static/anyid.css", get(pages::get_stylesheet))
+        .route("/static/passkey.js", get(pages::get_passkey_script))
+        .route("/login/passkey", post(authorize::post_login_passkey))
         .route("/healthz", get(health::get_healthz))
         .route("/readyz", get(health::get_readyz))
         .route("/", get(pages::get_home));
@@ -140,12 +143,13 @@ async fn security_headers(State(state): State<AppState>, request: Request, next:
     let set = |headers: &mut axum::http::HeaderMap, name, value: &'static str| {
         headers.insert(name, HeaderValue::from_static(value));
     };
-    // No inline script or style anywhere; form posts may redirect to relying parties, so no
-    // form-action (browsers apply it to the redirect chain).
+    // No inline script or style anywhere (the one script, for WebAuthn, is a file); form
+    // posts may redirect to relying parties, so no form-action (browsers apply it to the
+    // redirect chain).
     set(
         headers,
         header::CONTENT_SECURITY_POLICY,
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'",
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'",
     );
     set(headers, header::X_FRAME_OPTIONS, "DENY");
     set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");

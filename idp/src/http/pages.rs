@@ -10,6 +10,7 @@ use anyid_adapters::dev::CITIZENS;
 use super::extract::cookie;
 use crate::i18n::{Lang, Notice, Text};
 use crate::login::consent::ConsentView;
+use crate::login::passkey::PasskeyOffer;
 use crate::login::{LoginView, Step, WaysBack};
 use crate::oidc::authorize::append_query;
 
@@ -117,6 +118,8 @@ struct LoginPage<'a> {
     citizens: Vec<(&'static str, &'static str)>,
     /// The required assurance level's name, on a step-up.
     step_up_level: Option<&'static str>,
+    stepping_up_as: Option<&'a str>,
+    passkey: Option<&'a PasskeyOffer>,
 }
 
 #[derive(Template)]
@@ -211,6 +214,8 @@ fn login(v: &LoginView, prefs: &Prefs) -> Response {
         methods,
         citizens,
         step_up_level: v.required_acr.as_deref().map(|acr| f.t.level(acr)),
+        stepping_up_as: v.stepping_up_as.as_deref(),
+        passkey: v.passkey.as_ref(),
     })
 }
 
@@ -308,6 +313,17 @@ pub fn remember_lang(mut response: Response, switch: Option<&str>) -> Response {
         response.headers_mut().append(header::SET_COOKIE, value);
     }
     response
+}
+
+pub async fn get_passkey_script() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/javascript; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        include_str!("../../static/passkey.js"),
+    )
+        .into_response()
 }
 
 pub async fn get_stylesheet() -> Response {

@@ -11,7 +11,7 @@ use super::extract::{self, cookie};
 use super::pages::{self, Frame, MethodRow, Prefs, lang_param, remember_lang};
 use crate::i18n::{Lang, Notice, Text};
 use crate::login::portal::{self, Action, PortalView};
-use crate::login::{self, upstream};
+use crate::login::{self, passkey, upstream};
 use crate::oidc::params::Params;
 use crate::oidc::session::{self, cookie_name};
 use crate::state::AppState;
@@ -22,6 +22,31 @@ pub struct IdentityRow {
     name: String,
     level: &'static str,
     last_used: String,
+}
+
+pub struct PasskeyRow {
+    id: String,
+    name: String,
+    level: &'static str,
+    storage: &'static str,
+    last_used: String,
+}
+
+/// Refusals the portal explains after its redirect, by a short code in the query.
+const REFUSALS: [(&str, Notice); 6] = [
+    ("last", Notice::LastMethod),
+    ("passkey_failed", Notice::PasskeyFailed),
+    ("passkey_exists", Notice::PasskeyExists),
+    ("passkey_name", Notice::PasskeyName),
+    ("stale", Notice::Stale),
+    ("wrong_browser", Notice::WrongBrowser),
+];
+
+fn refusal_code(notice: Notice) -> &'static str {
+    REFUSALS
+        .iter()
+        .find(|(_, n)| *n == notice)
+        .map_or("passkey_failed", |(code, _)| code)
 }
 
 pub struct SessionRow {
@@ -46,6 +71,7 @@ struct AccountPage<'a> {
     sessions: Vec<SessionRow>,
     consents: Vec<(String, String, String)>,
     history: Vec<(String, String, String, String)>,
+    passkeys: Vec<PasskeyRow>,
 }
 
 /// UTC time, `YYYY-MM-DD HH:MM`.
@@ -98,11 +124,17 @@ pub async fn get_account(
         Some("linked") => Some(f.t.portal_linked),
         Some("unlinked") => Some(f.t.portal_unlinked),
         Some("revoked") => Some(f.t.portal_revoked),
+        Some("passkey_added") => Some(f.t.portal_passkey_added),
+        Some("passkey_renamed") => Some(f.t.portal_passkey_renamed),
+        Some("passkey_removed") => Some(f.t.portal_passkey_removed),
         _ => None,
     };
-    let refused = params
-        .get("refused")
-        .and_then(|r| (r == "last").then(|| Notice::LastMethod.text(f.language)));
+    let refused = params.get("refused").and_then(|r| {
+        REFUSALS
+            .iter()
+            .find(|(code, _)| *code == r)
+            .map(|(_, notice)| notice.text(f.language))
+    });
     let view = match portal::view(&state, &current).await {
         Ok(v) => v,
         Err(e) => return failure(e, &prefs),
@@ -191,6 +223,23 @@ fn render(
                 )
             })
             .collect(),
+        passkeys: v
+            .passkeys
+            .iter()
+            .map(|p| PasskeyRow {
+                id: p.id.clone(),
+                name: p.name.clone(),
+                level: f.t.level(&p.loa),
+                storage: if p.backup_eligible {
+                    f.t.portal_synced
+                } else {
+                    f.t.portal_device_bound
+                },
+                last_used: p
+                    .last_used_at
+                    .map_or_else(|| f.t.portal_never.to_owned(), when),
+            })
+            .collect(),
     })
 }
 
@@ -253,6 +302,12 @@ pub async fn post_account_action(
     };
     let (action, done) = if let Some(id) = params.get("unlink") {
         (Action::Unlink(id.to_owned()), "unlinked")
+    } else if let Some(id) = params.get("rename_passkey") {
+        let name = params.get("name").unwrap_or_default().to_owned();
+        let id = id.to_owned();
+        (Action::RenamePasskey { id, name }, "passkey_renamed")
+    } else if let Some(id) = params.get("remove_passkey") {
+        (Action::RemovePasskey(id.to_owned()), "passkey_removed")
     } else if let Some(id) = params.get("revoke_session") {
         (Action::RevokeSession(id.to_owned()), "revoked")
     } else if params.get("revoke_all").is_some() {
@@ -264,7 +319,29 @@ pub async fn post_account_action(
     };
     let location = match portal::act(&state, &current, action).await {
         Ok(Ok(())) => format!("/account?done={done}"),
-        Ok(Err(_)) => "/account?refused=last".to_owned(),
+        Ok(Err(notice)) => format!("/account?refused={}", refusal_code(notice)),
+        Err(e) => return failure(e, &prefs),
+    };
+    see_other(Redirect::to(&location).into_response())
+}
+
+/// A new passkey's answer (the page's script posts it with the form).
+pub async fn post_account_passkey(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let prefs = Prefs::from_request(&headers, None, None);
+    let (params, current) = match signed_in_form(&state, &headers, &body, &prefs).await {
+        Ok(form) => form,
+        Err(response) => return response,
+    };
+    let Some([ceremony, credential, name]) = params.all(["ceremony", "credential", "name"]) else {
+        return incomplete(&prefs);
+    };
+    let location = match passkey::register(&state, &current, ceremony, credential, name).await {
+        Ok(Ok(())) => "/account?done=passkey_added".to_owned(),
+        Ok(Err(notice)) => format!("/account?refused={}", refusal_code(notice)),
         Err(e) => return failure(e, &prefs),
     };
     see_other(Redirect::to(&location).into_response())

@@ -101,6 +101,17 @@ pub async fn resolve(core: &Core, identity: &VerifiedIdentity) -> Result<String,
     }
 }
 
+/// What the citizen is called on our pages: their name, else nickname, else nothing.
+pub async fn display_name(core: &Core, citizen_id: &str) -> Result<String, OAuthError> {
+    let citizen = core.store.citizen(citizen_id).await?;
+    Ok(citizen
+        .as_ref()
+        .and_then(|c| c.claims.get("name").or_else(|| c.claims.get("nickname")))
+        .and_then(|v| v.as_str())
+        .unwrap_or_default()
+        .to_owned())
+}
+
 async fn refresh_profile(core: &Core, citizen_id: &str, fresh: &Value) -> Result<(), OAuthError> {
     if let Some(citizen) = core.store.citizen(citizen_id).await? {
         let merged = merge_claims(&citizen.claims, fresh);

@@ -7,10 +7,13 @@
 
 pub mod account;
 pub mod consent;
+pub mod passkey;
 pub mod portal;
 pub mod upstream;
 
 use anyid_adapters::{Loa, VerifiedIdentity, dev};
+
+use self::account::LinkOutcome;
 
 use crate::crypto;
 use crate::error::{ErrorCode, OAuthError};
@@ -64,6 +67,10 @@ pub struct LoginView {
     /// The assurance the service requires, when above the lowest: only methods that reach
     /// it are offered (step-up).
     pub required_acr: Option<String>,
+    /// A usernameless passkey ceremony, when passkeys are on.
+    pub passkey: Option<passkey::PasskeyOffer>,
+    /// During a step-up: the signed-in citizen's name (the method used is linked to them).
+    pub stepping_up_as: Option<String>,
 }
 
 /// An upstream method on the chooser.
@@ -97,9 +104,11 @@ pub async fn authorize(
         Err(Rejection::Redirect(e)) => return Ok(Step::Redirect(e.location(&core.issuer))),
     };
     let now = core.now();
-    let session = session::current(core, session_token)
-        .await?
-        .filter(|s| session::satisfies(s, &request, now));
+    let current = session::current(core, session_token).await?;
+    let step_up = stepping_up(&request, current.as_ref())
+        .then(|| current.clone())
+        .flatten();
+    let session = current.filter(|s| session::satisfies(s, &request, now));
 
     // OIDC Core §3.1.2.1: prompt=none never shows a page.
     if request.prompt.none {
@@ -123,13 +132,20 @@ pub async fn authorize(
             .await
             .map(Step::Redirect);
     }
-    start_flow(core, &request, session, browser_token).await
+    start_flow(core, &request, session, step_up.as_ref(), browser_token).await
+}
+
+/// Whether `current` is a live session below the level `request` requires: the login that
+/// follows is a step-up of the same citizen.
+fn stepping_up(request: &AuthorizationRequest, current: Option<&SsoSession>) -> bool {
+    current.is_some_and(|s| Loa::from_acr(&s.acr).unwrap_or_default() < request.required_loa())
 }
 
 async fn start_flow(
     core: &Core,
     request: &AuthorizationRequest,
     session: Option<SsoSession>,
+    step_up: Option<&SsoSession>,
     browser_token: &str,
 ) -> Result<Step, OAuthError> {
     let flow = flow::create(core, request, browser_token).await?;
@@ -140,7 +156,7 @@ async fn start_flow(
                 None => Ok(error(Notice::Stale)),
             }
         }
-        None => login_page(core, &flow).await,
+        None => login_page(core, &flow, step_up).await,
     }
 }
 
@@ -164,7 +180,7 @@ pub async fn portal_sign_in(
         login_hint: None,
         ui_locales,
     };
-    start_flow(core, &request, None, browser_token).await
+    start_flow(core, &request, None, None, browser_token).await
 }
 
 /// `GET /login?flow=…`: show whatever the flow needs now.
@@ -181,10 +197,14 @@ pub async fn resume(
         return Ok(error(Notice::WrongBrowser));
     }
     match flow.state {
-        FlowState::Requested => login_page(core, &flow).await,
+        FlowState::Requested => {
+            let current = session::current(core, session_token).await?;
+            let step_up = current.filter(|s| stepping_up(&flow.request, Some(s)));
+            login_page(core, &flow, step_up.as_ref()).await
+        }
         FlowState::Authenticated => match flow_session(core, &flow, session_token).await? {
             Some(session) => after_authentication(core, &flow, &session).await,
-            None => login_page(core, &flow).await,
+            None => login_page(core, &flow, None).await,
         },
         FlowState::Completed => Ok(error(Notice::Stale)),
     }
@@ -215,42 +235,97 @@ pub async fn complete_dev_login(
     flow_id: &str,
     csrf: &str,
     browser_token: Option<&str>,
+    session_token: Option<&str>,
     identity: VerifiedIdentity,
     address: Option<String>,
 ) -> Result<(Step, Option<String>), OAuthError> {
     match flow_for_form(core, flow_id, csrf, browser_token).await? {
-        Ok(flow) => finish_login(core, &flow, identity, address).await,
+        Ok(flow) => finish_login(core, &flow, identity, address, session_token).await,
         Err(step) => Ok((step, None)),
     }
 }
 
-/// A login method finished for `flow`: resolve the account, start a session, continue the
-/// flow. Returns the next step and the new session's cookie token.
+/// A login method verified `identity` for `flow`: resolve the account, start a session,
+/// continue the flow. Returns the next step and the new session's cookie token.
+///
+/// During a step-up (a live session below the level the flow requires) the identity is the
+/// signed-in citizen's: it is linked to their account if new (the step-up page says so), and
+/// refused if it belongs to someone else, so a relying party never sees the `sub` change
+/// under a step-up.
 pub async fn finish_login(
     core: &Core,
     flow: &Flow,
     identity: VerifiedIdentity,
     address: Option<String>,
+    session_token: Option<&str>,
 ) -> Result<(Step, Option<String>), OAuthError> {
     // Only methods reaching the required assurance are offered; anything else is refused
     // before an account or a session exists.
     if identity.loa < flow.request.required_loa() {
         return Ok((flow_error(core, flow, Notice::InsufficientAssurance), None));
     }
-    let citizen_id = account::resolve(core, &identity).await?;
+    let citizen_id = match step_up_session(core, flow, session_token).await? {
+        Some(current) => match account::link(core, &current.citizen_id, &identity).await? {
+            LinkOutcome::Linked | LinkOutcome::AlreadyYours => current.citizen_id,
+            LinkOutcome::BelongsToAnother => {
+                return Ok((flow_error(core, flow, Notice::LinkedElsewhere), None));
+            }
+        },
+        None => account::resolve(core, &identity).await?,
+    };
+    let login = Authenticated {
+        citizen_id,
+        loa: identity.loa,
+        amr: identity.amr,
+        method: identity.method,
+        address,
+    };
+    authenticated(core, flow, login).await
+}
+
+/// The signed-in session `flow` steps up from, if it is one.
+pub async fn step_up_session(
+    core: &Core,
+    flow: &Flow,
+    session_token: Option<&str>,
+) -> Result<Option<SsoSession>, OAuthError> {
+    Ok(session::current(core, session_token)
+        .await?
+        .filter(|s| stepping_up(&flow.request, Some(s))))
+}
+
+/// Who a login method proved, at which level and how.
+pub struct Authenticated {
+    pub citizen_id: String,
+    pub loa: Loa,
+    pub amr: Vec<String>,
+    pub method: String,
+    pub address: Option<String>,
+}
+
+/// Start the session of a completed login, record it in the citizen's history, and move
+/// the flow on.
+pub async fn authenticated(
+    core: &Core,
+    flow: &Flow,
+    login: Authenticated,
+) -> Result<(Step, Option<String>), OAuthError> {
+    if login.loa < flow.request.required_loa() {
+        return Ok((flow_error(core, flow, Notice::InsufficientAssurance), None));
+    }
     let (session, token) =
-        session::start(core, &citizen_id, identity.loa.acr(), identity.amr.clone()).await?;
+        session::start(core, &login.citizen_id, login.loa.acr(), login.amr).await?;
     let client_id =
         (flow.request.client_id != PORTAL_CLIENT).then(|| flow.request.client_id.clone());
     core.store
         .record_login(&LoginEvent {
             id: uuid::Uuid::now_v7().to_string(),
-            citizen_id,
+            citizen_id: login.citizen_id,
             at: session.auth_time,
-            method: identity.method.clone(),
+            method: login.method,
             acr: session.acr.clone(),
             client_id,
-            address,
+            address: login.address,
         })
         .await?;
     let step = match flow::advance(core, flow, FlowState::Authenticated, Some(&session.id)).await? {
@@ -277,7 +352,7 @@ pub async fn decide_consent(
         return Ok(error(Notice::Stale));
     }
     let Some(session) = flow_session(core, &flow, session_token).await? else {
-        return login_page(core, &flow).await;
+        return login_page(core, &flow, None).await;
     };
     if flow::advance(core, &flow, FlowState::Completed, None)
         .await?
@@ -352,7 +427,11 @@ async fn after_authentication(
     )))
 }
 
-async fn login_page(core: &Core, flow: &Flow) -> Result<Step, OAuthError> {
+async fn login_page(
+    core: &Core,
+    flow: &Flow,
+    step_up: Option<&SsoSession>,
+) -> Result<Step, OAuthError> {
     let client_name = if flow.request.client_id == PORTAL_CLIENT {
         String::new()
     } else {
@@ -376,7 +455,9 @@ async fn login_page(core: &Core, flow: &Flow) -> Result<Step, OAuthError> {
         })
         .collect();
     let dev_login = core.config.dev_login && dev::LOA >= required;
-    if methods.is_empty() && !dev_login {
+    // A passkey can be registered at any level up to high (see `passkey`).
+    let passkeys = core.passkeys.is_some();
+    if methods.is_empty() && !dev_login && !passkeys {
         // No enabled method reaches the required assurance (EAP ACR Values §5).
         return Ok(redirect_error(
             core,
@@ -393,6 +474,11 @@ async fn login_page(core: &Core, flow: &Flow) -> Result<Step, OAuthError> {
         dev_login,
         methods,
         required_acr: (required > Loa::Low).then(|| required.acr().to_owned()),
+        passkey: passkey::login_offer(core, flow).await?,
+        stepping_up_as: match step_up {
+            Some(s) => Some(account::display_name(core, &s.citizen_id).await?),
+            None => None,
+        },
     }))
 }
 

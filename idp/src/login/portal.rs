@@ -7,11 +7,12 @@ use crate::error::OAuthError;
 use crate::i18n::Notice;
 use crate::state::Core;
 use crate::store::{
-    AccountStore, ClientStore, ConsentStore, LinkedIdentity, LoginEvent, SessionStore, SsoSession,
-    Unlink,
+    AccountStore, ClientStore, ConsentStore, LinkedIdentity, LoginEvent, PasskeyRecord,
+    PasskeyStore, SessionStore, SsoSession, Unlink,
 };
 
 use super::MethodChoice;
+use super::passkey::{self, PasskeyOffer};
 
 pub struct PortalView {
     pub csrf: String,
@@ -23,6 +24,9 @@ pub struct PortalView {
     pub sessions: Vec<SsoSession>,
     pub consents: Vec<ConsentItem>,
     pub history: Vec<LoginEvent>,
+    pub passkeys: Vec<PasskeyRecord>,
+    /// A registration ceremony for a new passkey, when passkeys are on.
+    pub passkey_offer: Option<PasskeyOffer>,
 }
 
 pub struct ConsentItem {
@@ -35,13 +39,7 @@ pub struct ConsentItem {
 const HISTORY: i64 = 50;
 
 pub async fn view(core: &Core, session: &SsoSession) -> Result<PortalView, OAuthError> {
-    let citizen = core.store.citizen(&session.citizen_id).await?;
-    let name = citizen
-        .as_ref()
-        .and_then(|c| c.claims.get("name").or_else(|| c.claims.get("nickname")))
-        .and_then(|v| v.as_str())
-        .unwrap_or_default()
-        .to_owned();
+    let name = super::account::display_name(core, &session.citizen_id).await?;
     let identities = core.store.identities(&session.citizen_id).await?;
     let now = core.now();
     let linkable = core
@@ -71,7 +69,6 @@ pub async fn view(core: &Core, session: &SsoSession) -> Result<PortalView, OAuth
     }
     Ok(PortalView {
         csrf: csrf(core, session),
-        name,
         current_session: session.id.clone(),
         identities,
         linkable,
@@ -81,6 +78,9 @@ pub async fn view(core: &Core, session: &SsoSession) -> Result<PortalView, OAuth
             .store
             .login_events(&session.citizen_id, HISTORY)
             .await?,
+        passkeys: core.store.passkeys_of(&session.citizen_id).await?,
+        passkey_offer: passkey::registration_offer(core, session, &name).await?,
+        name,
     })
 }
 
@@ -102,6 +102,8 @@ pub enum Action {
     RevokeAllSessions,
     WithdrawConsent(String),
     Unlink(String),
+    RenamePasskey { id: String, name: String },
+    RemovePasskey(String),
 }
 
 /// Carry out an action for the signed-in citizen; `Err(notice)` explains a refusal.
@@ -139,6 +141,10 @@ pub async fn act(
                 Unlink::LastMethod => return Ok(Err(Notice::LastMethod)),
             }
         }
+        Action::RenamePasskey { id, name } => {
+            return passkey::rename(core, session, &id, &name).await;
+        }
+        Action::RemovePasskey(id) => passkey::remove(core, session, &id).await?,
     }
     Ok(Ok(()))
 }

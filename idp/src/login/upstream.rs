@@ -198,7 +198,8 @@ pub async fn finish(
     };
     let method = Some(identity.method.clone());
     if let Some(flow) = flow {
-        let (step, session_token) = finish_login(core, &flow, identity, address).await?;
+        let (step, session_token) =
+            finish_login(core, &flow, identity, address, session_token).await?;
         return Ok(Finished {
             step,
             session_token,

@@ -9,6 +9,7 @@ mod clients;
 mod flows;
 mod grants;
 mod keys;
+mod passkeys;
 mod pending;
 mod sessions;
 mod sql;
@@ -148,6 +149,45 @@ pub enum Unlink {
     /// It is the citizen's only way to log in.
     LastMethod,
     NotFound,
+}
+
+/// A citizen's passkey.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasskeyRecord {
+    pub id: String,
+    pub citizen_id: String,
+    pub credential_id: Vec<u8>,
+    pub name: String,
+    /// The acr a login with it reaches.
+    pub loa: String,
+    /// The webauthn-rs credential, JSON.
+    pub data: String,
+    pub sign_count: i64,
+    pub backup_eligible: bool,
+    pub backed_up: bool,
+    pub created_at: UnixTime,
+    pub last_used_at: Option<UnixTime>,
+}
+
+/// Something that happened to a passkey (registered, used, counter or backup-state change,
+/// renamed, removed, refused).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasskeyEvent {
+    pub passkey_id: String,
+    pub citizen_id: String,
+    pub at: UnixTime,
+    pub kind: String,
+    pub detail: String,
+}
+
+/// A passkey's state after a verified login.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasskeyUse {
+    /// The updated credential, when its counter or backup state changed.
+    pub data: Option<String>,
+    pub sign_count: i64,
+    pub backed_up: bool,
+    pub at: UnixTime,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -316,6 +356,27 @@ pub trait PendingLoginStore {
         state_hash: &[u8],
         now: UnixTime,
     ) -> StoreResult<Option<PendingRecord>>;
+}
+
+#[allow(async_fn_in_trait)]
+pub trait PasskeyStore {
+    /// Store a new passkey; `Conflict` when its credential id is registered already (to
+    /// anyone).
+    async fn insert_passkey(&self, passkey: &PasskeyRecord) -> StoreResult<()>;
+    async fn passkeys_of(&self, citizen_id: &str) -> StoreResult<Vec<PasskeyRecord>>;
+    async fn passkey_by_credential(
+        &self,
+        credential_id: &[u8],
+    ) -> StoreResult<Option<PasskeyRecord>>;
+    /// Record a verified login; false if the passkey is gone.
+    async fn use_passkey(&self, id: &str, usage: &PasskeyUse) -> StoreResult<bool>;
+    /// Rename one of the citizen's passkeys; false if it is not theirs.
+    async fn rename_passkey(&self, citizen_id: &str, id: &str, name: &str) -> StoreResult<bool>;
+    /// Remove one of the citizen's passkeys; false if it is not theirs.
+    async fn remove_passkey(&self, citizen_id: &str, id: &str) -> StoreResult<bool>;
+    async fn record_passkey_event(&self, event: &PasskeyEvent) -> StoreResult<()>;
+    /// The newest `limit` events of a passkey, newest first.
+    async fn passkey_events(&self, passkey_id: &str, limit: i64) -> StoreResult<Vec<PasskeyEvent>>;
 }
 
 #[allow(async_fn_in_trait)]

@@ -9,8 +9,8 @@ use anyid::clock::UnixTime;
 use anyid::store::{
     AccountStore, Citizen, ClientRecord, ClientStore, CodeRecord, CodeRedemption, ConsentStore,
     FlowRecord, FlowStore, GrantRecord, GrantStore, IdentityLink, KeyStore, LoginEvent,
-    PendingLoginStore, PendingRecord, RefreshRotation, SessionStore, SqlStore, SsoSession,
-    StoreError, StoredKey, Unlink,
+    PasskeyEvent, PasskeyRecord, PasskeyStore, PasskeyUse, PendingLoginStore, PendingRecord,
+    RefreshRotation, SessionStore, SqlStore, SsoSession, StoreError, StoredKey, Unlink,
 };
 use anyid_tests::db::{Backend, TestDatabase, backends};
 
@@ -181,4 +181,5 @@ where
 mod grant_store;
 
 mod key_store;
+mod passkey_store;
 mod pending_store;

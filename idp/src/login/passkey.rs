@@ -1,0 +1,380 @@
+//! Passkey login (usernameless) and registration from the portal, over
+//! `adapters::passkey`. Each ceremony's state is kept server-side under the hash of a random
+//! ceremony id the page carries, and consumed once: any replica can finish it, nobody can
+//! replay it.
+//!
+//! A passkey's assurance is that of the session it was registered under, capped at
+//! substantial, unless it was registered within [`HIGH_WINDOW_S`] of a high-assurance login
+//! (then it is high): a passkey never proves more than the login that vouched for it.
+
+use anyid_adapters::Loa;
+use anyid_adapters::passkey::{self, Ceremony};
+
+use super::{Authenticated, Step, authenticated, error, flow_error, flow_for_form};
+use crate::crypto;
+use crate::error::OAuthError;
+use crate::i18n::Notice;
+use crate::oidc::flow::Flow;
+use crate::state::Core;
+use crate::store::{
+    PasskeyEvent, PasskeyRecord, PasskeyStore, PasskeyUse, PendingLoginStore, PendingRecord,
+    SsoSession, StoreError,
+};
+
+/// A ceremony must finish within 5 minutes (the WebAuthn timeout webauthn-rs asks for).
+pub const CEREMONY_TTL_S: i64 = 300;
+/// A passkey registered this soon after a high-assurance login is high.
+pub const HIGH_WINDOW_S: i64 = 600;
+
+const LOGIN: &str = "passkey-login";
+const REGISTER: &str = "passkey-register";
+
+/// A started ceremony as a page embeds it.
+#[derive(Debug, Clone)]
+pub struct PasskeyOffer {
+    pub ceremony: String,
+    /// The browser options, JSON.
+    pub options: String,
+}
+
+async fn keep(
+    core: &Core,
+    kind: &str,
+    ceremony: Ceremony,
+    flow_id: Option<String>,
+    citizen_id: Option<String>,
+) -> Result<PasskeyOffer, OAuthError> {
+    let id = crypto::random_token()?;
+    let now = core.now();
+    core.store
+        .insert_pending(&PendingRecord {
+            state_hash: crypto::secret_hash(&id),
+            flow_id,
+            link_citizen_id: citizen_id,
+            provider: kind.to_owned(),
+            data: ceremony.state,
+            callback: None,
+            created_at: now,
+            expires_at: now + CEREMONY_TTL_S,
+        })
+        .await?;
+    Ok(PasskeyOffer {
+        ceremony: id,
+        options: ceremony.options.to_string(),
+    })
+}
+
+/// Take a kept ceremony of `kind`, once.
+async fn take(core: &Core, kind: &str, id: &str) -> Result<Option<PendingRecord>, OAuthError> {
+    Ok(core
+        .store
+        .take_pending(&crypto::secret_hash(id), core.now())
+        .await?
+        .filter(|r| r.provider == kind))
+}
+
+/// A login ceremony for the chooser of `flow`, when passkeys are on.
+pub async fn login_offer(core: &Core, flow: &Flow) -> Result<Option<PasskeyOffer>, OAuthError> {
+    let Some(passkeys) = &core.passkeys else {
+        return Ok(None);
+    };
+    let ceremony = passkeys.start_login().map_err(OAuthError::server_error)?;
+    keep(core, LOGIN, ceremony, Some(flow.id.clone()), None)
+        .await
+        .map(Some)
+}
+
+async fn event(
+    core: &Core,
+    p: &PasskeyRecord,
+    kind: &str,
+    detail: String,
+) -> Result<(), OAuthError> {
+    core.store
+        .record_passkey_event(&PasskeyEvent {
+            passkey_id: p.id.clone(),
+            citizen_id: p.citizen_id.clone(),
+            at: core.now(),
+            kind: kind.to_owned(),
+            detail,
+        })
+        .await?;
+    Ok(())
+}
+
+/// What the login form posted.
+pub struct LoginAnswer<'a> {
+    pub flow_id: &'a str,
+    pub csrf: &'a str,
+    pub ceremony: &'a str,
+    /// The browser's `PublicKeyCredential.toJSON()`.
+    pub credential: &'a str,
+}
+
+/// Finish a usernameless login for its flow.
+pub async fn finish_login(
+    core: &Core,
+    answer: LoginAnswer<'_>,
+    browser_token: Option<&str>,
+    session_token: Option<&str>,
+    address: Option<String>,
+) -> Result<(Step, Option<String>), OAuthError> {
+    let flow = match flow_for_form(core, answer.flow_id, answer.csrf, browser_token).await? {
+        Ok(flow) => flow,
+        Err(step) => return Ok((step, None)),
+    };
+    let refuse = |notice| Ok((flow_error(core, &flow, notice), None));
+    let Some(passkeys) = &core.passkeys else {
+        return Ok((error(Notice::NotFound), None));
+    };
+    let Some(kept) = take(core, LOGIN, answer.ceremony).await? else {
+        return refuse(Notice::Stale);
+    };
+    if kept.flow_id.as_deref() != Some(flow.id.as_str()) {
+        return refuse(Notice::LoginMismatch);
+    }
+    let assertion = match passkeys.identify(answer.credential) {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::info!(error = %e, "passkey login refused");
+            return refuse(Notice::PasskeyFailed);
+        }
+    };
+    let Some(stored) = core
+        .store
+        .passkey_by_credential(&assertion.credential_id)
+        .await?
+        .filter(|p| p.citizen_id == assertion.user.to_string())
+    else {
+        return refuse(Notice::PasskeyUnknown);
+    };
+    let verified = match passkeys.finish_login(&assertion, &kept.data, &stored.data) {
+        Ok(v) => v,
+        Err(e) => {
+            tracing::info!(error = %e, "passkey login refused");
+            event(core, &stored, "refused", e.to_string()).await?;
+            return refuse(Notice::PasskeyFailed);
+        }
+    };
+    if let Some(current) = super::step_up_session(core, &flow, session_token).await?
+        && current.citizen_id != stored.citizen_id
+    {
+        return refuse(Notice::LinkedElsewhere);
+    }
+    let now = core.now();
+    core.store
+        .use_passkey(
+            &stored.id,
+            &PasskeyUse {
+                data: verified.updated.clone(),
+                sign_count: i64::from(verified.counter),
+                backed_up: verified.backed_up,
+                at: now,
+            },
+        )
+        .await?;
+    if verified.backed_up != stored.backed_up {
+        let detail = format!("backed_up {} -> {}", stored.backed_up, verified.backed_up);
+        event(core, &stored, "backup_state", detail).await?;
+    }
+    if i64::from(verified.counter) != stored.sign_count {
+        let detail = format!("{} -> {}", stored.sign_count, verified.counter);
+        event(core, &stored, "counter", detail).await?;
+    }
+    let loa = Loa::from_acr(&stored.loa).unwrap_or_default();
+    // RFC 8176: a key the authenticator may sync is a software key; user verification
+    // (required) makes it a second factor.
+    let key = if verified.backup_eligible {
+        "swk"
+    } else {
+        "hwk"
+    };
+    let login = Authenticated {
+        citizen_id: stored.citizen_id,
+        loa,
+        amr: vec![key.into(), "user".into(), "mfa".into()],
+        method: passkey::METHOD.into(),
+        address,
+    };
+    authenticated(core, &flow, login).await
+}
+
+/// The level a passkey registered now, under `session`, proves.
+pub fn level_for(session: &SsoSession, now: i64) -> Loa {
+    let level = Loa::from_acr(&session.acr).unwrap_or_default();
+    if level == Loa::High && now - session.auth_time <= HIGH_WINDOW_S {
+        Loa::High
+    } else {
+        level.min(Loa::Substantial)
+    }
+}
+
+/// A registration ceremony for the signed-in citizen's portal, when passkeys are on.
+pub async fn registration_offer(
+    core: &Core,
+    session: &SsoSession,
+    display_name: &str,
+) -> Result<Option<PasskeyOffer>, OAuthError> {
+    let Some(passkeys) = &core.passkeys else {
+        return Ok(None);
+    };
+    let user = uuid::Uuid::parse_str(&session.citizen_id).map_err(OAuthError::server_error)?;
+    let existing = core
+        .store
+        .passkeys_of(&session.citizen_id)
+        .await?
+        .into_iter()
+        .map(|p| p.credential_id)
+        .collect();
+    // The authenticator shows these names in its account picker; no personal identifier.
+    let label = if display_name.is_empty() {
+        "Any-ID"
+    } else {
+        display_name
+    };
+    let ceremony = passkeys
+        .start_registration(user, label, label, existing)
+        .map_err(OAuthError::server_error)?;
+    keep(
+        core,
+        REGISTER,
+        ceremony,
+        None,
+        Some(session.citizen_id.clone()),
+    )
+    .await
+    .map(Some)
+}
+
+/// A passkey name: 1 to 64 characters, no control characters.
+pub fn valid_name(name: &str) -> Option<&str> {
+    let name = name.trim();
+    let count = name.chars().count();
+    ((1..=64).contains(&count) && !name.chars().any(char::is_control)).then_some(name)
+}
+
+/// Finish a registration for the signed-in citizen.
+pub async fn register(
+    core: &Core,
+    session: &SsoSession,
+    ceremony: &str,
+    credential: &str,
+    name: &str,
+) -> Result<Result<(), Notice>, OAuthError> {
+    let Some(name) = valid_name(name) else {
+        return Ok(Err(Notice::PasskeyName));
+    };
+    let Some(passkeys) = &core.passkeys else {
+        return Ok(Err(Notice::NotFound));
+    };
+    let Some(kept) = take(core, REGISTER, ceremony).await? else {
+        return Ok(Err(Notice::Stale));
+    };
+    if kept.link_citizen_id.as_deref() != Some(session.citizen_id.as_str()) {
+        return Ok(Err(Notice::WrongBrowser));
+    }
+    let new = match passkeys.finish_registration(credential, &kept.data) {
+        Ok(new) => new,
+        Err(e) => {
+            tracing::info!(error = %e, "passkey registration refused");
+            return Ok(Err(Notice::PasskeyFailed));
+        }
+    };
+    let now = core.now();
+    let record = PasskeyRecord {
+        id: uuid::Uuid::now_v7().to_string(),
+        citizen_id: session.citizen_id.clone(),
+        credential_id: new.credential_id,
+        name: name.to_owned(),
+        loa: level_for(session, now).acr().to_owned(),
+        data: new.data,
+        sign_count: 0,
+        backup_eligible: new.backup_eligible,
+        backed_up: new.backed_up,
+        created_at: now,
+        last_used_at: None,
+    };
+    match core.store.insert_passkey(&record).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict(_)) => return Ok(Err(Notice::PasskeyExists)),
+        Err(e) => return Err(e.into()),
+    }
+    let detail = format!("level {}, session level {}", record.loa, session.acr);
+    event(core, &record, "registered", detail).await?;
+    Ok(Ok(()))
+}
+
+/// Rename or remove one of the signed-in citizen's passkeys.
+pub async fn rename(
+    core: &Core,
+    session: &SsoSession,
+    id: &str,
+    name: &str,
+) -> Result<Result<(), Notice>, OAuthError> {
+    let Some(name) = valid_name(name) else {
+        return Ok(Err(Notice::PasskeyName));
+    };
+    core.store
+        .rename_passkey(&session.citizen_id, id, name)
+        .await?;
+    Ok(Ok(()))
+}
+
+pub async fn remove(core: &Core, session: &SsoSession, id: &str) -> Result<(), OAuthError> {
+    if core.store.remove_passkey(&session.citizen_id, id).await? {
+        core.store
+            .record_passkey_event(&PasskeyEvent {
+                passkey_id: id.to_owned(),
+                citizen_id: session.citizen_id.clone(),
+                at: core.now(),
+                kind: "removed".into(),
+                detail: String::new(),
+            })
+            .await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn session(acr: &str, auth_time: i64) -> SsoSession {
+        SsoSession {
+            id: "s".into(),
+            citizen_id: "c".into(),
+            auth_time,
+            acr: acr.into(),
+            amr: vec![],
+            created_at: auth_time,
+            expires_at: auth_time + 3600,
+        }
+    }
+
+    #[test]
+    fn a_passkey_proves_no_more_than_the_login_that_vouched_for_it() {
+        let now = 10_000;
+        assert_eq!(level_for(&session(Loa::Low.acr(), now), now), Loa::Low);
+        assert_eq!(
+            level_for(&session(Loa::Substantial.acr(), now), now),
+            Loa::Substantial
+        );
+        assert_eq!(
+            level_for(&session(Loa::High.acr(), now - 60), now),
+            Loa::High
+        );
+        assert_eq!(
+            level_for(&session(Loa::High.acr(), now - HIGH_WINDOW_S - 1), now),
+            Loa::Substantial
+        );
+    }
+
+    #[test]
+    fn passkey_names_are_short_printable_text() {
+        assert_eq!(valid_name("  Phone "), Some("Phone"));
+        assert_eq!(valid_name(""), None);
+        assert_eq!(valid_name("a\u{7}b"), None);
+        assert_eq!(valid_name(&"가".repeat(64)), Some("가".repeat(64).as_str()));
+        assert_eq!(valid_name(&"가".repeat(65)), None);
+    }
+}
