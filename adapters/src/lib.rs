@@ -3,6 +3,7 @@
 //! the [`PendingLogin`] a method returns from `begin` (server-side, consumed once) and hands
 //! it back to `complete` with the callback parameters.
 
+pub mod certificate;
 pub mod dev;
 pub mod passkey;
 pub mod upstream;

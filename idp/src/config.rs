@@ -11,6 +11,8 @@ use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
 use url::Url;
 
+use anyid_adapters::Loa;
+use anyid_adapters::certificate::{CertificateConfig, PolicyLevel};
 use anyid_adapters::upstream::UpstreamConfig;
 
 use crate::crypto;
@@ -74,6 +76,34 @@ pub struct ConfigFile {
     #[serde(rename = "upstream")]
     pub upstreams: Vec<UpstreamConfig>,
     pub passkeys: PasskeyConfig,
+    /// Certificate login (signed challenge and mutual TLS). Dev mode turns it on with the
+    /// dev CA unless `enabled = false`.
+    pub certificates: CertificateConfig,
+    /// The mutual-TLS listener for certificate login.
+    pub mtls: MtlsConfig,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MtlsConfig {
+    /// Where the mutual-TLS listener binds (dev default `127.0.0.1:8443`).
+    pub listen: Option<SocketAddr>,
+    /// Its public URL; defaults to `https://localhost:<port>` for a loopback listener. In
+    /// production give it its own host name, so certificate prompts never appear on the
+    /// main origin.
+    pub url: Option<String>,
+    /// The listener's certificate chain (PEM) and PKCS#8 private key.
+    pub certificate: Option<PathBuf>,
+    pub private_key: Option<PathBuf>,
+}
+
+/// The resolved mutual-TLS listener.
+#[derive(Debug, Clone)]
+pub struct Mtls {
+    pub listen: SocketAddr,
+    pub url: String,
+    pub certificate: PathBuf,
+    pub private_key: PathBuf,
 }
 
 /// Passkeys (WebAuthn). They need the issuer's host to be a domain (`localhost` for loopback
@@ -115,6 +145,8 @@ impl Default for ConfigFile {
             log: LogConfig::default(),
             upstreams: Vec::new(),
             passkeys: PasskeyConfig::default(),
+            certificates: CertificateConfig::default(),
+            mtls: MtlsConfig::default(),
         }
     }
 }
@@ -236,6 +268,9 @@ pub struct Config {
     pub upstreams: Vec<UpstreamConfig>,
     /// The WebAuthn relying-party id, when passkeys are on.
     pub passkey_rp_id: Option<String>,
+    /// Certificate login, when on.
+    pub certificates: Option<CertificateConfig>,
+    pub mtls: Option<Mtls>,
 }
 
 /// Raw key bytes, never printed.
@@ -367,6 +402,7 @@ impl Config {
             }
         }
         let passkey_rp_id = passkey_rp_id(&file.passkeys, &issuer)?;
+        let (certificates, mtls) = certificates(&file, mode)?;
         Ok(Self {
             mode,
             issuer,
@@ -383,6 +419,8 @@ impl Config {
             log: file.log,
             upstreams: file.upstreams,
             passkey_rp_id,
+            certificates,
+            mtls,
         })
     }
 
@@ -396,6 +434,77 @@ impl Config {
             ))
         })
     }
+}
+
+/// Certificate login and its mutual-TLS listener. Dev mode, unless told otherwise, uses the
+/// dev CA in `<data_dir>/certs` (generated on first start) for both transports.
+fn certificates(
+    file: &ConfigFile,
+    mode: Mode,
+) -> Result<(Option<CertificateConfig>, Option<Mtls>), ConfigError> {
+    let mut config = file.certificates.clone();
+    let mut mtls = file.mtls.clone();
+    let dev = mode == Mode::Dev && config.enabled != Some(false) && config.trust_anchors.is_empty();
+    if dev {
+        let dir = file.data_dir.join("certs");
+        let pki = anyid_certs::dev::load_or_generate(&dir, std::time::SystemTime::now())
+            .map_err(|e| ConfigError::Invalid(format!("dev CA in {}: {e}", dir.display())))?;
+        config.enabled = Some(true);
+        config.trust_anchors = vec![pki.root.clone()];
+        config.intermediates = vec![pki.intermediate.clone()];
+        config.policies = vec![
+            PolicyLevel {
+                oid: anyid_certs::dev::DEV_POLICY_HIGH.into(),
+                loa: Loa::High,
+            },
+            PolicyLevel {
+                oid: anyid_certs::dev::DEV_POLICY_SUBSTANTIAL.into(),
+                loa: Loa::Substantial,
+            },
+        ];
+        config.identity = "san_uri".into();
+        config.strong_identifier = true;
+        config.crls = pki
+            .crl_paths
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        mtls.listen = mtls
+            .listen
+            .or(Some(SocketAddr::from(([127, 0, 0, 1], 8443))));
+        mtls.certificate = mtls.certificate.or(Some(pki.server_cert.clone()));
+        mtls.private_key = mtls.private_key.or(Some(pki.server_key.clone()));
+    }
+    if config.enabled != Some(true) {
+        return Ok((None, None));
+    }
+    let mtls = match mtls.listen {
+        None => None,
+        Some(listen) => {
+            let (Some(certificate), Some(private_key)) = (mtls.certificate, mtls.private_key)
+            else {
+                return Err(ConfigError::Invalid(
+                    "mtls.listen needs mtls.certificate and mtls.private_key".into(),
+                ));
+            };
+            let url = match mtls.url {
+                Some(url) => url.trim_end_matches('/').to_owned(),
+                None if listen.ip().is_loopback() => format!("https://localhost:{}", listen.port()),
+                None => {
+                    return Err(ConfigError::Invalid(
+                        "mtls.url is required for a listener that is not on loopback".into(),
+                    ));
+                }
+            };
+            Some(Mtls {
+                listen,
+                url,
+                certificate,
+                private_key,
+            })
+        }
+    };
+    Ok((Some(config), mtls))
 }
 
 /// The WebAuthn relying-party id for `issuer`: the configured one (which must be the issuer's

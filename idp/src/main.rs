@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context;
+use base64::Engine;
 use clap::{Args, Parser, Subcommand};
 
 use anyid::clients::{self, NewClient, Registered};
@@ -80,6 +81,35 @@ enum Command {
     /// Check configuration.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Certificates: the dev CA and the reference challenge signer.
+    #[command(subcommand)]
+    Certs(CertsCommand),
+}
+
+#[derive(Subcommand)]
+enum CertsCommand {
+    /// Write a dev root, intermediate, TLS server certificate, citizen certificates (PEM
+    /// and PKCS#12) and CRLs into `<data dir>/certs` (default `./.anyid-dev/certs`). Existing
+    /// files are kept while they are still valid.
+    Dev {
+        /// Replace existing files.
+        #[arg(long)]
+        force: bool,
+        #[command(flatten)]
+        place: Place,
+    },
+    /// Sign a login challenge as a joint-certificate signer would: prints the CMS
+    /// SignedData (base64) to paste into the login page.
+    Sign {
+        /// The challenge shown on the login page.
+        challenge: String,
+        /// PKCS#8 private key (PEM).
+        #[arg(long)]
+        key: PathBuf,
+        /// Certificate chain (PEM, the citizen's certificate first).
+        #[arg(long)]
+        cert: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -209,7 +239,53 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Client(cmd) => client(cmd).await,
         Command::Keys(cmd) => keys_command(cmd).await,
         Command::Config(ConfigCommand::Check { dev, place }) => config_check(dev, &place).await,
+        Command::Certs(cmd) => certs_command(cmd),
     }
+}
+
+fn certs_command(cmd: CertsCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        CertsCommand::Dev { force, place } => {
+            let dir = place.load()?.data_dir.join("certs");
+            if force && dir.exists() {
+                std::fs::remove_dir_all(&dir)
+                    .with_context(|| format!("removing {}", dir.display()))?;
+            }
+            let pki = anyid_certs::dev::load_or_generate(&dir, std::time::SystemTime::now())?;
+            println!("dev CA in {}", pki.dir.display());
+            println!("  trust anchor   {}", pki.root.display());
+            println!("  intermediate   {}", pki.intermediate.display());
+            println!(
+                "  TLS server     {} (key {})",
+                pki.server_cert.display(),
+                pki.server_key.display()
+            );
+            for crl in &pki.crl_paths {
+                println!("  CRL            {}", crl.display());
+            }
+            for c in &pki.citizens {
+                println!(
+                    "  citizen {:<13} {} ({})",
+                    c.name,
+                    c.cert.display(),
+                    c.description
+                );
+            }
+        }
+        CertsCommand::Sign {
+            challenge,
+            key,
+            cert,
+        } => {
+            let key = std::fs::read_to_string(&key)
+                .with_context(|| format!("reading {}", key.display()))?;
+            let chain = std::fs::read_to_string(&cert)
+                .with_context(|| format!("reading {}", cert.display()))?;
+            let der = anyid_certs::cms::sign_challenge(challenge.trim().as_bytes(), &key, &chain)?;
+            println!("{}", base64::engine::general_purpose::STANDARD.encode(der));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 async fn serve(

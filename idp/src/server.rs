@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use anyid_adapters::certificate::CertificateLogin;
 use anyid_adapters::passkey::Passkeys;
 use anyid_adapters::upstream::Upstream;
 use anyid_policy::limits::FailureLimiter;
@@ -89,6 +90,10 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppS
             None
         }
     };
+    let certificates = match &config.certificates {
+        Some(c) => Some(CertificateLogin::new(c.clone()).context("setting up certificate login")?),
+        None => None,
+    };
     Ok(Arc::new(Core {
         config,
         issuer,
@@ -102,6 +107,7 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppS
         discovery,
         upstreams,
         passkeys,
+        certificates,
     }))
 }
 
@@ -134,26 +140,40 @@ impl Running {
 
 /// Bind the configured addresses and serve.
 pub async fn start(state: AppState) -> anyhow::Result<Running> {
-    let public = TcpListener::bind(state.config.listen)
-        .await
-        .with_context(|| format!("binding {}", state.config.listen))?;
-    let admin = match state.config.admin_listen {
-        Some(addr) => Some(
-            TcpListener::bind(addr)
-                .await
-                .with_context(|| format!("binding {addr}"))?,
-        ),
-        None => None,
+    async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
+        TcpListener::bind(addr)
+            .await
+            .with_context(|| format!("binding {addr}"))
+    }
+    let listeners = Listeners {
+        public: bind(state.config.listen).await?,
+        admin: match state.config.admin_listen {
+            Some(addr) => Some(bind(addr).await?),
+            None => None,
+        },
+        mtls: match &state.config.mtls {
+            Some(m) => Some(bind(m.listen).await?),
+            None => None,
+        },
     };
-    start_on(state, public, admin).await
+    start_on(state, listeners).await
+}
+
+/// Sockets to serve on.
+pub struct Listeners {
+    pub public: TcpListener,
+    pub admin: Option<TcpListener>,
+    /// The mutual-TLS listener for certificate login.
+    pub mtls: Option<TcpListener>,
 }
 
 /// Serve on listeners the caller bound (tests bind port 0 first to learn the issuer).
-pub async fn start_on(
-    state: AppState,
-    public: TcpListener,
-    admin: Option<TcpListener>,
-) -> anyhow::Result<Running> {
+pub async fn start_on(state: AppState, listeners: Listeners) -> anyhow::Result<Running> {
+    let Listeners {
+        public,
+        admin,
+        mtls,
+    } = listeners;
     let (tx, rx) = watch::channel(false);
     let addr = public.local_addr()?;
     let mut tasks = vec![serve(
@@ -173,6 +193,13 @@ pub async fn start_on(
         }
         None => None,
     };
+    if let (Some(listener), Some(config), Some(certificates)) =
+        (mtls, &state.config.mtls, &state.certificates)
+    {
+        let tls = http::mtls::tls_config(config, certificates.anchors())
+            .context("setting up the mutual-TLS listener")?;
+        tasks.push(http::mtls::serve(listener, tls, state.clone(), rx.clone()));
+    }
     tasks.push(tokio::spawn(upkeep(state.clone(), rx)));
     Ok(Running {
         addr,
@@ -207,6 +234,11 @@ async fn upkeep(state: AppState, mut stop: watch::Receiver<bool>) {
     let mut keys_tick = tokio::time::interval(Duration::from_secs(30));
     let mut purge_tick = tokio::time::interval(Duration::from_secs(300));
     let mut metrics_tick = tokio::time::interval(Duration::from_secs(5));
+    let crl_every = state
+        .certificates
+        .as_ref()
+        .map_or(3600, |c| c.config().crl_refresh_seconds.max(60));
+    let mut crl_tick = tokio::time::interval(Duration::from_secs(crl_every));
     loop {
         tokio::select! {
             _ = stop.changed() => return,
@@ -216,6 +248,13 @@ async fn upkeep(state: AppState, mut stop: watch::Receiver<bool>) {
                     tracing::error!(cause = %e, "reloading signing keys failed; keeping the current ones");
                 }
                 state.client_auth_failures.forget_recovered();
+            }
+            _ = crl_tick.tick() => {
+                if let Some(certificates) = &state.certificates
+                    && let Err(e) = certificates.refresh().await
+                {
+                    tracing::warn!(cause = %e, "refreshing CRLs failed; keeping the previous ones");
+                }
             }
             _ = purge_tick.tick() => {
                 match state.store.purge_expired(state.now()).await {

@@ -32,6 +32,8 @@ pub struct Core {
     pub upstreams: Vec<Upstream>,
     /// WebAuthn ceremonies, when passkeys are on.
     pub passkeys: Option<anyid_adapters::passkey::Passkeys>,
+    /// Certificate login (both transports), when on.
+    pub certificates: Option<anyid_adapters::certificate::CertificateLogin>,
 }
 
 pub type AppState = Arc<Core>;

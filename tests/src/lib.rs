@@ -44,6 +44,7 @@ impl TestServer {
         let data_dir = tempfile::tempdir()?;
         let public = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let admin = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+        let mtls = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let mut file = ConfigFile {
             listen: public.local_addr()?,
             admin_listen: Some(admin.local_addr()?),
@@ -51,11 +52,17 @@ impl TestServer {
             database_url: Some(anyid::config::Secret::new(db.url.clone())),
             ..ConfigFile::default()
         };
+        file.mtls.listen = Some(mtls.local_addr()?);
         tweak(&mut file);
         let config = Config::resolve(file, Mode::Dev)?;
         let clock = Arc::new(ShiftedClock::default());
         let state = server::build(config, clock.clone()).await?;
-        let running = server::start_on(state, public, Some(admin)).await?;
+        let listeners = server::Listeners {
+            public,
+            admin: Some(admin),
+            mtls: Some(mtls),
+        };
+        let running = server::start_on(state, listeners).await?;
         Ok(Self {
             backend,
             clock,
@@ -64,6 +71,11 @@ impl TestServer {
             _data_dir: data_dir,
             admin_http: reqwest::Client::new(),
         })
+    }
+
+    /// The server's data dir (dev secrets, the dev CA in `certs/`).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._data_dir.path()
     }
 
     pub fn database_url(&self) -> String {

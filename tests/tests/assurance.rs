@@ -4,9 +4,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use anyid_adapters::Loa;
-use anyid_tests::browser::param;
+use anyid_tests::browser::{hidden, param};
 use anyid_tests::upstream::FakeOidcProvider;
 use anyid_tests::{Browser, Rp, TestServer, backends, rp_registration};
+use base64::Engine;
 use serde_json::json;
 
 const REDIRECT: &str = "http://127.0.0.1:1/callback";
@@ -102,6 +103,7 @@ async fn without_a_method_that_reaches_the_level_the_relying_party_gets_unmet_au
         c.upstreams.push(kakao.config("kakao"));
         // Passkeys and certificates could reach high: this server offers only social login.
         c.passkeys.enabled = false;
+        c.certificates.enabled = Some(false);
     })
     .await
     .unwrap();
@@ -148,4 +150,103 @@ async fn without_a_method_that_reaches_the_level_the_relying_party_gets_unmet_au
         Some("unmet_authentication_requirements")
     );
     op.stop().await;
+}
+
+#[tokio::test]
+async fn a_social_session_steps_up_with_a_certificate_and_keeps_the_same_subject() {
+    for backend in backends() {
+        let kakao = FakeOidcProvider::start().await;
+        kakao.set_subject("k-9", json!({"nickname": "길동"}));
+        let op = TestServer::start_with(backend, |c| c.upstreams.push(kakao.config("kakao")))
+            .await
+            .unwrap();
+        let pki = anyid_certs::dev::load_or_generate(
+            &op.data_dir().join("certs"),
+            std::time::SystemTime::now(),
+        )
+        .unwrap();
+        let hong = pki.citizens.iter().find(|c| c.name == "hong").unwrap();
+        let (key, chain) = (
+            std::fs::read_to_string(&hong.key).unwrap(),
+            std::fs::read_to_string(&hong.cert).unwrap(),
+        );
+        let rp = op.relying_party("Land registry", "127.0.0.1").await;
+        let browser = Browser::new();
+
+        // A social login: low.
+        let p = rp.start(&[], &[]);
+        let (_, page) = browser.open(p.url.as_str(), op.issuer()).await.page();
+        let landing = browser.choose(op.issuer(), &page, "kakao").await;
+        let cb = browser
+            .finish_consent(op.issuer(), landing)
+            .await
+            .callback();
+        let low = rp.sign_in_claims(&cb, &p).await;
+        assert_eq!(
+            low.auth_context_ref().unwrap().as_str(),
+            "urn:anyid:loa:low"
+        );
+
+        // High is asked for: the step-up page offers the certificate and says whose account
+        // the certificate will join.
+        let p = rp.start(&[], &[("acr_values", HIGH)]);
+        let (_, page) = browser.open(p.url.as_str(), op.issuer()).await.page();
+        assert!(page.contains("action=\"/login/certificate\""), "{page}");
+        assert!(!page.contains("data-method=\"kakao\""));
+        assert!(page.contains("길동"), "signed in as: {page}");
+        let challenge = hidden(&page, "challenge");
+        let signature = base64::engine::general_purpose::STANDARD
+            .encode(anyid_certs::cms::sign_challenge(challenge.as_bytes(), &key, &chain).unwrap());
+        let landing = browser
+            .submit(
+                op.issuer(),
+                "/login/certificate",
+                &[
+                    ("flow", &hidden(&page, "flow")),
+                    ("csrf", &hidden(&page, "csrf")),
+                    ("challenge", &challenge),
+                    ("signature", &signature),
+                ],
+            )
+            .await;
+        let cb = browser
+            .finish_consent(op.issuer(), landing)
+            .await
+            .callback();
+        let high = rp.sign_in_claims(&cb, &p).await;
+        assert_eq!(
+            high.auth_context_ref().unwrap().as_str(),
+            HIGH,
+            "{backend:?}"
+        );
+        assert_eq!(
+            high.subject(),
+            low.subject(),
+            "{backend:?}: same pairwise sub"
+        );
+        assert!(high.auth_time() > low.auth_time() || high.auth_time() == low.auth_time());
+
+        // The certificate is now one of the citizen's methods: alone, it reaches the same sub.
+        let other = Browser::new();
+        let p = rp.start(&[], &[("acr_values", HIGH)]);
+        let (_, page) = other.open(p.url.as_str(), op.issuer()).await.page();
+        let challenge = hidden(&page, "challenge");
+        let signature = base64::engine::general_purpose::STANDARD
+            .encode(anyid_certs::cms::sign_challenge(challenge.as_bytes(), &key, &chain).unwrap());
+        let landing = other
+            .submit(
+                op.issuer(),
+                "/login/certificate",
+                &[
+                    ("flow", &hidden(&page, "flow")),
+                    ("csrf", &hidden(&page, "csrf")),
+                    ("challenge", &challenge),
+                    ("signature", &signature),
+                ],
+            )
+            .await;
+        let cb = other.finish_consent(op.issuer(), landing).await.callback();
+        assert_eq!(rp.sign_in_claims(&cb, &p).await.subject(), low.subject());
+        op.stop().await;
+    }
 }

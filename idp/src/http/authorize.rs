@@ -15,7 +15,7 @@ use super::pages::{self, LAST_METHOD_COOKIE, Prefs, lang_param, remember_lang};
 use crate::crypto;
 use crate::error::OAuthError;
 use crate::i18n::Notice;
-use crate::login::{self, passkey, upstream};
+use crate::login::{self, certificate, passkey, upstream};
 use crate::oidc::params::Params;
 use crate::oidc::session::{browser_cookie_name, cookie_name};
 use crate::state::AppState;
@@ -186,13 +186,71 @@ pub async fn post_login_passkey(
     let browser = cookie(&headers, browser_cookie_name(&state));
     let session = cookie(&headers, cookie_name(&state));
     let address = Some(peer.ip().to_string());
-    match passkey::finish_login(&state, answer, browser, session, address).await {
+    let result = passkey::finish_login(&state, answer, browser, session, address).await;
+    logged_in(&state, result, &prefs)
+}
+
+/// A signed challenge from the chooser's certificate form.
+pub async fn post_login_certificate(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let prefs = Prefs::from_request(&headers, None, None);
+    let Ok(params) = extract::form(&headers, &body) else {
+        return incomplete(&prefs);
+    };
+    let Some([flow_id, csrf, challenge, signature]) =
+        params.all(["flow", "csrf", "challenge", "signature"])
+    else {
+        return incomplete(&prefs);
+    };
+    let answer = certificate::SignedAnswer {
+        flow_id,
+        csrf,
+        challenge,
+        signature,
+    };
+    let browser = cookie(&headers, browser_cookie_name(&state));
+    let session = cookie(&headers, cookie_name(&state));
+    let address = Some(peer.ip().to_string());
+    let result = certificate::finish_signed(&state, answer, browser, session, address).await;
+    logged_in(&state, result, &prefs)
+}
+
+/// Back from the mutual-TLS listener with its hand-off token.
+pub async fn get_login_certificate_return(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let prefs = Prefs::from_request(&headers, None, None);
+    let params = extract::query(query.as_deref().unwrap_or_default()).unwrap_or_default();
+    let Some(token) = params.get("token") else {
+        return incomplete(&prefs);
+    };
+    let browser = cookie(&headers, browser_cookie_name(&state));
+    let session = cookie(&headers, cookie_name(&state));
+    let address = Some(peer.ip().to_string());
+    let result = certificate::finish_tls(&state, token, browser, session, address).await;
+    logged_in(&state, result, &prefs)
+}
+
+/// The response to a finished login method: the next step, with the new session's cookie.
+fn logged_in(
+    state: &AppState,
+    result: Result<(login::Step, Option<String>), OAuthError>,
+    prefs: &Prefs,
+) -> Response {
+    match result {
         Ok((step, session_token)) => {
-            let mut response = see_other(pages::step(step, &prefs));
-            start_session(&state, &mut response, session_token);
+            let mut response = see_other(pages::step(step, prefs));
+            start_session(state, &mut response, session_token);
             response
         }
-        Err(e) => failure(e, &prefs),
+        Err(e) => failure(e, prefs),
     }
 }
 

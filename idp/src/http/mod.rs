@@ -10,6 +10,7 @@ mod extract;
 mod health;
 mod introspection;
 mod logout;
+pub mod mtls;
 mod pages;
 mod portal;
 mod respond;
@@ -82,12 +83,28 @@ pub fn public_router(state: AppState) -> Router {
         .route("/static/anyid.css", get(pages::get_stylesheet))
         .route("/static/passkey.js", get(pages::get_passkey_script))
         .route("/login/passkey", post(authorize::post_login_passkey))
+        .route(
+            "/login/certificate",
+            post(authorize::post_login_certificate),
+        )
+        .route(
+            "/login/certificate/return",
+            get(authorize::get_login_certificate_return),
+        )
         .route("/healthz", get(health::get_healthz))
         .route("/readyz", get(health::get_readyz))
         .route("/", get(pages::get_home));
     if state.demo.is_some() {
         router = router.merge(demo::router());
     }
+    with_common_layers(router.fallback(pages::not_found), state)
+}
+
+/// The mutual-TLS listener: certificate login only.
+pub fn mtls_router(state: AppState) -> Router {
+    let router = Router::new()
+        .route("/login/certificate", get(mtls::get_login_certificate))
+        .route("/healthz", get(health::get_healthz));
     with_common_layers(router.fallback(pages::not_found), state)
 }
 

@@ -9,6 +9,7 @@ use anyid_adapters::dev::CITIZENS;
 
 use super::extract::cookie;
 use crate::i18n::{Lang, Notice, Text};
+use crate::login::certificate::CertificateOffer;
 use crate::login::consent::ConsentView;
 use crate::login::passkey::PasskeyOffer;
 use crate::login::{LoginView, Step, WaysBack};
@@ -120,6 +121,7 @@ struct LoginPage<'a> {
     step_up_level: Option<&'static str>,
     stepping_up_as: Option<&'a str>,
     passkey: Option<&'a PasskeyOffer>,
+    certificate: Option<&'a CertificateOffer>,
 }
 
 #[derive(Template)]
@@ -216,6 +218,7 @@ fn login(v: &LoginView, prefs: &Prefs) -> Response {
         step_up_level: v.required_acr.as_deref().map(|acr| f.t.level(acr)),
         stepping_up_as: v.stepping_up_as.as_deref(),
         passkey: v.passkey.as_ref(),
+        certificate: v.certificate.as_ref(),
     })
 }
 

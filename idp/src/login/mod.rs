@@ -6,6 +6,7 @@
 //! ([`PORTAL_CLIENT`]) that ends at `/account` instead of issuing a code.
 
 pub mod account;
+pub mod certificate;
 pub mod consent;
 pub mod passkey;
 pub mod portal;
@@ -69,6 +70,8 @@ pub struct LoginView {
     pub required_acr: Option<String>,
     /// A usernameless passkey ceremony, when passkeys are on.
     pub passkey: Option<passkey::PasskeyOffer>,
+    /// A certificate challenge (and the mutual-TLS link), when certificate login is on.
+    pub certificate: Option<certificate::CertificateOffer>,
     /// During a step-up: the signed-in citizen's name (the method used is linked to them).
     pub stepping_up_as: Option<String>,
 }
@@ -457,7 +460,12 @@ async fn login_page(
     let dev_login = core.config.dev_login && dev::LOA >= required;
     // A passkey can be registered at any level up to high (see `passkey`).
     let passkeys = core.passkeys.is_some();
-    if methods.is_empty() && !dev_login && !passkeys {
+    let certificates = core
+        .config
+        .certificates
+        .as_ref()
+        .is_some_and(|c| c.policies.iter().any(|p| p.loa >= required));
+    if methods.is_empty() && !dev_login && !passkeys && !certificates {
         // No enabled method reaches the required assurance (EAP ACR Values §5).
         return Ok(redirect_error(
             core,
@@ -475,6 +483,11 @@ async fn login_page(
         methods,
         required_acr: (required > Loa::Low).then(|| required.acr().to_owned()),
         passkey: passkey::login_offer(core, flow).await?,
+        certificate: if certificates {
+            certificate::offer(core, flow).await?
+        } else {
+            None
+        },
         stepping_up_as: match step_up {
             Some(s) => Some(account::display_name(core, &s.citizen_id).await?),
             None => None,

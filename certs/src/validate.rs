@@ -1,0 +1,326 @@
+//! The validation core: RFC 5280 path validation to the configured trust anchors
+//! (rustls-webpki, client-auth usage where an EKU is present), the validity window, key
+//! usage, an accepted certificate policy, revocation by CRL per the policy's mode, and the
+//! identity the configuration names.
+
+use std::path::PathBuf;
+use std::sync::RwLock;
+use std::time::SystemTime;
+
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, CertificateRevocationListDer, TrustAnchor, UnixTime};
+use webpki::{
+    CertRevocationList, EndEntityCert, ExpirationPolicy, KeyUsage, OwnedCertRevocationList,
+    RevocationCheckDepth, RevocationOptionsBuilder, UnknownStatusPolicy,
+};
+
+use crate::CertError;
+use crate::x509::{Parsed, hex};
+
+/// How strictly revocation is enforced for certificates under a policy. A certificate known
+/// to be revoked always fails; the mode decides what an unknown status does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevocationMode {
+    HardFail,
+    SoftFail,
+}
+
+#[derive(Debug, Clone)]
+pub struct AcceptedPolicy {
+    /// Dotted OID.
+    pub oid: String,
+    pub revocation: RevocationMode,
+}
+
+/// Which certificate attribute identifies the citizen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IdentityAttribute {
+    /// The subject DN's serialNumber (2.5.4.5).
+    SubjectSerialNumber,
+    /// The first URI subject alternative name.
+    SanUri,
+    /// The otherName subject alternative name of this type (dotted OID).
+    SanOtherName { oid: String },
+    /// SHA-256 of the certificate (lowercase hex): the caller looks it up among
+    /// fingerprints citizens registered.
+    Fingerprint,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CrlSource {
+    File(PathBuf),
+    Url(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct ValidatorConfig {
+    pub anchors: Vec<CertificateDer<'static>>,
+    /// Intermediates the client may leave out.
+    pub intermediates: Vec<CertificateDer<'static>>,
+    /// A certificate must carry one of these; the first match (in this order) wins.
+    pub policies: Vec<AcceptedPolicy>,
+    pub identity: IdentityAttribute,
+    pub crls: Vec<CrlSource>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RevocationStatus {
+    /// A current CRL of the issuer does not list it.
+    Good,
+    /// No current CRL covers it (accepted only under [`RevocationMode::SoftFail`]).
+    Unknown,
+}
+
+/// What a valid certificate says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidCertificate {
+    pub policy_oid: String,
+    pub identity: String,
+    /// SHA-256 of the leaf, lowercase hex.
+    pub fingerprint: String,
+    /// The subject's common name, else its DN.
+    pub subject: String,
+    pub serial: String,
+    pub revocation: RevocationStatus,
+}
+
+pub struct Validator {
+    anchors: Vec<TrustAnchor<'static>>,
+    intermediates: Vec<CertificateDer<'static>>,
+    policies: Vec<AcceptedPolicy>,
+    identity: IdentityAttribute,
+    sources: Vec<CrlSource>,
+    /// The latest good CRL of each source (by index); a failed refresh keeps the old one.
+    crls: RwLock<Vec<Option<CertRevocationList<'static>>>>,
+    http: reqwest::Client,
+}
+
+impl std::fmt::Debug for Validator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Validator")
+            .field("anchors", &self.anchors.len())
+            .field("policies", &self.policies)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A CRL from PEM or DER bytes.
+fn parse_crl(bytes: &[u8]) -> Result<CertRevocationList<'static>, CertError> {
+    let der = match CertificateRevocationListDer::from_pem_slice(bytes) {
+        Ok(der) => der.as_ref().to_vec(),
+        Err(_) => bytes.to_vec(),
+    };
+    OwnedCertRevocationList::from_der(&der)
+        .map(CertRevocationList::from)
+        .map_err(|e| CertError::Malformed(format!("CRL: {e}")))
+}
+
+/// webpki's verdict in our words.
+fn refusal(e: webpki::Error) -> CertError {
+    use webpki::Error as E;
+    match e {
+        E::CertExpired { .. } => CertError::Expired,
+        E::CertNotValidYet { .. } => CertError::NotYetValid,
+        E::CertRevoked => CertError::Revoked,
+        E::UnknownIssuer => CertError::UnknownIssuer,
+        E::RequiredEkuNotFoundContext(_) | E::EmptyEkuExtension => CertError::KeyUsage,
+        E::UnknownRevocationStatus | E::CrlExpired { .. } => CertError::RevocationUnknown,
+        E::InvalidSignatureForPublicKey => CertError::BadSignature,
+        other => CertError::Malformed(format!("certificate path: {other}")),
+    }
+}
+
+fn unix_time(now: SystemTime) -> UnixTime {
+    UnixTime::since_unix_epoch(
+        now.duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap_or_default(),
+    )
+}
+
+impl Validator {
+    /// Build a validator; file CRLs are read now (URL CRLs at the first refresh).
+    pub fn new(config: ValidatorConfig) -> Result<Self, CertError> {
+        let anchors = config
+            .anchors
+            .iter()
+            .map(|a| {
+                webpki::anchor_from_trusted_cert(a)
+                    .map(|t| t.to_owned())
+                    .map_err(|e| CertError::Config(format!("trust anchor: {e}")))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if anchors.is_empty() {
+            return Err(CertError::Config("no trust anchors".into()));
+        }
+        if config.policies.is_empty() {
+            return Err(CertError::Config("no accepted certificate policy".into()));
+        }
+        let validator = Self {
+            anchors,
+            intermediates: config.intermediates,
+            policies: config.policies,
+            identity: config.identity,
+            crls: RwLock::new(config.crls.iter().map(|_| None).collect()),
+            sources: config.crls,
+            http: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(10))
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .map_err(|e| CertError::Config(format!("http client: {e}")))?,
+        };
+        for (i, source) in validator.sources.iter().enumerate() {
+            if let CrlSource::File(path) = source {
+                let bytes = std::fs::read(path)
+                    .map_err(|e| CertError::Config(format!("CRL {}: {e}", path.display())))?;
+                validator.store_crl(i, parse_crl(&bytes)?);
+            }
+        }
+        Ok(validator)
+    }
+
+    fn store_crl(&self, index: usize, crl: CertRevocationList<'static>) {
+        let mut crls = self.crls.write().unwrap_or_else(|p| p.into_inner());
+        if let Some(slot) = crls.get_mut(index) {
+            *slot = Some(crl);
+        }
+    }
+
+    /// Re-read CRL files and re-fetch CRL URLs. A source that fails keeps its previous
+    /// CRL; the first failure is returned after every source was tried.
+    pub async fn refresh_crls(&self) -> Result<(), CertError> {
+        let mut first_error = None;
+        for (i, source) in self.sources.iter().enumerate() {
+            let bytes = match source {
+                CrlSource::File(path) => std::fs::read(path)
+                    .map_err(|e| CertError::Io(format!("CRL {}: {e}", path.display()))),
+                CrlSource::Url(url) => self.fetch(url).await,
+            };
+            match bytes.and_then(|b| parse_crl(&b)) {
+                Ok(crl) => self.store_crl(i, crl),
+                Err(e) => {
+                    tracing::warn!(source = ?source, error = %e, "CRL refresh failed; keeping the previous CRL");
+                    first_error.get_or_insert(e);
+                }
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    async fn fetch(&self, url: &str) -> Result<Vec<u8>, CertError> {
+        let response = self
+            .http
+            .get(url)
+            .send()
+            .await
+            .map_err(|e| CertError::Io(format!("CRL {url}: {e}")))?;
+        if !response.status().is_success() {
+            return Err(CertError::Io(format!(
+                "CRL {url}: HTTP {}",
+                response.status()
+            )));
+        }
+        response
+            .bytes()
+            .await
+            .map(|b| b.to_vec())
+            .map_err(|e| CertError::Io(format!("CRL {url}: {e}")))
+    }
+
+    /// Validate `chain` (leaf first, then any intermediates the client sent) at `now`.
+    pub async fn validate(
+        &self,
+        chain: &[CertificateDer<'_>],
+        now: SystemTime,
+    ) -> Result<ValidCertificate, CertError> {
+        let Some(leaf) = chain.first() else {
+            return Err(CertError::Malformed("no certificate".into()));
+        };
+        let parsed = Parsed::from_der(leaf.as_ref())?;
+        let end_entity = EndEntityCert::try_from(leaf).map_err(refusal)?;
+        let mut intermediates: Vec<CertificateDer<'_>> = chain[1..].to_vec();
+        intermediates.extend(self.intermediates.iter().cloned());
+        let time = unix_time(now);
+        let algorithms = webpki::ALL_VERIFICATION_ALGS;
+        // RFC 5280 §6.1 path validation; the EKU, if any, must allow client authentication.
+        end_entity
+            .verify_for_usage(
+                algorithms,
+                &self.anchors,
+                &intermediates,
+                time,
+                KeyUsage::client_auth(),
+                None,
+                None,
+            )
+            .map_err(refusal)?;
+        // RFC 5280 §4.2.1.3: a signing login needs digitalSignature when key usage is given.
+        if !parsed.signs()? {
+            return Err(CertError::KeyUsage);
+        }
+        let policies = parsed.policies()?;
+        let Some(policy) = self.policies.iter().find(|p| policies.contains(&p.oid)) else {
+            return Err(CertError::PolicyNotAccepted);
+        };
+        let revocation = self.revocation(&end_entity, &intermediates, time, policy.revocation)?;
+        let fingerprint =
+            hex(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, leaf.as_ref()).as_ref());
+        let identity = match &self.identity {
+            IdentityAttribute::SubjectSerialNumber => parsed.subject_serial_number(),
+            IdentityAttribute::SanUri => parsed.san_uri(),
+            IdentityAttribute::SanOtherName { oid } => parsed.san_other_name(oid),
+            IdentityAttribute::Fingerprint => Some(fingerprint.clone()),
+        }
+        .filter(|v| !v.is_empty())
+        .ok_or(CertError::NoIdentity)?;
+        Ok(ValidCertificate {
+            policy_oid: policy.oid.clone(),
+            identity,
+            fingerprint,
+            subject: parsed.display_name(),
+            serial: parsed.serial_hex(),
+            revocation,
+        })
+    }
+
+    /// Check the leaf against the current CRLs (stale CRLs count as none). The end entity
+    /// only: intermediates are few, operated by the anchors' CAs, and are revoked by
+    /// removing them from the configuration.
+    fn revocation(
+        &self,
+        end_entity: &EndEntityCert<'_>,
+        intermediates: &[CertificateDer<'_>],
+        time: UnixTime,
+        mode: RevocationMode,
+    ) -> Result<RevocationStatus, CertError> {
+        let crls = self.crls.read().unwrap_or_else(|p| p.into_inner());
+        let loaded: Vec<&CertRevocationList<'static>> = crls.iter().flatten().collect();
+        let verdict = match RevocationOptionsBuilder::new(&loaded) {
+            Err(_) => Err(CertError::RevocationUnknown),
+            Ok(builder) => {
+                let options = builder
+                    .with_depth(RevocationCheckDepth::EndEntity)
+                    .with_status_policy(UnknownStatusPolicy::Deny)
+                    .with_expiration_policy(ExpirationPolicy::Enforce)
+                    .build();
+                end_entity
+                    .verify_for_usage(
+                        webpki::ALL_VERIFICATION_ALGS,
+                        &self.anchors,
+                        intermediates,
+                        time,
+                        KeyUsage::client_auth(),
+                        Some(options),
+                        None,
+                    )
+                    .map(|_| RevocationStatus::Good)
+                    .map_err(refusal)
+            }
+        };
+        match (verdict, mode) {
+            (Err(CertError::RevocationUnknown), RevocationMode::SoftFail) => {
+                Ok(RevocationStatus::Unknown)
+            }
+            (verdict, _) => verdict,
+        }
+    }
+}

@@ -1,0 +1,236 @@
+//! Certificate login for a flow, over `adapters::certificate`, by two transports:
+//!
+//! - **Signed challenge** (how joint certificates log in): the chooser shows a single-use
+//!   challenge (at most [`CHALLENGE_TTL_S`] old); the citizen's signer returns a CMS
+//!   SignedData over it, posted with the chooser's form. The challenge is consumed before
+//!   the signature is looked at, so a failed attempt cannot be retried with it either.
+//! - **Mutual TLS**: the chooser links to the mTLS listener (its own origin), which only reads
+//!   the chain the TLS handshake proved and hands it back to the main origin under a
+//!   single-use token ([`TLS_HANDOFF_TTL_S`]). Validation and its error pages happen here, on
+//!   the main origin, for the browser that started the flow.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyid_adapters::VerifiedIdentity;
+use anyid_adapters::certificate::{ISSUER, Refusal};
+use anyid_certs::CertificateDer;
+
+use super::{Step, error, finish_login, flow_error, flow_for_form};
+use crate::crypto;
+use crate::error::OAuthError;
+use crate::i18n::Notice;
+use crate::oidc::authorize::append_query;
+use crate::oidc::flow::{self, Flow, FlowState};
+use crate::state::Core;
+use crate::store::{AccountStore, PendingLoginStore, PendingRecord};
+
+/// A challenge must be signed and posted within 2 minutes.
+pub const CHALLENGE_TTL_S: i64 = 120;
+/// The mTLS listener's hand-off back to the main origin lives a minute.
+pub const TLS_HANDOFF_TTL_S: i64 = 60;
+
+const CHALLENGE: &str = "certificate-challenge";
+const TLS_HANDOFF: &str = "certificate-tls";
+
+/// What the chooser shows for certificates.
+#[derive(Debug, Clone)]
+pub struct CertificateOffer {
+    pub challenge: String,
+    /// The mutual-TLS login for this flow, when that listener runs.
+    pub tls_url: Option<String>,
+}
+
+fn system_time(core: &Core) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(u64::try_from(core.now()).unwrap_or_default())
+}
+
+/// The citizen-facing reason for a refused certificate.
+pub fn notice_of(refusal: &Refusal) -> Notice {
+    match refusal.code() {
+        "expired" => Notice::CertExpired,
+        "not_yet_valid" => Notice::CertNotYetValid,
+        "revoked" => Notice::CertRevoked,
+        "unknown_issuer" => Notice::CertUnknownIssuer,
+        "policy_not_accepted" => Notice::CertPolicy,
+        "key_usage" => Notice::CertKeyUsage,
+        "revocation_unknown" => Notice::CertRevocationUnknown,
+        "bad_signature" | "nonce_mismatch" => Notice::CertSignature,
+        _ => Notice::CertMalformed,
+    }
+}
+
+/// A fresh challenge (and the mTLS link) for the chooser of `flow`.
+pub async fn offer(core: &Core, flow: &Flow) -> Result<Option<CertificateOffer>, OAuthError> {
+    if core.certificates.is_none() {
+        return Ok(None);
+    }
+    let challenge = crypto::random_token()?;
+    let now = core.now();
+    core.store
+        .insert_pending(&PendingRecord {
+            state_hash: crypto::secret_hash(&challenge),
+            flow_id: Some(flow.id.clone()),
+            link_citizen_id: None,
+            provider: CHALLENGE.into(),
+            data: String::new(),
+            callback: None,
+            created_at: now,
+            expires_at: now + CHALLENGE_TTL_S,
+        })
+        .await?;
+    let tls_url = core.config.mtls.as_ref().map(|m| {
+        append_query(
+            &format!("{}/login/certificate", m.url),
+            &[("flow", &flow.id)],
+        )
+    });
+    Ok(Some(CertificateOffer { challenge, tls_url }))
+}
+
+/// What the signed-challenge form posted.
+pub struct SignedAnswer<'a> {
+    pub flow_id: &'a str,
+    pub csrf: &'a str,
+    pub challenge: &'a str,
+    /// CMS SignedData, base64 or PEM.
+    pub signature: &'a str,
+}
+
+/// Finish a signed-challenge login.
+pub async fn finish_signed(
+    core: &Core,
+    answer: SignedAnswer<'_>,
+    browser_token: Option<&str>,
+    session_token: Option<&str>,
+    address: Option<String>,
+) -> Result<(Step, Option<String>), OAuthError> {
+    let flow = match flow_for_form(core, answer.flow_id, answer.csrf, browser_token).await? {
+        Ok(flow) => flow,
+        Err(step) => return Ok((step, None)),
+    };
+    let Some(certificates) = &core.certificates else {
+        return Ok((error(Notice::NotFound), None));
+    };
+    let kept = core
+        .store
+        .take_pending(&crypto::secret_hash(answer.challenge), core.now())
+        .await?
+        .filter(|r| r.provider == CHALLENGE && r.flow_id.as_deref() == Some(flow.id.as_str()));
+    if kept.is_none() {
+        return Ok((flow_error(core, &flow, Notice::CertChallenge), None));
+    }
+    let verified = certificates
+        .signed_challenge(
+            answer.signature,
+            answer.challenge.as_bytes(),
+            system_time(core),
+        )
+        .await;
+    accept(core, &flow, verified, address, session_token).await
+}
+
+/// On the mTLS listener: hand the TLS-proven `chain` (none if the browser sent no
+/// certificate) back to the main origin. Returns where to send the browser.
+pub async fn hand_off(
+    core: &Core,
+    flow_id: &str,
+    chain: &[CertificateDer<'_>],
+) -> Result<String, OAuthError> {
+    let now = core.now();
+    let token = crypto::random_token()?;
+    let encoded: Vec<String> = chain.iter().map(|c| crypto::b64(c.as_ref())).collect();
+    core.store
+        .insert_pending(&PendingRecord {
+            state_hash: crypto::secret_hash(&token),
+            flow_id: Some(flow_id.to_owned()),
+            link_citizen_id: None,
+            provider: TLS_HANDOFF.into(),
+            data: serde_json::to_string(&encoded).map_err(OAuthError::server_error)?,
+            callback: None,
+            created_at: now,
+            expires_at: now + TLS_HANDOFF_TTL_S,
+        })
+        .await?;
+    Ok(append_query(
+        &core.endpoint("/login/certificate/return"),
+        &[("token", &token)],
+    ))
+}
+
+/// Back on the main origin from the mTLS listener: validate the chain for the flow this
+/// browser started.
+pub async fn finish_tls(
+    core: &Core,
+    token: &str,
+    browser_token: Option<&str>,
+    session_token: Option<&str>,
+    address: Option<String>,
+) -> Result<(Step, Option<String>), OAuthError> {
+    let Some(kept) = core
+        .store
+        .take_pending(&crypto::secret_hash(token), core.now())
+        .await?
+        .filter(|r| r.provider == TLS_HANDOFF)
+    else {
+        return Ok((error(Notice::Stale), None));
+    };
+    let Some(flow) = flow::load(core, kept.flow_id.as_deref().unwrap_or_default()).await? else {
+        return Ok((error(Notice::Stale), None));
+    };
+    if !flow.started_by(browser_token) {
+        return Ok((error(Notice::WrongBrowser), None));
+    }
+    if flow.state == FlowState::Completed {
+        return Ok((error(Notice::Stale), None));
+    }
+    let Some(certificates) = &core.certificates else {
+        return Ok((error(Notice::NotFound), None));
+    };
+    let encoded: Vec<String> = serde_json::from_str(&kept.data).unwrap_or_default();
+    let chain: Vec<CertificateDer<'static>> = encoded
+        .iter()
+        .filter_map(|c| crypto::b64_decode(c))
+        .map(CertificateDer::from)
+        .collect();
+    if chain.is_empty() {
+        return Ok((flow_error(core, &flow, Notice::CertMissing), None));
+    }
+    let verified = certificates.peer_chain(&chain, system_time(core)).await;
+    accept(core, &flow, verified, address, session_token).await
+}
+
+/// A validated (or refused) certificate identity: refusals are explained with a way back
+/// and create nothing; a fingerprint identity must have been registered by its citizen
+/// (linked while signed in, which a step-up does).
+async fn accept(
+    core: &Core,
+    flow: &Flow,
+    verified: Result<VerifiedIdentity, Refusal>,
+    address: Option<String>,
+    session_token: Option<&str>,
+) -> Result<(Step, Option<String>), OAuthError> {
+    let identity = match verified {
+        Ok(identity) => identity,
+        Err(refusal) => {
+            tracing::info!(reason = refusal.code(), "certificate login refused");
+            return Ok((flow_error(core, flow, notice_of(&refusal)), None));
+        }
+    };
+    let by_fingerprint = core
+        .certificates
+        .as_ref()
+        .is_some_and(|c| c.config().by_fingerprint());
+    if by_fingerprint
+        && core
+            .store
+            .citizen_by_identity(ISSUER, &identity.subject)
+            .await?
+            .is_none()
+        && super::step_up_session(core, flow, session_token)
+            .await?
+            .is_none()
+    {
+        return Ok((flow_error(core, flow, Notice::CertNotRegistered), None));
+    }
+    finish_login(core, flow, identity, address, session_token).await
+}

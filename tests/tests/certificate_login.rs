@@ -1,0 +1,361 @@
+//! Certificate login over both transports with the dev CA the server generated for itself:
+//! a signed challenge (CMS SignedData from the reference signer) and mutual TLS (a client
+//! certificate in the browser). A valid certificate logs in at its policy's level; expired,
+//! not-yet-valid, revoked, unknown-issuer, wrong-policy and wrong-usage certificates, stale,
+//! replayed or mismatched challenges and tampered signatures are refused with a clear
+//! message, and nothing is created.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::SystemTime;
+
+use anyid::store::AccountStore;
+use anyid_adapters::certificate::ISSUER;
+use anyid_certs::dev::DevPki;
+use anyid_tests::browser::hidden;
+use anyid_tests::{Browser, Landing, Rp, TestServer, backends};
+use base64::Engine;
+use reqwest::StatusCode;
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+fn pki(op: &TestServer) -> DevPki {
+    anyid_certs::dev::load_or_generate(&op.data_dir().join("certs"), SystemTime::now()).unwrap()
+}
+
+/// The PEM key and chain of dev citizen `name`.
+fn credentials(pki: &DevPki, name: &str) -> (String, String) {
+    let c = pki
+        .citizens
+        .iter()
+        .find(|c| c.name == name)
+        .unwrap_or_else(|| panic!("no dev citizen {name}"));
+    (
+        std::fs::read_to_string(&c.key).unwrap(),
+        std::fs::read_to_string(&c.cert).unwrap(),
+    )
+}
+
+/// Sign `challenge` as dev citizen `name` with the reference signer; base64 of the DER.
+fn sign(pki: &DevPki, name: &str, challenge: &str) -> String {
+    let (key, chain) = credentials(pki, name);
+    B64.encode(anyid_certs::cms::sign_challenge(challenge.as_bytes(), &key, &chain).unwrap())
+}
+
+/// Open the relying party's login page; returns its flow and the page.
+async fn chooser(
+    browser: &Browser,
+    op: &TestServer,
+    rp: &Rp,
+) -> (anyid_tests::rp::Pending, String) {
+    let p = rp.start(&[], &[]);
+    let (status, page) = browser.open(p.url.as_str(), op.issuer()).await.page();
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("action=\"/login/certificate\""), "{page}");
+    (p, page)
+}
+
+async fn post_signature(
+    browser: &Browser,
+    op: &TestServer,
+    page: &str,
+    challenge: &str,
+    signature: &str,
+) -> Landing {
+    browser
+        .submit(
+            op.issuer(),
+            "/login/certificate",
+            &[
+                ("flow", &hidden(page, "flow")),
+                ("csrf", &hidden(page, "csrf")),
+                ("challenge", challenge),
+                ("signature", signature),
+            ],
+        )
+        .await
+}
+
+/// A refusal page saying `message`, with nobody signed in and no account for `name`.
+async fn assert_refused(
+    op: &TestServer,
+    browser: &Browser,
+    landing: Landing,
+    message: &str,
+    name: &str,
+) {
+    let (status, body) = landing.page();
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{name}: {body}");
+    assert!(
+        body.contains(message),
+        "{name}: expected {message:?} in {body}"
+    );
+    assert!(body.contains("/login?flow="), "{name}: a way back");
+    let subject = format!("urn:anyid:dev:citizen:{name}");
+    assert!(
+        op.state()
+            .store
+            .citizen_by_identity(ISSUER, &subject)
+            .await
+            .unwrap()
+            .is_none(),
+        "{name}: no account"
+    );
+    let (_, account) = browser.open(&op.url("/account"), op.issuer()).await.page();
+    assert!(
+        account.contains("action=\"/login/dev\""),
+        "{name}: not signed in"
+    );
+}
+
+const REFUSALS: [(&str, &str); 6] = [
+    ("expired", "유효기간이 지났습니다"),
+    ("future", "아직 유효하지 않습니다"),
+    ("revoked", "폐지되었습니다"),
+    ("stranger", "신뢰할 수 없습니다"),
+    ("wrong-policy", "인증서 정책"),
+    ("wrong-usage", "전자서명 용도가 아니어서"),
+];
+
+#[tokio::test]
+async fn a_signed_challenge_logs_in_at_the_policy_level_and_bad_certificates_are_refused() {
+    for backend in backends() {
+        let op = TestServer::start(backend).await.unwrap();
+        let pki = pki(&op);
+        let rp = op.relying_party("Land registry", "127.0.0.1").await;
+
+        for (name, acr) in [
+            ("hong", "urn:anyid:loa:high"),
+            ("kim", "urn:anyid:loa:high"),
+            ("lee", "urn:anyid:loa:substantial"),
+        ] {
+            let browser = Browser::new();
+            let (p, page) = chooser(&browser, &op, &rp).await;
+            let challenge = hidden(&page, "challenge");
+            let landing = post_signature(
+                &browser,
+                &op,
+                &page,
+                &challenge,
+                &sign(&pki, name, &challenge),
+            )
+            .await;
+            let cb = browser
+                .finish_consent(op.issuer(), landing)
+                .await
+                .callback();
+            let claims = rp.sign_in_claims(&cb, &p).await;
+            assert_eq!(
+                claims.auth_context_ref().unwrap().as_str(),
+                acr,
+                "{backend:?} {name}"
+            );
+        }
+
+        for (name, message) in REFUSALS {
+            let browser = Browser::new();
+            let (_, page) = chooser(&browser, &op, &rp).await;
+            let challenge = hidden(&page, "challenge");
+            let landing = post_signature(
+                &browser,
+                &op,
+                &page,
+                &challenge,
+                &sign(&pki, name, &challenge),
+            )
+            .await;
+            assert_refused(&op, &browser, landing, message, name).await;
+        }
+        op.stop().await;
+    }
+}
+
+#[tokio::test]
+async fn challenges_are_single_use_short_lived_and_bound_to_the_signature() {
+    for backend in backends() {
+        let op = TestServer::start(backend).await.unwrap();
+        let pki = pki(&op);
+        let rp = op.relying_party("Land registry", "127.0.0.1").await;
+        let stale = "확인 문자열이 만료되었거나 이미 사용되었습니다";
+        let altered = "서명을 확인하지 못했습니다";
+
+        // Used once: a second flow cannot present the same challenge and signature.
+        let browser = Browser::new();
+        let (_, page) = chooser(&browser, &op, &rp).await;
+        let challenge = hidden(&page, "challenge");
+        let signature = sign(&pki, "hong", &challenge);
+        let landing = post_signature(&browser, &op, &page, &challenge, &signature).await;
+        browser
+            .finish_consent(op.issuer(), landing)
+            .await
+            .callback();
+        let thief = Browser::new();
+        let (_, page) = chooser(&thief, &op, &rp).await;
+        let landing = post_signature(&thief, &op, &page, &challenge, &signature).await;
+        let (status, body) = landing.page();
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(body.contains(stale), "replayed: {body}");
+
+        // Expired: more than two minutes old.
+        let browser = Browser::new();
+        let (_, page) = chooser(&browser, &op, &rp).await;
+        let challenge = hidden(&page, "challenge");
+        let signature = sign(&pki, "kim", &challenge);
+        op.clock.advance(121);
+        let landing = post_signature(&browser, &op, &page, &challenge, &signature).await;
+        assert_refused(&op, &browser, landing, stale, "kim").await;
+
+        // A signature over a different challenge.
+        let browser = Browser::new();
+        let (_, page) = chooser(&browser, &op, &rp).await;
+        let challenge = hidden(&page, "challenge");
+        let other = sign(&pki, "kim", "another challenge");
+        let landing = post_signature(&browser, &op, &page, &challenge, &other).await;
+        assert_refused(&op, &browser, landing, altered, "kim").await;
+
+        // Tampered SignedData: a flipped byte in the signature, then in the middle.
+        for at_end in [true, false] {
+            let browser = Browser::new();
+            let (_, page) = chooser(&browser, &op, &rp).await;
+            let challenge = hidden(&page, "challenge");
+            let mut der = B64.decode(sign(&pki, "kim", &challenge)).unwrap();
+            let i = if at_end { der.len() - 2 } else { der.len() / 2 };
+            der[i] ^= 0x01;
+            let landing = post_signature(&browser, &op, &page, &challenge, &B64.encode(&der)).await;
+            let (status, body) = landing.page();
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+            assert!(
+                body.contains(altered) || body.contains("서명 형식을 읽을 수 없습니다"),
+                "tampered: {body}"
+            );
+        }
+
+        // Not a signature at all.
+        let browser = Browser::new();
+        let (_, page) = chooser(&browser, &op, &rp).await;
+        let challenge = hidden(&page, "challenge");
+        let landing = post_signature(&browser, &op, &page, &challenge, "not base64 at all!").await;
+        assert_refused(
+            &op,
+            &browser,
+            landing,
+            "서명 형식을 읽을 수 없습니다",
+            "kim",
+        )
+        .await;
+        op.stop().await;
+    }
+}
+
+/// A browser presenting dev citizen `name`'s certificate (or none) to the mTLS listener.
+fn tls_browser(pki: &DevPki, name: Option<&str>) -> Browser {
+    let root = reqwest::Certificate::from_pem(&std::fs::read(&pki.root).unwrap()).unwrap();
+    let mut builder = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .tls_certs_only([root]);
+    if let Some(name) = name {
+        let (key, chain) = credentials(pki, name);
+        let identity = reqwest::Identity::from_pem(format!("{key}\n{chain}").as_bytes()).unwrap();
+        builder = builder.identity(identity);
+    }
+    Browser {
+        http: builder.build().unwrap(),
+    }
+}
+
+/// From the chooser, follow the link to the mTLS listener.
+async fn tls_login(
+    browser: &Browser,
+    op: &TestServer,
+    rp: &Rp,
+) -> (anyid_tests::rp::Pending, Landing) {
+    let (p, page) = chooser(browser, op, rp).await;
+    let start = page
+        .find("data-method=\"certificate-tls\"")
+        .map(|_| ())
+        .and(page.find("href=\"https://"));
+    let start = start.expect("a link to the mTLS listener") + "href=\"".len();
+    let end = page[start..].find('"').unwrap() + start;
+    let link = page[start..end].replace("&amp;", "&");
+    assert!(link.contains("/login/certificate?flow="), "{link}");
+    (p, browser.open(&link, op.issuer()).await)
+}
+
+#[tokio::test]
+async fn mutual_tls_logs_in_the_same_citizen_and_bad_certificates_are_refused() {
+    for backend in backends() {
+        let op = TestServer::start(backend).await.unwrap();
+        let pki = pki(&op);
+        let rp = op.relying_party("Land registry", "127.0.0.1").await;
+
+        // Hong by signed challenge, then by mutual TLS: one citizen, one pairwise sub.
+        let browser = Browser::new();
+        let (p, page) = chooser(&browser, &op, &rp).await;
+        let challenge = hidden(&page, "challenge");
+        let landing = post_signature(
+            &browser,
+            &op,
+            &page,
+            &challenge,
+            &sign(&pki, "hong", &challenge),
+        )
+        .await;
+        let cb = browser
+            .finish_consent(op.issuer(), landing)
+            .await
+            .callback();
+        let signed = rp.sign_in_claims(&cb, &p).await;
+
+        let browser = tls_browser(&pki, Some("hong"));
+        let (p, landing) = tls_login(&browser, &op, &rp).await;
+        let cb = browser
+            .finish_consent(op.issuer(), landing)
+            .await
+            .callback();
+        let tls = rp.sign_in_claims(&cb, &p).await;
+        assert_eq!(
+            tls.auth_context_ref().unwrap().as_str(),
+            "urn:anyid:loa:high"
+        );
+        assert_eq!(
+            tls.subject(),
+            signed.subject(),
+            "{backend:?}: the same citizen"
+        );
+
+        for (name, message) in REFUSALS {
+            let browser = tls_browser(&pki, Some(name));
+            let (_, landing) = tls_login(&browser, &op, &rp).await;
+            assert_refused(&op, &browser, landing, message, name).await;
+        }
+
+        // No certificate at all.
+        let browser = tls_browser(&pki, None);
+        let (_, landing) = tls_login(&browser, &op, &rp).await;
+        let (status, body) = landing.page();
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(
+            body.contains("브라우저가 인증서를 보내지 않았습니다"),
+            "{body}"
+        );
+
+        // The hand-off token works once, and only for the browser that started the flow.
+        let owner = tls_browser(&pki, Some("kim"));
+        let (_, page) = chooser(&owner, &op, &rp).await;
+        let start = page.find("href=\"https://").unwrap() + "href=\"".len();
+        let end = page[start..].find('"').unwrap() + start;
+        let link = page[start..end].replace("&amp;", "&");
+        let response = owner.http.get(&link).send().await.unwrap();
+        let handoff = response.headers()["location"].to_str().unwrap().to_owned();
+        let other = Browser::new();
+        let (status, _) = other.open(&handoff, op.issuer()).await.page();
+        assert_eq!(status, StatusCode::BAD_REQUEST, "another browser");
+        let (status, _) = owner.open(&handoff, op.issuer()).await.page();
+        assert_eq!(
+            status,
+            StatusCode::BAD_REQUEST,
+            "used once (the other browser spent it)"
+        );
+        op.stop().await;
+    }
+}
