@@ -108,6 +108,27 @@ pub fn verify_signed_challenge(
         return Err(CertError::Malformed("not a SignedData".into()));
     }
     let sd: SignedData = info.content.decode_as().map_err(malformed("SignedData"))?;
+    // RFC 5652 §5.1, §5.3: version 1 with issuerAndSerialNumber (3 with a key identifier),
+    // and the signer's digest listed in digestAlgorithms.
+    let versions_ok = sd.signer_infos.0.iter().all(|si| {
+        matches!(
+            (&si.sid, si.version, sd.version),
+            (
+                SignerIdentifier::IssuerAndSerialNumber(_),
+                CmsVersion::V1,
+                CmsVersion::V1
+            ) | (
+                SignerIdentifier::SubjectKeyIdentifier(_),
+                CmsVersion::V3,
+                CmsVersion::V3
+            )
+        )
+    });
+    if !versions_ok || !sd.digest_algorithms.iter().any(|a| a.oid == SHA256) {
+        return Err(CertError::Malformed(
+            "unexpected SignedData version or digests".into(),
+        ));
+    }
     if sd.encap_content_info.econtent_type != ID_DATA {
         return Err(CertError::Malformed(
             "the signed content is not data".into(),

@@ -27,8 +27,9 @@ pub const DEV_POLICY_UNACCEPTED: &str = "1.3.6.1.4.1.32473.1.9";
 /// KISA `identifyData` (the VID of Korean joint certificates), as an otherName SAN.
 pub const IDENTIFY_DATA_OID: &str = "1.2.410.200004.10.1.1";
 
-/// The dev PKI regenerates after this long (its CRLs are good for a year).
-const REGENERATE_AFTER: i64 = 300 * 24 * 3600;
+/// The dev CRLs' lifetime, in days; the dev PKI regenerates well before they go stale.
+pub const CRL_DAYS: i64 = 180;
+const REGENERATE_AFTER: i64 = 150 * 24 * 3600;
 const STAMP: &str = "generated-at";
 
 #[derive(Debug, Clone)]
@@ -291,7 +292,7 @@ pub fn generate(dir: &Path, now: SystemTime) -> Result<DevPki, CertError> {
 
     let crl = |revoked_certs: Vec<RevokedCertParams>| CertificateRevocationListParams {
         this_update: at(now, -1),
-        next_update: at(now, 365),
+        next_update: at(now, CRL_DAYS),
         crl_number: SerialNumber::from(vec![1]),
         issuing_distribution_point: None,
         revoked_certs,
@@ -308,7 +309,7 @@ pub fn generate(dir: &Path, now: SystemTime) -> Result<DevPki, CertError> {
     Ok(pki)
 }
 
-/// The dev PKI in `dir`: reused when complete and younger than ~300 days, else generated.
+/// The dev PKI in `dir`: reused when complete and younger than 150 days, else generated.
 pub fn load_or_generate(dir: &Path, now: SystemTime) -> Result<DevPki, CertError> {
     let generated_at = std::fs::read_to_string(dir.join(STAMP))
         .ok()
