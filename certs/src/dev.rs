@@ -24,6 +24,8 @@ pub const DEV_POLICY_HIGH: &str = "1.3.6.1.4.1.32473.1.1";
 pub const DEV_POLICY_SUBSTANTIAL: &str = "1.3.6.1.4.1.32473.1.2";
 /// A purpose-restricted certificate no login accepts.
 pub const DEV_POLICY_UNACCEPTED: &str = "1.3.6.1.4.1.32473.1.9";
+/// The password of the dev citizens' PKCS#12 files.
+pub const P12_PASSWORD: &str = "anyid-dev";
 /// KISA `identifyData` (the VID of Korean joint certificates), as an otherName SAN.
 pub const IDENTIFY_DATA_OID: &str = "1.2.410.200004.10.1.1";
 
@@ -53,6 +55,8 @@ pub struct DevCitizen {
     pub cert: PathBuf,
     /// PKCS#8 private key, PEM.
     pub key: PathBuf,
+    /// Key and chain as PKCS#12 for browser import ([`P12_PASSWORD`]).
+    pub p12: PathBuf,
     pub description: String,
 }
 
@@ -280,6 +284,19 @@ pub fn generate(dir: &Path, now: SystemTime) -> Result<DevPki, CertError> {
         };
         write(&citizen.cert, &format!("{}{chain_tail}", cert.pem()))?;
         write(&citizen.key, &key.serialize_pem())?;
+        let issuer_der = if s.stranger {
+            stranger_root.der()
+        } else {
+            inter.der()
+        };
+        let p12 = crate::p12::bundle(
+            &key.serialize_der(),
+            &[cert.der().clone(), issuer_der.clone()],
+            &format!("Any-ID dev citizen {}", s.name),
+            P12_PASSWORD,
+        )?;
+        std::fs::write(&citizen.p12, p12)
+            .map_err(|e| CertError::Io(format!("{}: {e}", citizen.p12.display())))?;
         if s.revoked {
             revoked.push(RevokedCertParams {
                 serial_number: SerialNumber::from(serial),
@@ -348,6 +365,7 @@ fn layout(dir: &Path) -> DevPki {
                 name: s.name.to_owned(),
                 cert: citizens_dir.join(format!("{}.pem", s.name)),
                 key: citizens_dir.join(format!("{}.key", s.name)),
+                p12: citizens_dir.join(format!("{}.p12", s.name)),
                 description: s.description.to_owned(),
             })
             .collect(),

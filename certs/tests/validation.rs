@@ -314,3 +314,40 @@ mod never_panics {
         }
     }
 }
+
+#[test]
+fn a_dev_citizen_pkcs12_opens_with_its_password_and_holds_the_key_and_chain() {
+    let (_dir, pki) = pki();
+    let hong = pki.citizens.iter().find(|c| c.name == "hong").unwrap();
+    let out = std::process::Command::new("openssl")
+        .args(["pkcs12", "-in"])
+        .arg(&hong.p12)
+        .args(["-passin", &format!("pass:{}", dev::P12_PASSWORD), "-nodes"])
+        .output()
+        .expect("openssl (scripts/test installs it)");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let key = std::fs::read_to_string(&hong.key).unwrap();
+    let body = |pem: &str| -> String { pem.lines().filter(|l| !l.starts_with("-----")).collect() };
+    let key_block = text
+        .split("-----BEGIN PRIVATE KEY-----")
+        .nth(1)
+        .and_then(|t| t.split("-----END PRIVATE KEY-----").next())
+        .expect("a private key");
+    assert_eq!(body(key_block), body(&key), "the same key");
+    assert_eq!(
+        text.matches("-----BEGIN CERTIFICATE-----").count(),
+        2,
+        "leaf and intermediate"
+    );
+    assert!(text.contains("Dev citizen hong"), "{text}");
+    // The wrong password fails the MAC.
+    let wrong = std::process::Command::new("openssl")
+        .args(["pkcs12", "-in"])
+        .arg(&hong.p12)
+        .args(["-passin", "pass:wrong", "-nodes"])
+        .output()
+        .unwrap();
+    assert!(!wrong.status.success());
+}
