@@ -75,6 +75,22 @@ async fn post_signature(
         .await
 }
 
+/// Open the chooser and post the signature `signer` makes over its challenge.
+async fn answer_with(
+    browser: &Browser,
+    op: &TestServer,
+    rp: &Rp,
+    signer: impl FnOnce(&str) -> String,
+) -> (anyid_tests::rp::Pending, Landing) {
+    let (p, page) = chooser(browser, op, rp).await;
+    let challenge = hidden(&page, "challenge");
+    let signature = signer(&challenge);
+    (
+        p,
+        post_signature(browser, op, &page, &challenge, &signature).await,
+    )
+}
+
 /// A refusal page saying `message`, with nobody signed in and no account for `name`.
 async fn assert_refused(
     op: &TestServer,
@@ -129,16 +145,7 @@ async fn a_signed_challenge_logs_in_at_the_policy_level_and_bad_certificates_are
             ("lee", "urn:anyid:loa:substantial"),
         ] {
             let browser = Browser::new();
-            let (p, page) = chooser(&browser, &op, &rp).await;
-            let challenge = hidden(&page, "challenge");
-            let landing = post_signature(
-                &browser,
-                &op,
-                &page,
-                &challenge,
-                &sign(&pki, name, &challenge),
-            )
-            .await;
+            let (p, landing) = answer_with(&browser, &op, &rp, |c| sign(&pki, name, c)).await;
             let cb = browser
                 .finish_consent(op.issuer(), landing)
                 .await
@@ -153,16 +160,7 @@ async fn a_signed_challenge_logs_in_at_the_policy_level_and_bad_certificates_are
 
         for (name, message) in REFUSALS {
             let browser = Browser::new();
-            let (_, page) = chooser(&browser, &op, &rp).await;
-            let challenge = hidden(&page, "challenge");
-            let landing = post_signature(
-                &browser,
-                &op,
-                &page,
-                &challenge,
-                &sign(&pki, name, &challenge),
-            )
-            .await;
+            let (_, landing) = answer_with(&browser, &op, &rp, |c| sign(&pki, name, c)).await;
             assert_refused(&op, &browser, landing, message, name).await;
         }
         op.stop().await;
@@ -206,21 +204,20 @@ async fn challenges_are_single_use_short_lived_and_bound_to_the_signature() {
 
         // A signature over a different challenge.
         let browser = Browser::new();
-        let (_, page) = chooser(&browser, &op, &rp).await;
-        let challenge = hidden(&page, "challenge");
-        let other = sign(&pki, "kim", "another challenge");
-        let landing = post_signature(&browser, &op, &page, &challenge, &other).await;
+        let other = |_: &str| sign(&pki, "kim", "another challenge");
+        let (_, landing) = answer_with(&browser, &op, &rp, other).await;
         assert_refused(&op, &browser, landing, altered, "kim").await;
 
         // Tampered SignedData: a flipped byte in the signature, then in the middle.
         for at_end in [true, false] {
             let browser = Browser::new();
-            let (_, page) = chooser(&browser, &op, &rp).await;
-            let challenge = hidden(&page, "challenge");
-            let mut der = B64.decode(sign(&pki, "kim", &challenge)).unwrap();
-            let i = if at_end { der.len() - 2 } else { der.len() / 2 };
-            der[i] ^= 0x01;
-            let landing = post_signature(&browser, &op, &page, &challenge, &B64.encode(&der)).await;
+            let tampered = |c: &str| {
+                let mut der = B64.decode(sign(&pki, "kim", c)).unwrap();
+                let i = if at_end { der.len() - 2 } else { der.len() / 2 };
+                der[i] ^= 0x01;
+                B64.encode(&der)
+            };
+            let (_, landing) = answer_with(&browser, &op, &rp, tampered).await;
             let (status, body) = landing.page();
             assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
             assert!(
@@ -231,9 +228,8 @@ async fn challenges_are_single_use_short_lived_and_bound_to_the_signature() {
 
         // Not a signature at all.
         let browser = Browser::new();
-        let (_, page) = chooser(&browser, &op, &rp).await;
-        let challenge = hidden(&page, "challenge");
-        let landing = post_signature(&browser, &op, &page, &challenge, "not base64 at all!").await;
+        let garbage = |_: &str| "not base64 at all!".to_owned();
+        let (_, landing) = answer_with(&browser, &op, &rp, garbage).await;
         assert_refused(
             &op,
             &browser,
@@ -290,16 +286,7 @@ async fn mutual_tls_logs_in_the_same_citizen_and_bad_certificates_are_refused() 
 
         // Hong by signed challenge, then by mutual TLS: one citizen, one pairwise sub.
         let browser = Browser::new();
-        let (p, page) = chooser(&browser, &op, &rp).await;
-        let challenge = hidden(&page, "challenge");
-        let landing = post_signature(
-            &browser,
-            &op,
-            &page,
-            &challenge,
-            &sign(&pki, "hong", &challenge),
-        )
-        .await;
+        let (p, landing) = answer_with(&browser, &op, &rp, |c| sign(&pki, "hong", c)).await;
         let cb = browser
             .finish_consent(op.issuer(), landing)
             .await

@@ -15,14 +15,14 @@ use anyid_adapters::VerifiedIdentity;
 use anyid_adapters::certificate::{ISSUER, Refusal};
 use anyid_certs::CertificateDer;
 
-use super::{Step, error, finish_login, flow_error, flow_for_form};
+use super::{Kept, Step, error, finish_login, flow_error, flow_for_form, keep, take};
 use crate::crypto;
 use crate::error::OAuthError;
 use crate::i18n::Notice;
 use crate::oidc::authorize::append_query;
 use crate::oidc::flow::{self, Flow, FlowState};
 use crate::state::Core;
-use crate::store::{AccountStore, PendingLoginStore, PendingRecord};
+use crate::store::AccountStore;
 
 /// A challenge must be signed and posted within 2 minutes.
 pub const CHALLENGE_TTL_S: i64 = 120;
@@ -46,16 +46,18 @@ fn system_time(core: &Core) -> SystemTime {
 
 /// The citizen-facing reason for a refused certificate.
 pub fn notice_of(refusal: &Refusal) -> Notice {
-    match refusal.code() {
-        "expired" => Notice::CertExpired,
-        "not_yet_valid" => Notice::CertNotYetValid,
-        "revoked" => Notice::CertRevoked,
-        "unknown_issuer" => Notice::CertUnknownIssuer,
-        "policy_not_accepted" => Notice::CertPolicy,
-        "key_usage" => Notice::CertKeyUsage,
-        "revocation_unknown" => Notice::CertRevocationUnknown,
-        "bad_signature" | "nonce_mismatch" => Notice::CertSignature,
-        _ => Notice::CertMalformed,
+    match refusal {
+        Refusal::Expired => Notice::CertExpired,
+        Refusal::NotYetValid => Notice::CertNotYetValid,
+        Refusal::Revoked => Notice::CertRevoked,
+        Refusal::UnknownIssuer => Notice::CertUnknownIssuer,
+        Refusal::PolicyNotAccepted => Notice::CertPolicy,
+        Refusal::KeyUsage => Notice::CertKeyUsage,
+        Refusal::RevocationUnknown => Notice::CertRevocationUnknown,
+        Refusal::BadSignature | Refusal::NonceMismatch => Notice::CertSignature,
+        Refusal::NoIdentity | Refusal::Malformed(_) | Refusal::Config(_) | Refusal::Io(_) => {
+            Notice::CertMalformed
+        }
     }
 }
 
@@ -64,20 +66,14 @@ pub async fn offer(core: &Core, flow: &Flow) -> Result<Option<CertificateOffer>,
     if core.certificates.is_none() {
         return Ok(None);
     }
-    let challenge = crypto::random_token()?;
-    let now = core.now();
-    core.store
-        .insert_pending(&PendingRecord {
-            state_hash: crypto::secret_hash(&challenge),
-            flow_id: Some(flow.id.clone()),
-            link_citizen_id: None,
-            provider: CHALLENGE.into(),
-            data: String::new(),
-            callback: None,
-            created_at: now,
-            expires_at: now + CHALLENGE_TTL_S,
-        })
-        .await?;
+    let kept = Kept {
+        kind: CHALLENGE,
+        flow_id: Some(flow.id.clone()),
+        citizen_id: None,
+        data: String::new(),
+        ttl_s: CHALLENGE_TTL_S,
+    };
+    let challenge = keep(core, kept).await?;
     let tls_url = core.config.mtls.as_ref().map(|m| {
         append_query(
             &format!("{}/login/certificate", m.url),
@@ -111,12 +107,8 @@ pub async fn finish_signed(
     let Some(certificates) = &core.certificates else {
         return Ok((error(Notice::NotFound), None));
     };
-    let kept = core
-        .store
-        .take_pending(&crypto::secret_hash(answer.challenge), core.now())
-        .await?
-        .filter(|r| r.provider == CHALLENGE && r.flow_id.as_deref() == Some(flow.id.as_str()));
-    if kept.is_none() {
+    let kept = take(core, CHALLENGE, answer.challenge).await?;
+    if kept.is_none_or(|k| k.flow_id.as_deref() != Some(flow.id.as_str())) {
         return Ok((flow_error(core, &flow, Notice::CertChallenge), None));
     }
     let verified = certificates
@@ -136,21 +128,15 @@ pub async fn hand_off(
     flow_id: &str,
     chain: &[CertificateDer<'_>],
 ) -> Result<String, OAuthError> {
-    let now = core.now();
-    let token = crypto::random_token()?;
     let encoded: Vec<String> = chain.iter().map(|c| crypto::b64(c.as_ref())).collect();
-    core.store
-        .insert_pending(&PendingRecord {
-            state_hash: crypto::secret_hash(&token),
-            flow_id: Some(flow_id.to_owned()),
-            link_citizen_id: None,
-            provider: TLS_HANDOFF.into(),
-            data: serde_json::to_string(&encoded).map_err(OAuthError::server_error)?,
-            callback: None,
-            created_at: now,
-            expires_at: now + TLS_HANDOFF_TTL_S,
-        })
-        .await?;
+    let kept = Kept {
+        kind: TLS_HANDOFF,
+        flow_id: Some(flow_id.to_owned()),
+        citizen_id: None,
+        data: serde_json::to_string(&encoded).map_err(OAuthError::server_error)?,
+        ttl_s: TLS_HANDOFF_TTL_S,
+    };
+    let token = keep(core, kept).await?;
     Ok(append_query(
         &core.endpoint("/login/certificate/return"),
         &[("token", &token)],
@@ -166,12 +152,7 @@ pub async fn finish_tls(
     session_token: Option<&str>,
     address: Option<String>,
 ) -> Result<(Step, Option<String>), OAuthError> {
-    let Some(kept) = core
-        .store
-        .take_pending(&crypto::secret_hash(token), core.now())
-        .await?
-        .filter(|r| r.provider == TLS_HANDOFF)
-    else {
+    let Some(kept) = take(core, TLS_HANDOFF, token).await? else {
         return Ok((error(Notice::Stale), None));
     };
     let Some(flow) = flow::load(core, kept.flow_id.as_deref().unwrap_or_default()).await? else {

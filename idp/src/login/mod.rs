@@ -25,7 +25,8 @@ use crate::oidc::params::Params;
 use crate::oidc::session;
 use crate::state::Core;
 use crate::store::{
-    AccountStore, ClientStore, CodeRecord, GrantRecord, GrantStore, LoginEvent, SsoSession,
+    AccountStore, ClientStore, CodeRecord, GrantRecord, GrantStore, LoginEvent, PendingLoginStore,
+    PendingRecord, SsoSession,
 };
 
 /// The flow target of the citizen's own account portal.
@@ -284,6 +285,48 @@ pub async fn finish_login(
         address,
     };
     authenticated(core, flow, login).await
+}
+
+/// Protocol state a method keeps between two requests (a ceremony, a challenge, a
+/// hand-off): stored under the hash of a random `secret` the browser carries, for `ttl_s`.
+pub(crate) struct Kept<'a> {
+    pub kind: &'a str,
+    pub flow_id: Option<String>,
+    pub citizen_id: Option<String>,
+    pub data: String,
+    pub ttl_s: i64,
+}
+
+/// Keep `kept`; returns the secret that finds it again.
+pub(crate) async fn keep(core: &Core, kept: Kept<'_>) -> Result<String, OAuthError> {
+    let secret = crypto::random_token()?;
+    let now = core.now();
+    core.store
+        .insert_pending(&PendingRecord {
+            state_hash: crypto::secret_hash(&secret),
+            flow_id: kept.flow_id,
+            link_citizen_id: kept.citizen_id,
+            provider: kept.kind.to_owned(),
+            data: kept.data,
+            callback: None,
+            created_at: now,
+            expires_at: now + kept.ttl_s,
+        })
+        .await?;
+    Ok(secret)
+}
+
+/// Take what was kept under `secret` as `kind`, once, if it has not expired.
+pub(crate) async fn take(
+    core: &Core,
+    kind: &str,
+    secret: &str,
+) -> Result<Option<PendingRecord>, OAuthError> {
+    Ok(core
+        .store
+        .take_pending(&crypto::secret_hash(secret), core.now())
+        .await?
+        .filter(|r| r.provider == kind))
 }
 
 /// The signed-in session `flow` steps up from, if it is one.

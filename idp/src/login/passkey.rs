@@ -10,16 +10,14 @@
 use anyid_adapters::Loa;
 use anyid_adapters::passkey::{self, Ceremony};
 
-use super::{Authenticated, Step, authenticated, error, flow_error, flow_for_form};
-use crate::crypto;
+use super::{
+    Authenticated, Kept, Step, authenticated, error, flow_error, flow_for_form, keep, take,
+};
 use crate::error::OAuthError;
 use crate::i18n::Notice;
 use crate::oidc::flow::Flow;
 use crate::state::Core;
-use crate::store::{
-    PasskeyEvent, PasskeyRecord, PasskeyStore, PasskeyUse, PendingLoginStore, PendingRecord,
-    SsoSession, StoreError,
-};
+use crate::store::{PasskeyEvent, PasskeyRecord, PasskeyStore, PasskeyUse, SsoSession, StoreError};
 
 /// A ceremony must finish within 5 minutes (the WebAuthn timeout webauthn-rs asks for).
 pub const CEREMONY_TTL_S: i64 = 300;
@@ -37,40 +35,24 @@ pub struct PasskeyOffer {
     pub options: String,
 }
 
-async fn keep(
+async fn offer(
     core: &Core,
     kind: &str,
     ceremony: Ceremony,
     flow_id: Option<String>,
     citizen_id: Option<String>,
 ) -> Result<PasskeyOffer, OAuthError> {
-    let id = crypto::random_token()?;
-    let now = core.now();
-    core.store
-        .insert_pending(&PendingRecord {
-            state_hash: crypto::secret_hash(&id),
-            flow_id,
-            link_citizen_id: citizen_id,
-            provider: kind.to_owned(),
-            data: ceremony.state,
-            callback: None,
-            created_at: now,
-            expires_at: now + CEREMONY_TTL_S,
-        })
-        .await?;
+    let kept = Kept {
+        kind,
+        flow_id,
+        citizen_id,
+        data: ceremony.state,
+        ttl_s: CEREMONY_TTL_S,
+    };
     Ok(PasskeyOffer {
-        ceremony: id,
+        ceremony: keep(core, kept).await?,
         options: ceremony.options.to_string(),
     })
-}
-
-/// Take a kept ceremony of `kind`, once.
-async fn take(core: &Core, kind: &str, id: &str) -> Result<Option<PendingRecord>, OAuthError> {
-    Ok(core
-        .store
-        .take_pending(&crypto::secret_hash(id), core.now())
-        .await?
-        .filter(|r| r.provider == kind))
 }
 
 /// A login ceremony for the chooser of `flow`, when passkeys are on.
@@ -79,7 +61,7 @@ pub async fn login_offer(core: &Core, flow: &Flow) -> Result<Option<PasskeyOffer
         return Ok(None);
     };
     let ceremony = passkeys.start_login().map_err(OAuthError::server_error)?;
-    keep(core, LOGIN, ceremony, Some(flow.id.clone()), None)
+    offer(core, LOGIN, ceremony, Some(flow.id.clone()), None)
         .await
         .map(Some)
 }
@@ -235,7 +217,7 @@ pub async fn registration_offer(
     let ceremony = passkeys
         .start_registration(user, label, label, existing)
         .map_err(OAuthError::server_error)?;
-    keep(
+    offer(
         core,
         REGISTER,
         ceremony,
