@@ -74,6 +74,7 @@ test('a passkey registered in the portal logs in to a service without a username
   assert.equal(await page.inputValue('input[name="name"][id^="rename-"]'), 'Test laptop');
   const { credentials } = await cdp.send('WebAuthn.getCredentials', { authenticatorId });
   assert.equal(credentials.length, 1);
+
   assert.equal(credentials[0].isResidentCredential, true, 'a discoverable credential');
 
   // A new session, nothing typed: the browser offers the passkey in autofill (conditional
@@ -98,6 +99,16 @@ test('a passkey registered in the portal logs in to a service without a username
 test('an assertion without user verification is refused and nobody is signed in', async () => {
   const { ctx, page, cdp, authenticatorId } = await withAuthenticator('ko-KR');
   await registerPasskey(page, 'kim', '업무용 노트북');
+  await withoutConditionalUi(page);
+
+  // Kim's demo session is low: a service asking for high gets the step-up page, which says
+  // whose account the stronger method will join and offers only methods that can reach it.
+  await page.goto(`${anyid.demo}/login?acr=high`);
+  await page.waitForSelector('form[action="/login/certificate"]', { state: 'attached' });
+  assert.match(await page.textContent('main'), /현재 로그인한 계정:\s*김민지/);
+  assert.equal(await page.locator('[data-method="kakao"], [data-method="dev"]').count(), 0);
+  assert.deepEqual(await axe(page), [], 'the step-up page');
+
   await ctx.clearCookies();
   // The authenticator answers, but with the user-verified flag cleared.
   await cdp.send('WebAuthn.setResponseOverrideBits', { authenticatorId, isBadUV: true });

@@ -106,6 +106,11 @@ async fn assert_refused(
         "{name}: expected {message:?} in {body}"
     );
     assert!(body.contains("/login?flow="), "{name}: a way back");
+    assert_nothing_created(op, browser, name).await;
+}
+
+/// No account for dev citizen `name`, and `browser` is not signed in.
+async fn assert_nothing_created(op: &TestServer, browser: &Browser, name: &str) {
     let subject = format!("urn:anyid:dev:citizen:{name}");
     assert!(
         op.state()
@@ -192,6 +197,11 @@ async fn challenges_are_single_use_short_lived_and_bound_to_the_signature() {
         let (status, body) = landing.page();
         assert_eq!(status, StatusCode::BAD_REQUEST);
         assert!(body.contains(stale), "replayed: {body}");
+        let (_, account) = thief.open(&op.url("/account"), op.issuer()).await.page();
+        assert!(
+            account.contains("action=\"/login/dev\""),
+            "the thief is not signed in"
+        );
 
         // Expired: more than two minutes old.
         let browser = Browser::new();
@@ -224,6 +234,7 @@ async fn challenges_are_single_use_short_lived_and_bound_to_the_signature() {
                 body.contains(altered) || body.contains("서명 형식을 읽을 수 없습니다"),
                 "tampered: {body}"
             );
+            assert_nothing_created(&op, &browser, "kim").await;
         }
 
         // Not a signature at all.
@@ -332,6 +343,13 @@ async fn mutual_tls_logs_in_the_same_citizen_and_bad_certificates_are_refused() 
         let start = page.find("href=\"https://").unwrap() + "href=\"".len();
         let end = page[start..].find('"').unwrap() + start;
         let link = page[start..end].replace("&amp;", "&");
+        let unknown = format!("{}?flow=unknown", link.split('?').next().unwrap());
+        let (status, _) = owner.open(&unknown, op.issuer()).await.page();
+        assert_eq!(
+            status,
+            StatusCode::BAD_REQUEST,
+            "no hand-off for an unknown flow"
+        );
         let response = owner.http.get(&link).send().await.unwrap();
         let handoff = response.headers()["location"].to_str().unwrap().to_owned();
         let other = Browser::new();

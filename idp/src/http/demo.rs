@@ -93,11 +93,16 @@ async fn get_demo(headers: HeaderMap) -> Response {
     page(&headers, None)
 }
 
-/// `?prompt=login|consent` is passed on, so the demo can show those pages again.
+/// `?prompt=login|consent` is passed on, so the demo can show those pages again;
+/// `?acr=substantial|high` asks for that assurance level (a step-up, from a weaker session).
 async fn get_demo_login(State(state): State<AppState>, RawQuery(query): RawQuery) -> Response {
-    let prompt = url::form_urlencoded::parse(query.as_deref().unwrap_or_default().as_bytes())
-        .find(|(k, v)| k == "prompt" && matches!(v.as_ref(), "login" | "consent"))
-        .map(|(_, v)| v.into_owned());
+    let param = |name: &str, allowed: &[&str]| {
+        url::form_urlencoded::parse(query.as_deref().unwrap_or_default().as_bytes())
+            .find(|(k, v)| k == name && allowed.contains(&v.as_ref()))
+            .map(|(_, v)| v.into_owned())
+    };
+    let prompt = param("prompt", &["login", "consent"]);
+    let acr = param("acr", &["substantial", "high"]).map(|l| format!("urn:anyid:loa:{l}"));
     let Some(demo) = &state.demo else {
         return StatusCode::NOT_FOUND.into_response();
     };
@@ -121,6 +126,9 @@ async fn get_demo_login(State(state): State<AppState>, RawQuery(query): RawQuery
     ];
     if let Some(prompt) = &prompt {
         params.push(("prompt", prompt));
+    }
+    if let Some(acr) = &acr {
+        params.push(("acr_values", acr));
     }
     let url = append_query(&state.endpoint("/authorize"), &params);
     let mut response = Redirect::to(&url).into_response();

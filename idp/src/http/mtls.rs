@@ -200,7 +200,8 @@ pub async fn get_login_certificate(
     };
     let chain = peer.0.as_deref().map(Vec::as_slice).unwrap_or_default();
     match certificate::hand_off(&state, flow, chain).await {
-        Ok(location) => Redirect::to(&location).into_response(),
+        Ok(Some(location)) => Redirect::to(&location).into_response(),
+        Ok(None) => pages::error(StatusCode::BAD_REQUEST, Notice::Stale, &prefs),
         Err(e) => super::authorize::failure(e, &prefs),
     }
 }

@@ -122,12 +122,19 @@ pub async fn finish_signed(
 }
 
 /// On the mTLS listener: hand the TLS-proven `chain` (none if the browser sent no
-/// certificate) back to the main origin. Returns where to send the browser.
+/// certificate) back to the main origin. Returns where to send the browser, or `None` when
+/// the flow is unknown or over.
 pub async fn hand_off(
     core: &Core,
     flow_id: &str,
     chain: &[CertificateDer<'_>],
-) -> Result<String, OAuthError> {
+) -> Result<Option<String>, OAuthError> {
+    if flow::load(core, flow_id)
+        .await?
+        .is_none_or(|f| f.state == FlowState::Completed)
+    {
+        return Ok(None);
+    }
     let encoded: Vec<String> = chain.iter().map(|c| crypto::b64(c.as_ref())).collect();
     let kept = Kept {
         kind: TLS_HANDOFF,
@@ -137,10 +144,10 @@ pub async fn hand_off(
         ttl_s: TLS_HANDOFF_TTL_S,
     };
     let token = keep(core, kept).await?;
-    Ok(append_query(
+    Ok(Some(append_query(
         &core.endpoint("/login/certificate/return"),
         &[("token", &token)],
-    ))
+    )))
 }
 
 /// Back on the main origin from the mTLS listener: validate the chain for the flow this

@@ -109,9 +109,7 @@ pub async fn authorize(
     };
     let now = core.now();
     let current = session::current(core, session_token).await?;
-    let step_up = stepping_up(&request, current.as_ref())
-        .then(|| current.clone())
-        .flatten();
+    let step_up = current.clone().filter(|s| stepping_up(&request, Some(s)));
     let session = current.filter(|s| session::satisfies(s, &request, now));
 
     // OIDC Core §3.1.2.1: prompt=none never shows a page.
