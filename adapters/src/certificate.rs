@@ -42,6 +42,8 @@ pub struct CertificateConfig {
     /// CRLs: file paths or http(s) URLs, refreshed in the background.
     pub crls: Vec<String>,
     pub crl_refresh_seconds: u64,
+    /// Ask the OCSP responder a certificate names (AIA) when no current CRL covers it.
+    pub ocsp: bool,
     /// Levels at which an unknown revocation status refuses the login (hard fail); at the
     /// others it is accepted (soft fail). A certificate known to be revoked always fails.
     pub revocation_hard_fail: Vec<Loa>,
@@ -58,6 +60,7 @@ impl Default for CertificateConfig {
             strong_identifier: false,
             crls: Vec::new(),
             crl_refresh_seconds: 3600,
+            ocsp: true,
             revocation_hard_fail: vec![Loa::High],
         }
     }
@@ -161,6 +164,7 @@ impl CertificateLogin {
             policies,
             identity: config.identity_attribute()?,
             crls,
+            ocsp: config.ocsp,
         })
         .map_err(|e| AdapterError::Config(format!("certificates: {e}")))?;
         Ok(Self {

@@ -5,6 +5,7 @@
 
 pub mod cms;
 pub mod dev;
+mod ocsp;
 mod p12;
 mod validate;
 mod x509;

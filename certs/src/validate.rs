@@ -14,8 +14,8 @@ use webpki::{
     RevocationCheckDepth, RevocationOptionsBuilder, UnknownStatusPolicy,
 };
 
-use crate::CertError;
 use crate::x509::{Parsed, hex};
+use crate::{CertError, ocsp};
 
 /// How strictly revocation is enforced for certificates under a policy. A certificate known
 /// to be revoked always fails; the mode decides what an unknown status does.
@@ -61,13 +61,16 @@ pub struct ValidatorConfig {
     pub policies: Vec<AcceptedPolicy>,
     pub identity: IdentityAttribute,
     pub crls: Vec<CrlSource>,
+    /// Ask the OCSP responder a certificate names when no current CRL covers it.
+    pub ocsp: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RevocationStatus {
-    /// A current CRL of the issuer does not list it.
+    /// A current CRL of the issuer does not list it, or its OCSP responder says good.
     Good,
-    /// No current CRL covers it (accepted only under [`RevocationMode::SoftFail`]).
+    /// Neither a current CRL nor OCSP vouches for it (accepted only under
+    /// [`RevocationMode::SoftFail`]).
     Unknown,
 }
 
@@ -86,6 +89,8 @@ pub struct ValidCertificate {
 
 pub struct Validator {
     anchors: Vec<TrustAnchor<'static>>,
+    anchor_certs: Vec<CertificateDer<'static>>,
+    ocsp: bool,
     intermediates: Vec<CertificateDer<'static>>,
     policies: Vec<AcceptedPolicy>,
     identity: IdentityAttribute,
@@ -157,6 +162,8 @@ impl Validator {
         }
         let validator = Self {
             anchors,
+            anchor_certs: config.anchors,
+            ocsp: config.ocsp,
             intermediates: config.intermediates,
             policies: config.policies,
             identity: config.identity,
@@ -242,7 +249,7 @@ impl Validator {
         let time = unix_time(now);
         let algorithms = webpki::ALL_VERIFICATION_ALGS;
         // RFC 5280 §6.1 path validation; the EKU, if any, must allow client authentication.
-        end_entity
+        let path = end_entity
             .verify_for_usage(
                 algorithms,
                 &self.anchors,
@@ -253,6 +260,16 @@ impl Validator {
                 None,
             )
             .map_err(refusal)?;
+        // The issuer of the leaf (for OCSP): an intermediate of the path or an anchor.
+        let issuer: Option<CertificateDer<'static>> = path
+            .intermediate_certificates()
+            .map(|c| c.der().into_owned())
+            .chain(self.anchor_certs.iter().cloned())
+            .find(|c| {
+                Parsed::from_der(c.as_ref())
+                    .is_ok_and(|p| p.0.tbs_certificate.subject == parsed.0.tbs_certificate.issuer)
+            });
+        drop(path);
         // RFC 5280 §4.2.1.3: a signing login needs digitalSignature when key usage is given.
         if !parsed.signs()? {
             return Err(CertError::KeyUsage);
@@ -261,7 +278,19 @@ impl Validator {
         let Some(policy) = self.policies.iter().find(|p| policies.contains(&p.oid)) else {
             return Err(CertError::PolicyNotAccepted);
         };
-        let revocation = self.revocation(&end_entity, &intermediates, time, policy.revocation)?;
+        let crl = self.crl_status(&end_entity, &intermediates, time);
+        let verdict = match crl {
+            Err(CertError::RevocationUnknown) if self.ocsp => {
+                self.ocsp_status(&parsed, issuer.as_ref(), time).await
+            }
+            other => other,
+        };
+        let revocation = match (verdict, policy.revocation) {
+            (Err(CertError::RevocationUnknown), RevocationMode::SoftFail) => {
+                RevocationStatus::Unknown
+            }
+            (verdict, _) => verdict?,
+        };
         let fingerprint =
             hex(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, leaf.as_ref()).as_ref());
         let identity = match &self.identity {
@@ -285,42 +314,78 @@ impl Validator {
     /// Check the leaf against the current CRLs (stale CRLs count as none). The end entity
     /// only: intermediates are few, operated by the anchors' CAs, and are revoked by
     /// removing them from the configuration.
-    fn revocation(
+    fn crl_status(
         &self,
         end_entity: &EndEntityCert<'_>,
         intermediates: &[CertificateDer<'_>],
         time: UnixTime,
-        mode: RevocationMode,
     ) -> Result<RevocationStatus, CertError> {
         let crls = self.crls.read().unwrap_or_else(|p| p.into_inner());
         let loaded: Vec<&CertRevocationList<'static>> = crls.iter().flatten().collect();
-        let verdict = match RevocationOptionsBuilder::new(&loaded) {
-            Err(_) => Err(CertError::RevocationUnknown),
-            Ok(builder) => {
-                let options = builder
-                    .with_depth(RevocationCheckDepth::EndEntity)
-                    .with_status_policy(UnknownStatusPolicy::Deny)
-                    .with_expiration_policy(ExpirationPolicy::Enforce)
-                    .build();
-                end_entity
-                    .verify_for_usage(
-                        webpki::ALL_VERIFICATION_ALGS,
-                        &self.anchors,
-                        intermediates,
-                        time,
-                        KeyUsage::client_auth(),
-                        Some(options),
-                        None,
-                    )
-                    .map(|_| RevocationStatus::Good)
-                    .map_err(refusal)
-            }
+        let Ok(builder) = RevocationOptionsBuilder::new(&loaded) else {
+            return Err(CertError::RevocationUnknown);
         };
-        match (verdict, mode) {
-            (Err(CertError::RevocationUnknown), RevocationMode::SoftFail) => {
-                Ok(RevocationStatus::Unknown)
+        let options = builder
+            .with_depth(RevocationCheckDepth::EndEntity)
+            .with_status_policy(UnknownStatusPolicy::Deny)
+            .with_expiration_policy(ExpirationPolicy::Enforce)
+            .build();
+        end_entity
+            .verify_for_usage(
+                webpki::ALL_VERIFICATION_ALGS,
+                &self.anchors,
+                intermediates,
+                time,
+                KeyUsage::client_auth(),
+                Some(options),
+                None,
+            )
+            .map(|_| RevocationStatus::Good)
+            .map_err(refusal)
+    }
+
+    /// Ask the responder the leaf names (RFC 6960); no responder, no answer or an answer that
+    /// does not check out is an unknown status.
+    async fn ocsp_status(
+        &self,
+        leaf: &Parsed,
+        issuer: Option<&CertificateDer<'static>>,
+        time: UnixTime,
+    ) -> Result<RevocationStatus, CertError> {
+        let (Some(url), Some(issuer_der)) = (ocsp::responder(&leaf.0), issuer) else {
+            return Err(CertError::RevocationUnknown);
+        };
+        let answer = async {
+            let issuer = Parsed::from_der(issuer_der.as_ref())?;
+            let id = ocsp::cert_id(&leaf.0, &issuer.0)?;
+            let response = self
+                .http
+                .post(&url)
+                .header("content-type", "application/ocsp-request")
+                .body(ocsp::request(&id)?)
+                .send()
+                .await
+                .map_err(|e| CertError::Io(format!("OCSP {url}: {e}")))?;
+            if !response.status().is_success() {
+                return Err(CertError::Io(format!(
+                    "OCSP {url}: HTTP {}",
+                    response.status()
+                )));
             }
-            (verdict, _) => verdict,
+            let body = response
+                .bytes()
+                .await
+                .map_err(|e| CertError::Io(format!("OCSP {url}: {e}")))?;
+            ocsp::status(&body, &id, &issuer.0, issuer_der, time)
+        };
+        match answer.await {
+            Ok(ocsp::OcspStatus::Good) => Ok(RevocationStatus::Good),
+            Ok(ocsp::OcspStatus::Revoked) => Err(CertError::Revoked),
+            Ok(ocsp::OcspStatus::Unknown) => Err(CertError::RevocationUnknown),
+            Err(e) => {
+                tracing::warn!(responder = %url, error = %e, "OCSP gave no usable answer");
+                Err(CertError::RevocationUnknown)
+            }
         }
     }
 }

@@ -44,6 +44,7 @@ fn config(pki: &DevPki, identity: IdentityAttribute, mode: RevocationMode) -> Va
         ],
         identity,
         crls: pki.crl_paths.iter().cloned().map(CrlSource::File).collect(),
+        ocsp: false,
     }
 }
 
