@@ -294,3 +294,79 @@ async fn passkeys_are_renamed_and_removed_only_by_their_owner() {
         op.stop().await;
     }
 }
+
+#[tokio::test]
+async fn a_passkey_registered_right_after_a_high_login_is_high_and_later_substantial() {
+    use base64::Engine;
+    for backend in backends() {
+        let op = TestServer::start(backend).await.unwrap();
+        let pki = anyid_certs::dev::load_or_generate(
+            &op.data_dir().join("certs"),
+            std::time::SystemTime::now(),
+        )
+        .unwrap();
+        let hong = pki.citizens.iter().find(|c| c.name == "hong").unwrap();
+        let (key, chain) = (
+            std::fs::read_to_string(&hong.key).unwrap(),
+            std::fs::read_to_string(&hong.cert).unwrap(),
+        );
+
+        // Sign in to the portal with a certificate (high).
+        let browser = Browser::new();
+        let (_, page) = browser.open(&op.url("/account"), op.issuer()).await.page();
+        let challenge = hidden(&page, "challenge");
+        let signature = base64::engine::general_purpose::STANDARD
+            .encode(anyid_certs::cms::sign_challenge(challenge.as_bytes(), &key, &chain).unwrap());
+        let (status, page) = browser
+            .submit(
+                op.issuer(),
+                "/login/certificate",
+                &[
+                    ("flow", &hidden(&page, "flow")),
+                    ("csrf", &hidden(&page, "csrf")),
+                    ("challenge", &challenge),
+                    ("signature", &signature),
+                ],
+            )
+            .await
+            .page();
+        assert_eq!(status, StatusCode::OK);
+        let mut key = Authenticator::new(op.issuer());
+        register(&browser, &op, &page, &mut key, "Right after").await;
+
+        // Eleven minutes on, the same high session vouches only for substantial.
+        op.clock.advance(660);
+        let (_, page) = browser.open(&op.url("/account"), op.issuer()).await.page();
+        let mut other = Authenticator::new(op.issuer());
+        register(&browser, &op, &page, &mut other, "Later").await;
+
+        let citizen = op
+            .state()
+            .store
+            .citizen_by_identity(
+                anyid_adapters::certificate::ISSUER,
+                "urn:anyid:dev:citizen:hong",
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        let levels: Vec<(String, String)> = op
+            .state()
+            .store
+            .passkeys_of(&citizen)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|p| (p.name, p.loa))
+            .collect();
+        assert_eq!(
+            levels,
+            [
+                ("Right after".to_owned(), "urn:anyid:loa:high".to_owned()),
+                ("Later".to_owned(), "urn:anyid:loa:substantial".to_owned()),
+            ],
+            "{backend:?}"
+        );
+        op.stop().await;
+    }
+}

@@ -8,7 +8,7 @@
 //! (then it is high): a passkey never proves more than the login that vouched for it.
 
 use anyid_adapters::Loa;
-use anyid_adapters::passkey::{self, Ceremony};
+use anyid_adapters::passkey::{self, Ceremony, PasskeyLogin};
 
 use super::{
     Authenticated, Kept, Step, authenticated, error, flow_error, flow_for_form, keep, take,
@@ -155,13 +155,8 @@ pub async fn finish_login(
             },
         )
         .await?;
-    if verified.backed_up != stored.backed_up {
-        let detail = format!("backed_up {} -> {}", stored.backed_up, verified.backed_up);
-        event(core, &stored, "backup_state", detail).await?;
-    }
-    if i64::from(verified.counter) != stored.sign_count {
-        let detail = format!("{} -> {}", stored.sign_count, verified.counter);
-        event(core, &stored, "counter", detail).await?;
+    for (kind, detail) in changes(&stored, &verified) {
+        event(core, &stored, kind, detail).await?;
     }
     let loa = Loa::from_acr(&stored.loa).unwrap_or_default();
     // RFC 8176: a key the authenticator may sync is a software key; user verification
@@ -179,6 +174,22 @@ pub async fn finish_login(
         address,
     };
     authenticated(core, &flow, login).await
+}
+
+/// What a verified login changed on a stored passkey: the events to record.
+fn changes(stored: &PasskeyRecord, verified: &PasskeyLogin) -> Vec<(&'static str, String)> {
+    let mut out = Vec::new();
+    if verified.backed_up != stored.backed_up {
+        let detail = format!("backed_up {} -> {}", stored.backed_up, verified.backed_up);
+        out.push(("backup_state", detail));
+    }
+    if i64::from(verified.counter) != stored.sign_count {
+        out.push((
+            "counter",
+            format!("{} -> {}", stored.sign_count, verified.counter),
+        ));
+    }
+    out
 }
 
 /// The level a passkey registered now, under `session`, proves.
@@ -349,6 +360,39 @@ mod tests {
             level_for(&session(Loa::High.acr(), now - HIGH_WINDOW_S - 1), now),
             Loa::Substantial
         );
+    }
+
+    #[test]
+    fn counter_and_backup_state_changes_become_events() {
+        let stored = PasskeyRecord {
+            id: "p".into(),
+            citizen_id: "c".into(),
+            credential_id: vec![1],
+            name: "n".into(),
+            loa: Loa::Low.acr().into(),
+            data: "{}".into(),
+            sign_count: 4,
+            backup_eligible: true,
+            backed_up: false,
+            created_at: 0,
+            last_used_at: None,
+        };
+        let login = |counter, backed_up| PasskeyLogin {
+            updated: None,
+            counter,
+            backup_eligible: true,
+            backed_up,
+        };
+        assert!(changes(&stored, &login(4, false)).is_empty());
+        let kinds = |l| {
+            changes(&stored, &l)
+                .into_iter()
+                .map(|(k, _)| k)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(kinds(login(5, false)), ["counter"]);
+        assert_eq!(kinds(login(4, true)), ["backup_state"]);
+        assert_eq!(kinds(login(9, true)), ["backup_state", "counter"]);
     }
 
     #[test]
