@@ -324,11 +324,25 @@ async fn serve(
                 )
             })
             .unwrap_or_default();
+        let certificates = running
+            .state
+            .config
+            .mtls
+            .as_ref()
+            .map(|m| {
+                format!(
+                    "{} (dev CA in {})",
+                    m.url,
+                    running.state.config.data_dir.join("certs").display()
+                )
+            })
+            .unwrap_or_else(|| "off".into());
         eprintln!(
             "\n  Any-ID (development mode)\n\
              \n  Demo relying party : {issuer}/demo\
              \n  Discovery          : {issuer}/.well-known/openid-configuration\
              \n  Admin API          : {admin}\
+             \n  Certificate login  : {certificates}\
              \n  State folder       : {}\n",
             running.state.config.data_dir.display()
         );

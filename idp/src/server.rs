@@ -78,7 +78,10 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppS
     }
     let passkeys = match &config.passkey_rp_id {
         Some(rp_id) => {
-            Some(Passkeys::new(rp_id, &config.issuer, "Any-ID").context("setting up passkeys")?)
+            // WebAuthn compares origins (scheme, host, port), not the issuer's path.
+            let origin = url::Url::parse(&config.issuer.origin().ascii_serialization())
+                .context("the issuer's origin")?;
+            Some(Passkeys::new(rp_id, &origin, "Any-ID").context("setting up passkeys")?)
         }
         None => {
             if !matches!(config.issuer.host(), Some(url::Host::Domain(_))) {
