@@ -35,6 +35,8 @@ async fn main() -> anyhow::Result<()> {
             "demo": op.url("/demo"),
             "admin": op.admin_url("/admin/v1"),
             "kakao": kakao.issuer(),
+            "mtls": op.state().config.mtls.as_ref().map(|m| m.url.clone()),
+            "dev_ca": op.data_dir().join("certs"),
         })
     );
     let mut sink = Vec::new();
