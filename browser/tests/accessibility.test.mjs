@@ -1,20 +1,9 @@
 // axe-core finds no WCAG 2.1 A/AA violations on the login, consent, error and portal pages.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startAnyId, launch, context, axe } from './harness.mjs';
+import { useAnyId, context, axe } from './harness.mjs';
 
-let anyid;
-let browser;
-
-before(async () => {
-  anyid = await startAnyId();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await anyid?.stop();
-});
+const fx = useAnyId();
 
 async function check(page, name) {
   const violations = await axe(page);
@@ -23,10 +12,10 @@ async function check(page, name) {
 
 for (const locale of ['ko-KR', 'en-US']) {
   test(`login, consent, portal and error pages have no violations (${locale})`, async () => {
-    const ctx = await context(browser, { locale });
+    const ctx = await context(fx.browser, { locale });
     const page = await ctx.newPage();
     // prompt=consent: the consent page shows on every pass, whatever was granted before.
-    await page.goto(`${anyid.demo}/login?prompt=consent`);
+    await page.goto(`${fx.anyid.demo}/login?prompt=consent`);
     await page.waitForSelector('[data-method="kakao"]');
     await check(page, 'login');
     await page.click('[data-method="kakao"]');
@@ -34,12 +23,12 @@ for (const locale of ['ko-KR', 'en-US']) {
     await check(page, 'consent');
     await page.click('button[value="allow"]');
     await page.waitForURL(/\/demo\/callback/);
-    await page.goto(`${anyid.issuer}/account`);
+    await page.goto(`${fx.anyid.issuer}/account`);
     await page.waitForSelector('form[action="/account/action"]');
     await check(page, 'portal');
-    await page.goto(`${anyid.issuer}/authorize?client_id=nobody&redirect_uri=https%3A%2F%2Fevil.example%2F&response_type=code&scope=openid`);
+    await page.goto(`${fx.anyid.issuer}/authorize?client_id=nobody&redirect_uri=https%3A%2F%2Fevil.example%2F&response_type=code&scope=openid`);
     await check(page, 'error');
-    await page.goto(`${anyid.issuer}/logout`);
+    await page.goto(`${fx.anyid.issuer}/logout`);
     await check(page, 'logout');
     await ctx.close();
   });

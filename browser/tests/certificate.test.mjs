@@ -1,33 +1,22 @@
 // Certificate login over mutual TLS in a real browser: the browser presents a dev citizen's
 // client certificate to the certificate listener the login page links to, and comes back
 // to the service signed in at high assurance; a revoked certificate gets a clear page.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startAnyId, launch, axe } from './harness.mjs';
+import { useAnyId, axe } from './harness.mjs';
 
-let anyid;
-let browser;
-
-before(async () => {
-  anyid = await startAnyId();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await anyid?.stop();
-});
+const fx = useAnyId();
 
 /// A context whose browser holds dev citizen `name`'s certificate for the listener.
 async function withCertificate(name, locale) {
-  const citizens = join(anyid.dev_ca, 'citizens');
-  return browser.newContext({
+  const citizens = join(fx.anyid.dev_ca, 'citizens');
+  return fx.browser.newContext({
     locale,
     bypassCSP: true,
     ignoreHTTPSErrors: true,
     clientCertificates: [{
-      origin: anyid.mtls,
+      origin: fx.anyid.mtls,
       certPath: join(citizens, `${name}.pem`),
       keyPath: join(citizens, `${name}.key`),
     }],
@@ -37,7 +26,7 @@ async function withCertificate(name, locale) {
 test('a browser certificate logs in at high assurance through the certificate listener', async () => {
   const ctx = await withCertificate('hong', 'en-US');
   const page = await ctx.newPage();
-  await page.goto(`${anyid.demo}/login`);
+  await page.goto(`${fx.anyid.demo}/login`);
   await page.click('[data-method="certificate-tls"]');
   await page.waitForSelector('form[action="/consent"]');
   await page.click('button[value="allow"]');
@@ -51,7 +40,7 @@ test('a browser certificate logs in at high assurance through the certificate li
 test('a revoked certificate is refused with a page that says so', async () => {
   const ctx = await withCertificate('revoked', 'ko-KR');
   const page = await ctx.newPage();
-  await page.goto(`${anyid.demo}/login`);
+  await page.goto(`${fx.anyid.demo}/login`);
   await page.click('[data-method="certificate-tls"]');
   await page.waitForURL(/\/login\/certificate\/return/);
   assert.match(await page.textContent('main'), /폐지되었습니다/);

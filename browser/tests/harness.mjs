@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 const require = createRequire(import.meta.url);
@@ -21,6 +22,21 @@ export async function startAnyId() {
     lines.once('line', (line) => resolve(JSON.parse(line)));
   });
   return { ...urls, stop: () => new Promise((r) => { child.once('exit', r); child.stdin.end(); }) };
+}
+
+/// Start Any-ID and Chromium before a test file's tests and stop them after; the returned
+/// object holds `anyid` (the fixture's URLs) and `browser` once they run.
+export function useAnyId() {
+  const fx = {};
+  before(async () => {
+    fx.anyid = await startAnyId();
+    fx.browser = await launch();
+  });
+  after(async () => {
+    await fx.browser?.close();
+    await fx.anyid?.stop();
+  });
+  return fx;
 }
 
 export async function launch() {

@@ -1,29 +1,18 @@
 // A citizen logs in from a relying party (the demo service) through upstream providers and
 // back, in Korean and in English, with the mouse and with the keyboard only.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startAnyId, launch, context, tabTo } from './harness.mjs';
+import { useAnyId, context, tabTo } from './harness.mjs';
 
-let anyid;
-let browser;
-
-before(async () => {
-  anyid = await startAnyId();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await anyid?.stop();
-});
+const fx = useAnyId();
 
 test('full login through an upstream OpenID provider; the demo service shows the claims', async () => {
-  const ctx = await context(browser, { locale: 'ko-KR' });
+  const ctx = await context(fx.browser, { locale: 'ko-KR' });
   const page = await ctx.newPage();
-  await page.goto(anyid.demo);
+  await page.goto(fx.anyid.demo);
   await page.click('a[href="/demo/login"]');
   assert.equal(await page.getAttribute('html', 'lang'), 'ko');
   await page.click('[data-method="kakao"]');
@@ -39,10 +28,10 @@ test('full login through an upstream OpenID provider; the demo service shows the
 });
 
 test('English on request, the visible switch, and the last method used comes first', async () => {
-  const ctx = await context(browser, { locale: 'en-US' });
+  const ctx = await context(fx.browser, { locale: 'en-US' });
   const page = await ctx.newPage();
   // The citizen consented in the first test; prompt=consent shows the page again.
-  await page.goto(`${anyid.demo}/login?prompt=consent`);
+  await page.goto(`${fx.anyid.demo}/login?prompt=consent`);
   assert.equal(await page.getAttribute('html', 'lang'), 'en');
   assert.equal(await page.textContent('h1'), 'Sign in');
   // The configured order puts Naver first.
@@ -56,7 +45,7 @@ test('English on request, the visible switch, and the last method used comes fir
   await page.click('button[value="allow"]');
   await page.waitForURL(/\/demo\/callback/);
   // Next time on this device, Kakao (used last) comes first, marked as such.
-  await page.goto(`${anyid.demo}/login?prompt=login`);
+  await page.goto(`${fx.anyid.demo}/login?prompt=login`);
   const first = page.locator('ul.methods li:first-child button');
   assert.equal(await first.getAttribute('data-method'), 'kakao');
   assert.match(await first.textContent(), /Last used/);
@@ -64,9 +53,9 @@ test('English on request, the visible switch, and the last method used comes fir
 });
 
 test('the whole flow completes with the keyboard only', async () => {
-  const ctx = await context(browser, { locale: 'ko-KR', phone: false });
+  const ctx = await context(fx.browser, { locale: 'ko-KR', phone: false });
   const page = await ctx.newPage();
-  await page.goto(anyid.demo);
+  await page.goto(fx.anyid.demo);
   await tabTo(page, 'a[href="/demo/login"]');
   await page.keyboard.press('Enter');
   await page.waitForSelector('[data-method="naver"]');
@@ -85,9 +74,9 @@ test('screenshots of the login screen in Korean and English', async () => {
   const dir = process.env.E2E_SCREENSHOT_DIR || mkdtempSync(join(tmpdir(), 'anyid-shots-'));
   mkdirSync(dir, { recursive: true });
   for (const [locale, name] of [['ko-KR', 'login-ko.png'], ['en-US', 'login-en.png']]) {
-    const ctx = await context(browser, { locale });
+    const ctx = await context(fx.browser, { locale });
     const page = await ctx.newPage();
-    await page.goto(anyid.demo);
+    await page.goto(fx.anyid.demo);
     await page.click('a[href="/demo/login"]');
     await page.waitForSelector('[data-method="kakao"]');
     await page.screenshot({ path: `${dir}/${name}`, fullPage: true });

@@ -2,26 +2,15 @@
 // plays a platform authenticator with user verification. A citizen registers a passkey in
 // the portal, logs in to the demo service without typing a name, and a login whose
 // authenticator did not verify the user is refused. The new pages pass axe-core.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startAnyId, launch, context, axe } from './harness.mjs';
+import { useAnyId, context, axe } from './harness.mjs';
 
-let anyid;
-let browser;
-
-before(async () => {
-  anyid = await startAnyId();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  await anyid?.stop();
-});
+const fx = useAnyId();
 
 /// A context with a virtual authenticator that holds discoverable credentials.
 async function withAuthenticator(locale) {
-  const ctx = await context(browser, { locale, phone: false });
+  const ctx = await context(fx.browser, { locale, phone: false });
   const page = await ctx.newPage();
   const cdp = await ctx.newCDPSession(page);
   await cdp.send('WebAuthn.enable', { enableUI: false });
@@ -58,7 +47,7 @@ async function consentAndCheck(page) {
 
 /// Sign in to the portal as demo citizen `who` and register a passkey named `name`.
 async function registerPasskey(page, who, name) {
-  await page.goto(`${anyid.issuer}/account`);
+  await page.goto(`${fx.anyid.issuer}/account`);
   await page.click(`button[name="citizen"][value="${who}"]`);
   await page.waitForSelector('form[data-passkey="register"]:not([hidden])');
   assert.deepEqual(await axe(page), [], 'the portal with its passkey section');
@@ -80,14 +69,14 @@ test('a passkey registered in the portal logs in to a service without a username
   // A new session, nothing typed: the browser offers the passkey in autofill (conditional
   // UI) and the virtual authenticator picks it at once.
   await ctx.clearCookies();
-  await page.goto(`${anyid.demo}/login`);
+  await page.goto(`${fx.anyid.demo}/login`);
   await consentAndCheck(page);
 
   // A browser without conditional UI: the button. (The virtual authenticator belongs to
   // this page, so the same page navigates again.)
   await ctx.clearCookies();
   await withoutConditionalUi(page);
-  await page.goto(`${anyid.demo}/login`);
+  await page.goto(`${fx.anyid.demo}/login`);
   await page.waitForSelector('form[data-passkey="login"]:not([hidden])');
   await page.click('[data-method="passkey"]');
   await consentAndCheck(page);
@@ -103,7 +92,7 @@ test('an assertion without user verification is refused and nobody is signed in'
 
   // Kim's demo session is low: a service asking for high gets the step-up page, which says
   // whose account the stronger method will join and offers only methods that can reach it.
-  await page.goto(`${anyid.demo}/login?acr=high`);
+  await page.goto(`${fx.anyid.demo}/login?acr=high`);
   await page.waitForSelector('form[action="/login/certificate"]', { state: 'attached' });
   assert.match(await page.textContent('main'), /현재 로그인한 계정:\s*김민지/);
   assert.equal(await page.locator('[data-method="kakao"], [data-method="dev"]').count(), 0);
@@ -113,7 +102,7 @@ test('an assertion without user verification is refused and nobody is signed in'
   // The authenticator answers, but with the user-verified flag cleared.
   await cdp.send('WebAuthn.setResponseOverrideBits', { authenticatorId, isBadUV: true });
   await withoutConditionalUi(page);
-  await page.goto(`${anyid.demo}/login`);
+  await page.goto(`${fx.anyid.demo}/login`);
   await page.waitForSelector('form[data-passkey="login"]:not([hidden])');
   await page.click('[data-method="passkey"]');
   // Chromium passes the answer on; Any-ID refuses it with a way back.
@@ -122,7 +111,7 @@ test('an assertion without user verification is refused and nobody is signed in'
   assert.ok(await page.locator('main a[href*="/login?flow="]').count() > 0, 'a way to retry');
   assert.deepEqual(await axe(page), [], 'the refusal page');
   assert.equal(await page.locator('form[action="/consent"]').count(), 0);
-  await page.goto(`${anyid.issuer}/account`);
+  await page.goto(`${fx.anyid.issuer}/account`);
   assert.ok(await page.locator('form[action="/login/dev"]').count() > 0, 'still signed out');
   await ctx.close();
 });

@@ -4,6 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod browser;
+pub mod certificates;
 pub mod db;
 pub mod passkey;
 pub mod rp;

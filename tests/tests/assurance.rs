@@ -4,10 +4,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use anyid_adapters::Loa;
-use anyid_tests::browser::{hidden, param};
+use anyid_tests::browser::param;
+use anyid_tests::certificates::{dev_pki, sign_in_as};
 use anyid_tests::upstream::FakeOidcProvider;
 use anyid_tests::{Browser, Rp, TestServer, backends, rp_registration};
-use base64::Engine;
 use serde_json::json;
 
 const REDIRECT: &str = "http://127.0.0.1:1/callback";
@@ -160,16 +160,7 @@ async fn a_social_session_steps_up_with_a_certificate_and_keeps_the_same_subject
         let op = TestServer::start_with(backend, |c| c.upstreams.push(kakao.config("kakao")))
             .await
             .unwrap();
-        let pki = anyid_certs::dev::load_or_generate(
-            &op.data_dir().join("certs"),
-            std::time::SystemTime::now(),
-        )
-        .unwrap();
-        let hong = pki.citizens.iter().find(|c| c.name == "hong").unwrap();
-        let (key, chain) = (
-            std::fs::read_to_string(&hong.key).unwrap(),
-            std::fs::read_to_string(&hong.cert).unwrap(),
-        );
+        let pki = dev_pki(&op);
         let rp = op.relying_party("Land registry", "127.0.0.1").await;
         let browser = Browser::new();
 
@@ -194,21 +185,7 @@ async fn a_social_session_steps_up_with_a_certificate_and_keeps_the_same_subject
         assert!(page.contains("action=\"/login/certificate\""), "{page}");
         assert!(!page.contains("data-method=\"kakao\""));
         assert!(page.contains("길동"), "signed in as: {page}");
-        let challenge = hidden(&page, "challenge");
-        let signature = base64::engine::general_purpose::STANDARD
-            .encode(anyid_certs::cms::sign_challenge(challenge.as_bytes(), &key, &chain).unwrap());
-        let landing = browser
-            .submit(
-                op.issuer(),
-                "/login/certificate",
-                &[
-                    ("flow", &hidden(&page, "flow")),
-                    ("csrf", &hidden(&page, "csrf")),
-                    ("challenge", &challenge),
-                    ("signature", &signature),
-                ],
-            )
-            .await;
+        let landing = sign_in_as(&browser, &op, &pki, &page, "hong").await;
         let cb = browser
             .finish_consent(op.issuer(), landing)
             .await
@@ -230,21 +207,7 @@ async fn a_social_session_steps_up_with_a_certificate_and_keeps_the_same_subject
         let other = Browser::new();
         let p = rp.start(&[], &[("acr_values", HIGH)]);
         let (_, page) = other.open(p.url.as_str(), op.issuer()).await.page();
-        let challenge = hidden(&page, "challenge");
-        let signature = base64::engine::general_purpose::STANDARD
-            .encode(anyid_certs::cms::sign_challenge(challenge.as_bytes(), &key, &chain).unwrap());
-        let landing = other
-            .submit(
-                op.issuer(),
-                "/login/certificate",
-                &[
-                    ("flow", &hidden(&page, "flow")),
-                    ("csrf", &hidden(&page, "csrf")),
-                    ("challenge", &challenge),
-                    ("signature", &signature),
-                ],
-            )
-            .await;
+        let landing = sign_in_as(&other, &op, &pki, &page, "hong").await;
         let cb = other.finish_consent(op.issuer(), landing).await.callback();
         assert_eq!(rp.sign_in_claims(&cb, &p).await.subject(), low.subject());
         op.stop().await;

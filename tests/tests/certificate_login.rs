@@ -6,40 +6,16 @@
 //! message, and nothing is created.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::time::SystemTime;
-
 use anyid::store::AccountStore;
 use anyid_adapters::certificate::ISSUER;
 use anyid_certs::dev::DevPki;
 use anyid_tests::browser::hidden;
+use anyid_tests::certificates::{credentials, dev_pki, post_signature, sign};
 use anyid_tests::{Browser, Landing, Rp, TestServer, backends};
 use base64::Engine;
 use reqwest::StatusCode;
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
-
-fn pki(op: &TestServer) -> DevPki {
-    anyid_certs::dev::load_or_generate(&op.data_dir().join("certs"), SystemTime::now()).unwrap()
-}
-
-/// The PEM key and chain of dev citizen `name`.
-fn credentials(pki: &DevPki, name: &str) -> (String, String) {
-    let c = pki
-        .citizens
-        .iter()
-        .find(|c| c.name == name)
-        .unwrap_or_else(|| panic!("no dev citizen {name}"));
-    (
-        std::fs::read_to_string(&c.key).unwrap(),
-        std::fs::read_to_string(&c.cert).unwrap(),
-    )
-}
-
-/// Sign `challenge` as dev citizen `name` with the reference signer; base64 of the DER.
-fn sign(pki: &DevPki, name: &str, challenge: &str) -> String {
-    let (key, chain) = credentials(pki, name);
-    B64.encode(anyid_certs::cms::sign_challenge(challenge.as_bytes(), &key, &chain).unwrap())
-}
 
 /// Open the relying party's login page; returns its flow and the page.
 async fn chooser(
@@ -52,27 +28,6 @@ async fn chooser(
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("action=\"/login/certificate\""), "{page}");
     (p, page)
-}
-
-async fn post_signature(
-    browser: &Browser,
-    op: &TestServer,
-    page: &str,
-    challenge: &str,
-    signature: &str,
-) -> Landing {
-    browser
-        .submit(
-            op.issuer(),
-            "/login/certificate",
-            &[
-                ("flow", &hidden(page, "flow")),
-                ("csrf", &hidden(page, "csrf")),
-                ("challenge", challenge),
-                ("signature", signature),
-            ],
-        )
-        .await
 }
 
 /// Open the chooser and post the signature `signer` makes over its challenge.
@@ -141,7 +96,7 @@ const REFUSALS: [(&str, &str); 6] = [
 async fn a_signed_challenge_logs_in_at_the_policy_level_and_bad_certificates_are_refused() {
     for backend in backends() {
         let op = TestServer::start(backend).await.unwrap();
-        let pki = pki(&op);
+        let pki = dev_pki(&op);
         let rp = op.relying_party("Land registry", "127.0.0.1").await;
 
         for (name, acr) in [
@@ -176,7 +131,7 @@ async fn a_signed_challenge_logs_in_at_the_policy_level_and_bad_certificates_are
 async fn challenges_are_single_use_short_lived_and_bound_to_the_signature() {
     for backend in backends() {
         let op = TestServer::start(backend).await.unwrap();
-        let pki = pki(&op);
+        let pki = dev_pki(&op);
         let rp = op.relying_party("Land registry", "127.0.0.1").await;
         let stale = "확인 문자열이 만료되었거나 이미 사용되었습니다";
         let altered = "서명을 확인하지 못했습니다";
@@ -292,7 +247,7 @@ async fn tls_login(
 async fn mutual_tls_logs_in_the_same_citizen_and_bad_certificates_are_refused() {
     for backend in backends() {
         let op = TestServer::start(backend).await.unwrap();
-        let pki = pki(&op);
+        let pki = dev_pki(&op);
         let rp = op.relying_party("Land registry", "127.0.0.1").await;
 
         // Hong by signed challenge, then by mutual TLS: one citizen, one pairwise sub.

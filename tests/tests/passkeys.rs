@@ -6,6 +6,7 @@
 
 use anyid::store::{AccountStore, PasskeyStore};
 use anyid_tests::browser::hidden;
+use anyid_tests::certificates::{dev_pki, sign_in_as};
 use anyid_tests::passkey::{Authenticator, attribute};
 use anyid_tests::{Browser, Landing, TestServer, backends};
 use reqwest::StatusCode;
@@ -297,39 +298,14 @@ async fn passkeys_are_renamed_and_removed_only_by_their_owner() {
 
 #[tokio::test]
 async fn a_passkey_registered_right_after_a_high_login_is_high_and_later_substantial() {
-    use base64::Engine;
     for backend in backends() {
         let op = TestServer::start(backend).await.unwrap();
-        let pki = anyid_certs::dev::load_or_generate(
-            &op.data_dir().join("certs"),
-            std::time::SystemTime::now(),
-        )
-        .unwrap();
-        let hong = pki.citizens.iter().find(|c| c.name == "hong").unwrap();
-        let (key, chain) = (
-            std::fs::read_to_string(&hong.key).unwrap(),
-            std::fs::read_to_string(&hong.cert).unwrap(),
-        );
+        let pki = dev_pki(&op);
 
         // Sign in to the portal with a certificate (high).
         let browser = Browser::new();
         let (_, page) = browser.open(&op.url("/account"), op.issuer()).await.page();
-        let challenge = hidden(&page, "challenge");
-        let signature = base64::engine::general_purpose::STANDARD
-            .encode(anyid_certs::cms::sign_challenge(challenge.as_bytes(), &key, &chain).unwrap());
-        let (status, page) = browser
-            .submit(
-                op.issuer(),
-                "/login/certificate",
-                &[
-                    ("flow", &hidden(&page, "flow")),
-                    ("csrf", &hidden(&page, "csrf")),
-                    ("challenge", &challenge),
-                    ("signature", &signature),
-                ],
-            )
-            .await
-            .page();
+        let (status, page) = sign_in_as(&browser, &op, &pki, &page, "hong").await.page();
         assert_eq!(status, StatusCode::OK);
         let mut key = Authenticator::new(op.issuer());
         register(&browser, &op, &page, &mut key, "Right after").await;

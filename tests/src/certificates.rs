@@ -1,0 +1,71 @@
+//! Certificate login as a citizen's signer does it: the dev CA the test server generated,
+//! the reference signer over the chooser's challenge, and the form post.
+
+use std::time::SystemTime;
+
+use anyid_certs::dev::DevPki;
+use base64::Engine;
+
+use crate::browser::hidden;
+use crate::{Browser, Landing, TestServer};
+
+/// The dev CA of `op` (generated at its start, in its data dir).
+pub fn dev_pki(op: &TestServer) -> DevPki {
+    anyid_certs::dev::load_or_generate(&op.data_dir().join("certs"), SystemTime::now())
+        .expect("the dev CA")
+}
+
+/// The PEM key and certificate chain of dev citizen `name`.
+pub fn credentials(pki: &DevPki, name: &str) -> (String, String) {
+    let c = pki
+        .citizens
+        .iter()
+        .find(|c| c.name == name)
+        .unwrap_or_else(|| panic!("no dev citizen {name}"));
+    (
+        std::fs::read_to_string(&c.key).expect("key"),
+        std::fs::read_to_string(&c.cert).expect("certificate"),
+    )
+}
+
+/// Dev citizen `name`'s signature over `challenge`, base64 as the form takes it.
+pub fn sign(pki: &DevPki, name: &str, challenge: &str) -> String {
+    let (key, chain) = credentials(pki, name);
+    let der = anyid_certs::cms::sign_challenge(challenge.as_bytes(), &key, &chain)
+        .expect("reference signer");
+    base64::engine::general_purpose::STANDARD.encode(der)
+}
+
+/// Post `signature` for `challenge` with the certificate form of the chooser `page`.
+pub async fn post_signature(
+    browser: &Browser,
+    op: &TestServer,
+    page: &str,
+    challenge: &str,
+    signature: &str,
+) -> Landing {
+    browser
+        .submit(
+            op.issuer(),
+            "/login/certificate",
+            &[
+                ("flow", &hidden(page, "flow")),
+                ("csrf", &hidden(page, "csrf")),
+                ("challenge", challenge),
+                ("signature", signature),
+            ],
+        )
+        .await
+}
+
+/// On the chooser `page`, sign its challenge as dev citizen `name` and post it.
+pub async fn sign_in_as(
+    browser: &Browser,
+    op: &TestServer,
+    pki: &DevPki,
+    page: &str,
+    name: &str,
+) -> Landing {
+    let challenge = hidden(page, "challenge");
+    post_signature(browser, op, page, &challenge, &sign(pki, name, &challenge)).await
+}
