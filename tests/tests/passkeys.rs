@@ -134,6 +134,10 @@ async fn a_passkey_from_the_portal_logs_in_without_a_username_as_the_same_citize
             "{amr:?}"
         );
 
+        // The portal's login history names the method.
+        let (_, account) = second.open(&op.url("/account"), op.issuer()).await.page();
+        assert!(account.contains("<td>패스키</td>"), "{account}");
+
         // The use is recorded: counter and last use.
         let used = &op.state().store.passkeys_of(&citizen).await.unwrap()[0];
         assert!(

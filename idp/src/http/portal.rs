@@ -87,16 +87,19 @@ fn when(t: i64) -> String {
         .unwrap_or_default()
 }
 
-fn method_name(state: &AppState, method: &str, korean: bool) -> String {
+fn method_name(state: &AppState, method: &str, language: Lang) -> String {
+    let korean = language == Lang::Ko;
+    let t = language.text();
     match state.upstream(method) {
         Some(u) => u.display_name(if korean { "ko" } else { "en" }).to_owned(),
-        None if method == anyid_adapters::dev::METHOD => if korean {
-            "데모 시민"
-        } else {
-            "Demo citizen"
+        None => match method {
+            anyid_adapters::dev::METHOD if korean => "데모 시민",
+            anyid_adapters::dev::METHOD => "Demo citizen",
+            anyid_adapters::passkey::METHOD => t.passkey_heading,
+            anyid_adapters::certificate::METHOD => t.cert_heading,
+            other => other,
         }
         .to_owned(),
-        None => method.to_owned(),
     }
 }
 
@@ -168,7 +171,7 @@ fn render(
             .iter()
             .map(|i| IdentityRow {
                 id: i.id.clone(),
-                name: method_name(state, &i.method, korean),
+                name: method_name(state, &i.method, f.language),
                 level: f.t.level(&i.loa),
                 last_used: when(i.last_used_at),
             })
@@ -217,7 +220,7 @@ fn render(
                 });
                 (
                     when(h.at),
-                    method_name(state, &h.method, korean),
+                    method_name(state, &h.method, f.language),
                     service.unwrap_or_else(|| "Any-ID".into()),
                     h.address.clone().unwrap_or_else(|| f.t.portal_none.into()),
                 )
