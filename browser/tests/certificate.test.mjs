@@ -47,3 +47,23 @@ test('a revoked certificate is refused with a page that says so', async () => {
   assert.deepEqual(await axe(page), [], 'the refusal page');
   await ctx.close();
 });
+
+test('the certificate forms on the login page and in the portal pass axe when opened', async () => {
+  const ctx = await withCertificate('hong', 'ko-KR');
+  const page = await ctx.newPage();
+  await page.goto(`${fx.anyid.demo}/login`);
+  await page.click('#certificate-heading + details > summary');
+  await page.waitForSelector('#certificate-signature', { state: 'visible' });
+  assert.deepEqual(await axe(page), [], 'the login page, certificate form open');
+  // Signed in (by certificate), the portal offers to register another certificate.
+  await page.click('[data-method="certificate-tls"]');
+  const consent = page.locator('form[action="/consent"]');
+  await Promise.race([consent.waitFor(), page.waitForURL(/\/demo\/callback/)]);
+  if (await consent.count()) await page.click('button[value="allow"]');
+  await page.waitForURL(/\/demo\/callback/);
+  await page.goto(`${fx.anyid.issuer}/account`);
+  await page.click('#certificate-heading + details > summary');
+  await page.waitForSelector('form[action="/account/certificate"] textarea', { state: 'visible' });
+  assert.deepEqual(await axe(page), [], 'the portal, certificate form open');
+  await ctx.close();
+});

@@ -462,8 +462,9 @@ fn certificates(
                 loa: Loa::Substantial,
             },
         ];
-        config.identity = "san_uri".into();
-        config.strong_identifier = true;
+        // The dev citizens' URI SAN stands in for a national linking value; a fingerprint
+        // identity (registered by its citizen) links nothing by itself.
+        config.strong_identifier = !config.by_fingerprint();
         config.crls = pki
             .crl_paths
             .iter()

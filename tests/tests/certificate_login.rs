@@ -319,3 +319,79 @@ async fn mutual_tls_logs_in_the_same_citizen_and_bad_certificates_are_refused() 
         op.stop().await;
     }
 }
+
+#[tokio::test]
+async fn a_fingerprint_identity_logs_in_only_after_its_citizen_registered_it() {
+    for backend in backends() {
+        let op =
+            TestServer::start_with(backend, |c| c.certificates.identity = "fingerprint".into())
+                .await
+                .unwrap();
+        let pki = dev_pki(&op);
+        let rp = op.relying_party("Land registry", "127.0.0.1").await;
+
+        // Not registered: refused, nothing created.
+        let stranger = Browser::new();
+        let (_, landing) = answer_with(&stranger, &op, &rp, |c| sign(&pki, "hong", c)).await;
+        let (status, body) = landing.page();
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert!(
+            body.contains("어떤 계정에도 등록되어 있지 않습니다"),
+            "{body}"
+        );
+
+        // Hong signs in with the demo method and registers the certificate in the portal.
+        let owner = Browser::new();
+        let p = rp.start(&[], &[]);
+        let cb = owner
+            .sign_in(p.url.as_str(), op.issuer(), "hong")
+            .await
+            .callback();
+        let demo = rp.sign_in_claims(&cb, &p).await;
+        let (_, page) = owner.open(&op.url("/account"), op.issuer()).await.page();
+        assert!(page.contains("action=\"/account/certificate\""), "{page}");
+        let challenge = hidden(&page, "challenge");
+        // A signature over another challenge registers nothing.
+        let wrong = sign(&pki, "hong", "something else");
+        let (_, after) = owner
+            .submit(
+                op.issuer(),
+                "/account/certificate",
+                &[
+                    ("csrf", &hidden(&page, "csrf")),
+                    ("challenge", &challenge),
+                    ("signature", &wrong),
+                ],
+            )
+            .await
+            .page();
+        assert!(after.contains("role=\"alert\""), "{after}");
+        let challenge = hidden(&after, "challenge");
+        let signature = sign(&pki, "hong", &challenge);
+        let (_, after) = owner
+            .submit(
+                op.issuer(),
+                "/account/certificate",
+                &[
+                    ("csrf", &hidden(&after, "csrf")),
+                    ("challenge", &challenge),
+                    ("signature", &signature),
+                ],
+            )
+            .await
+            .page();
+        assert!(after.contains("role=\"status\""), "{after}");
+
+        // Now the certificate alone signs Hong in: the same pairwise sub, at high.
+        let fresh = Browser::new();
+        let (p, landing) = answer_with(&fresh, &op, &rp, |c| sign(&pki, "hong", c)).await;
+        let cb = fresh.finish_consent(op.issuer(), landing).await.callback();
+        let claims = rp.sign_in_claims(&cb, &p).await;
+        assert_eq!(claims.subject(), demo.subject(), "{backend:?}");
+        assert_eq!(
+            claims.auth_context_ref().unwrap().as_str(),
+            "urn:anyid:loa:high"
+        );
+        op.stop().await;
+    }
+}

@@ -77,6 +77,10 @@ pub fn public_router(state: AppState) -> Router {
         .route("/account", get(portal::get_account))
         .route("/account/action", post(portal::post_account_action))
         .route("/account/passkeys", post(portal::post_account_passkey))
+        .route(
+            "/account/certificate",
+            post(portal::post_account_certificate),
+        )
         .route("/account/link/{provider}", post(portal::post_account_link))
         .route("/consent", post(authorize::post_consent))
         .route("/logout", get(logout::get_logout).post(logout::post_logout))

@@ -11,7 +11,7 @@ use super::extract::{self, cookie};
 use super::pages::{self, Frame, MethodRow, Prefs, lang_param, remember_lang};
 use crate::i18n::{Lang, Notice, Text};
 use crate::login::portal::{self, Action, PortalView};
-use crate::login::{self, passkey, upstream};
+use crate::login::{self, certificate, passkey, upstream};
 use crate::oidc::params::Params;
 use crate::oidc::session::{self, cookie_name};
 use crate::state::AppState;
@@ -33,13 +33,25 @@ pub struct PasskeyRow {
 }
 
 /// Refusals the portal explains after its redirect, by a short code in the query.
-const REFUSALS: [(&str, Notice); 6] = [
+const REFUSALS: [(&str, Notice); 18] = [
     ("last", Notice::LastMethod),
     ("passkey_failed", Notice::PasskeyFailed),
     ("passkey_exists", Notice::PasskeyExists),
     ("passkey_name", Notice::PasskeyName),
     ("stale", Notice::Stale),
     ("wrong_browser", Notice::WrongBrowser),
+    ("linked_elsewhere", Notice::LinkedElsewhere),
+    ("cert_expired", Notice::CertExpired),
+    ("cert_not_yet_valid", Notice::CertNotYetValid),
+    ("cert_revoked", Notice::CertRevoked),
+    ("cert_unknown_issuer", Notice::CertUnknownIssuer),
+    ("cert_policy", Notice::CertPolicy),
+    ("cert_key_usage", Notice::CertKeyUsage),
+    ("cert_revocation_unknown", Notice::CertRevocationUnknown),
+    ("cert_signature", Notice::CertSignature),
+    ("cert_challenge", Notice::CertChallenge),
+    ("cert_malformed", Notice::CertMalformed),
+    ("not_found", Notice::NotFound),
 ];
 
 fn refusal_code(notice: Notice) -> &'static str {
@@ -344,6 +356,29 @@ pub async fn post_account_passkey(
     };
     let location = match passkey::register(&state, &current, ceremony, credential, name).await {
         Ok(Ok(())) => "/account?done=passkey_added".to_owned(),
+        Ok(Err(notice)) => format!("/account?refused={}", refusal_code(notice)),
+        Err(e) => return failure(e, &prefs),
+    };
+    see_other(Redirect::to(&location).into_response())
+}
+
+/// Register a certificate: its signature over the portal's challenge.
+pub async fn post_account_certificate(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let prefs = Prefs::from_request(&headers, None, None);
+    let (params, current) = match signed_in_form(&state, &headers, &body, &prefs).await {
+        Ok(form) => form,
+        Err(response) => return response,
+    };
+    let Some([challenge, signature]) = params.all(["challenge", "signature"]) else {
+        return incomplete(&prefs);
+    };
+    let linked = certificate::link_signed(&state, &current.citizen_id, challenge, signature).await;
+    let location = match linked {
+        Ok(Ok(())) => "/account?done=linked".to_owned(),
         Ok(Err(notice)) => format!("/account?refused={}", refusal_code(notice)),
         Err(e) => return failure(e, &prefs),
     };

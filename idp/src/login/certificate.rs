@@ -15,6 +15,7 @@ use anyid_adapters::VerifiedIdentity;
 use anyid_adapters::certificate::{ISSUER, Refusal};
 use anyid_certs::CertificateDer;
 
+use super::account::LinkOutcome;
 use super::{Kept, Step, error, finish_login, flow_error, flow_for_form, keep, take};
 use crate::crypto;
 use crate::error::OAuthError;
@@ -30,6 +31,7 @@ pub const CHALLENGE_TTL_S: i64 = 120;
 pub const TLS_HANDOFF_TTL_S: i64 = 60;
 
 const CHALLENGE: &str = "certificate-challenge";
+const LINK_CHALLENGE: &str = "certificate-link";
 const TLS_HANDOFF: &str = "certificate-tls";
 
 /// What the chooser shows for certificates.
@@ -221,4 +223,52 @@ async fn accept(
         return Ok((flow_error(core, flow, Notice::CertNotRegistered), None));
     }
     finish_login(core, flow, identity, address, session_token).await
+}
+
+/// A challenge for the signed-in citizen to register a certificate from the portal.
+pub async fn link_offer(core: &Core, citizen_id: &str) -> Result<Option<String>, OAuthError> {
+    if core.certificates.is_none() {
+        return Ok(None);
+    }
+    let kept = Kept {
+        kind: LINK_CHALLENGE,
+        flow_id: None,
+        citizen_id: Some(citizen_id.to_owned()),
+        data: String::new(),
+        ttl_s: CHALLENGE_TTL_S,
+    };
+    keep(core, kept).await.map(Some)
+}
+
+/// Register the certificate that signed `challenge` to the signed-in citizen (how a
+/// fingerprint identity is registered; any certificate identity can be linked this way).
+pub async fn link_signed(
+    core: &Core,
+    citizen_id: &str,
+    challenge: &str,
+    signature: &str,
+) -> Result<Result<(), Notice>, OAuthError> {
+    let Some(certificates) = &core.certificates else {
+        return Ok(Err(Notice::NotFound));
+    };
+    let kept = take(core, LINK_CHALLENGE, challenge).await?;
+    if kept.is_none_or(|k| k.link_citizen_id.as_deref() != Some(citizen_id)) {
+        return Ok(Err(Notice::CertChallenge));
+    }
+    let identity = match certificates
+        .signed_challenge(signature, challenge.as_bytes(), system_time(core))
+        .await
+    {
+        Ok(identity) => identity,
+        Err(refusal) => {
+            tracing::info!(reason = refusal.code(), "certificate registration refused");
+            return Ok(Err(notice_of(&refusal)));
+        }
+    };
+    Ok(
+        match super::account::link(core, citizen_id, &identity).await? {
+            LinkOutcome::Linked | LinkOutcome::AlreadyYours => Ok(()),
+            LinkOutcome::BelongsToAnother => Err(Notice::LinkedElsewhere),
+        },
+    )
 }

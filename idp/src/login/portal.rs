@@ -27,6 +27,8 @@ pub struct PortalView {
     pub passkeys: Vec<PasskeyRecord>,
     /// A registration ceremony for a new passkey, when passkeys are on.
     pub passkey_offer: Option<PasskeyOffer>,
+    /// A challenge to register a certificate with, when certificate login is on.
+    pub certificate_challenge: Option<String>,
 }
 
 pub struct ConsentItem {
@@ -80,6 +82,7 @@ pub async fn view(core: &Core, session: &SsoSession) -> Result<PortalView, OAuth
             .await?,
         passkeys: core.store.passkeys_of(&session.citizen_id).await?,
         passkey_offer: passkey::registration_offer(core, session, &name).await?,
+        certificate_challenge: super::certificate::link_offer(core, &session.citizen_id).await?,
         name,
     })
 }
