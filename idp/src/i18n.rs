@@ -119,6 +119,7 @@ pub enum Notice {
     CertMalformed,
     CertMissing,
     CertNotRegistered,
+    CertNoIdentity,
 }
 
 impl Notice {
@@ -160,6 +161,7 @@ impl Notice {
             Notice::CertMalformed => t.err_cert_malformed,
             Notice::CertMissing => t.err_cert_missing,
             Notice::CertNotRegistered => t.err_cert_not_registered,
+            Notice::CertNoIdentity => t.err_cert_no_identity,
         }
     }
 }
@@ -294,6 +296,7 @@ pub struct Text {
     pub err_cert_malformed: &'static str,
     pub err_cert_missing: &'static str,
     pub err_cert_not_registered: &'static str,
+    pub err_cert_no_identity: &'static str,
 }
 
 impl Text {
@@ -448,6 +451,7 @@ pub static KO: Text = Text {
     err_cert_malformed: "서명 형식을 읽을 수 없습니다. PKCS#7(CMS) 서명을 Base64로 붙여 넣으세요.",
     err_cert_missing: "브라우저가 인증서를 보내지 않았습니다. 브라우저에 인증서를 설치하고 선택한 뒤 다시 시도하세요.",
     err_cert_not_registered: "이 인증서는 어떤 계정에도 등록되어 있지 않습니다. 다른 방법으로 로그인한 뒤 내 계정에서 등록하세요.",
+    err_cert_no_identity: "이 인증서에는 Any-ID가 본인을 확인하는 데 쓰는 정보가 없어 로그인에 사용할 수 없습니다.",
 };
 
 pub static EN: Text = Text {
@@ -580,6 +584,7 @@ pub static EN: Text = Text {
     err_cert_malformed: "The signature could not be read. Please paste a PKCS#7 (CMS) signature in Base64.",
     err_cert_missing: "Your browser did not present a certificate. Install and choose one in your browser, then try again.",
     err_cert_not_registered: "This certificate is not registered to any account. Sign in another way, then register it in your account.",
+    err_cert_no_identity: "This certificate lacks the information Any-ID uses to identify you, so it cannot be used to sign in.",
 };
 
 #[cfg(test)]

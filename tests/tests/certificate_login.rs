@@ -395,3 +395,23 @@ async fn a_fingerprint_identity_logs_in_only_after_its_citizen_registered_it() {
         op.stop().await;
     }
 }
+
+#[tokio::test]
+async fn a_certificate_without_the_configured_identity_attribute_is_refused_and_says_why() {
+    let op = TestServer::start_with(anyid_tests::Backend::Sqlite, |c| {
+        c.certificates.identity = "san_other_name:1.2.3.4".into()
+    })
+    .await
+    .unwrap();
+    let pki = dev_pki(&op);
+    let rp = op.relying_party("Land registry", "127.0.0.1").await;
+    let browser = Browser::new();
+    let (_, landing) = answer_with(&browser, &op, &rp, |c| sign(&pki, "hong", c)).await;
+    let (status, body) = landing.page();
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(
+        body.contains("본인을 확인하는 데 쓰는 정보가 없어"),
+        "{body}"
+    );
+    op.stop().await;
+}

@@ -33,7 +33,7 @@ pub struct PasskeyRow {
 }
 
 /// Refusals the portal explains after its redirect, by a short code in the query.
-const REFUSALS: [(&str, Notice); 18] = [
+const REFUSALS: [(&str, Notice); 19] = [
     ("last", Notice::LastMethod),
     ("passkey_failed", Notice::PasskeyFailed),
     ("passkey_exists", Notice::PasskeyExists),
@@ -51,6 +51,7 @@ const REFUSALS: [(&str, Notice); 18] = [
     ("cert_signature", Notice::CertSignature),
     ("cert_challenge", Notice::CertChallenge),
     ("cert_malformed", Notice::CertMalformed),
+    ("cert_no_identity", Notice::CertNoIdentity),
     ("not_found", Notice::NotFound),
 ];
 
@@ -400,5 +401,17 @@ pub async fn post_account_link(
     match upstream::begin_link(&state, &provider, &current.citizen_id).await {
         Ok(step) => see_other(pages::step(step, &prefs)),
         Err(e) => failure(e, &prefs),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_refusal_code_names_one_notice() {
+        for (code, notice) in REFUSALS {
+            assert_eq!(refusal_code(notice), code);
+        }
     }
 }

@@ -57,9 +57,8 @@ pub fn notice_of(refusal: &Refusal) -> Notice {
         Refusal::KeyUsage => Notice::CertKeyUsage,
         Refusal::RevocationUnknown => Notice::CertRevocationUnknown,
         Refusal::BadSignature | Refusal::NonceMismatch => Notice::CertSignature,
-        Refusal::NoIdentity | Refusal::Malformed(_) | Refusal::Config(_) | Refusal::Io(_) => {
-            Notice::CertMalformed
-        }
+        Refusal::NoIdentity => Notice::CertNoIdentity,
+        Refusal::Malformed(_) | Refusal::Config(_) | Refusal::Io(_) => Notice::CertMalformed,
     }
 }
 
