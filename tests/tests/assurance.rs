@@ -8,10 +8,28 @@ use anyid_tests::browser::param;
 use anyid_tests::certificates::{dev_pki, sign_in_as};
 use anyid_tests::upstream::FakeOidcProvider;
 use anyid_tests::{Browser, Rp, TestServer, backends, rp_registration};
+use openidconnect::core::CoreIdTokenClaims;
 use serde_json::json;
 
 const REDIRECT: &str = "http://127.0.0.1:1/callback";
 const HIGH: &str = "urn:anyid:loa:high";
+
+/// A login through the Kakao-like upstream: low assurance.
+async fn social_login(browser: &Browser, op: &TestServer, rp: &Rp) -> CoreIdTokenClaims {
+    let p = rp.start(&[], &[]);
+    let (_, page) = browser.open(p.url.as_str(), op.issuer()).await.page();
+    let landing = browser.choose(op.issuer(), &page, "kakao").await;
+    let cb = browser
+        .finish_consent(op.issuer(), landing)
+        .await
+        .callback();
+    let low = rp.sign_in_claims(&cb, &p).await;
+    assert_eq!(
+        low.auth_context_ref().unwrap().as_str(),
+        "urn:anyid:loa:low"
+    );
+    low
+}
 
 #[tokio::test]
 async fn a_social_session_steps_up_to_high_and_keeps_the_same_subject() {
@@ -36,19 +54,7 @@ async fn a_social_session_steps_up_to_high_and_keeps_the_same_subject() {
         let rp = op.relying_party("Land registry", "127.0.0.1").await;
         let browser = Browser::new();
 
-        // A social login: low.
-        let p = rp.start(&[], &[]);
-        let (_, page) = browser.open(p.url.as_str(), op.issuer()).await.page();
-        let landing = browser.choose(op.issuer(), &page, "kakao").await;
-        let cb = browser
-            .finish_consent(op.issuer(), landing)
-            .await
-            .callback();
-        let low = rp.sign_in_claims(&cb, &p).await;
-        assert_eq!(
-            low.auth_context_ref().unwrap().as_str(),
-            "urn:anyid:loa:low"
-        );
+        let low = social_login(&browser, &op, &rp).await;
 
         // The relying party asks for high: the step-up page offers only high methods.
         let p = rp.start(&[], &[("acr_values", HIGH)]);
@@ -164,19 +170,7 @@ async fn a_social_session_steps_up_with_a_certificate_and_keeps_the_same_subject
         let rp = op.relying_party("Land registry", "127.0.0.1").await;
         let browser = Browser::new();
 
-        // A social login: low.
-        let p = rp.start(&[], &[]);
-        let (_, page) = browser.open(p.url.as_str(), op.issuer()).await.page();
-        let landing = browser.choose(op.issuer(), &page, "kakao").await;
-        let cb = browser
-            .finish_consent(op.issuer(), landing)
-            .await
-            .callback();
-        let low = rp.sign_in_claims(&cb, &p).await;
-        assert_eq!(
-            low.auth_context_ref().unwrap().as_str(),
-            "urn:anyid:loa:low"
-        );
+        let low = social_login(&browser, &op, &rp).await;
 
         // High is asked for: the step-up page offers the certificate and says whose account
         // the certificate will join.
