@@ -148,10 +148,8 @@ pub async fn post_login_dev(
     let Ok(identity) = anyid_adapters::dev::complete(choice) else {
         return incomplete(&prefs);
     };
-    let browser = cookie(&headers, browser_cookie_name(&state));
-    let session = cookie(&headers, cookie_name(&state));
-    let address = Some(peer.ip().to_string());
-    match login::complete_dev_login(&state, flow, csrf, browser, session, identity, address).await {
+    let visitor = visitor(&state, &headers, peer);
+    match login::complete_dev_login(&state, flow, csrf, &visitor, identity).await {
         Ok((step, session_token)) => {
             let mut response = see_other(pages::step(step, &prefs));
             start_session(&state, &mut response, session_token);
@@ -183,10 +181,8 @@ pub async fn post_login_passkey(
         ceremony,
         credential,
     };
-    let browser = cookie(&headers, browser_cookie_name(&state));
-    let session = cookie(&headers, cookie_name(&state));
-    let address = Some(peer.ip().to_string());
-    let result = passkey::finish_login(&state, answer, browser, session, address).await;
+    let visitor = visitor(&state, &headers, peer);
+    let result = passkey::finish_login(&state, answer, &visitor).await;
     logged_in(&state, result, &prefs)
 }
 
@@ -212,10 +208,8 @@ pub async fn post_login_certificate(
         challenge,
         signature,
     };
-    let browser = cookie(&headers, browser_cookie_name(&state));
-    let session = cookie(&headers, cookie_name(&state));
-    let address = Some(peer.ip().to_string());
-    let result = certificate::finish_signed(&state, answer, browser, session, address).await;
+    let visitor = visitor(&state, &headers, peer);
+    let result = certificate::finish_signed(&state, answer, &visitor).await;
     logged_in(&state, result, &prefs)
 }
 
@@ -231,11 +225,18 @@ pub async fn get_login_certificate_return(
     let Some(token) = params.get("token") else {
         return incomplete(&prefs);
     };
-    let browser = cookie(&headers, browser_cookie_name(&state));
-    let session = cookie(&headers, cookie_name(&state));
-    let address = Some(peer.ip().to_string());
-    let result = certificate::finish_tls(&state, token, browser, session, address).await;
+    let visitor = visitor(&state, &headers, peer);
+    let result = certificate::finish_tls(&state, token, &visitor).await;
     logged_in(&state, result, &prefs)
+}
+
+/// The cookies and address a login request came with.
+fn visitor<'a>(state: &AppState, headers: &'a HeaderMap, peer: SocketAddr) -> login::Visitor<'a> {
+    login::Visitor {
+        browser: cookie(headers, browser_cookie_name(state)),
+        session: cookie(headers, cookie_name(state)),
+        address: Some(peer.ip().to_string()),
+    }
 }
 
 /// The response to a finished login method: the next step, with the new session's cookie.
@@ -298,19 +299,8 @@ pub async fn get_login_callback(
     let Ok(params) = extract::query(query.as_deref().unwrap_or_default()) else {
         return incomplete(&prefs);
     };
-    let browser = cookie(&headers, browser_cookie_name(&state));
-    let session = cookie(&headers, cookie_name(&state));
-    let address = Some(peer.ip().to_string());
-    match upstream::finish(
-        &state,
-        &provider,
-        callback_of(&params),
-        browser,
-        session,
-        address,
-    )
-    .await
-    {
+    let visitor = visitor(&state, &headers, peer);
+    match upstream::finish(&state, &provider, callback_of(&params), &visitor).await {
         Ok(done) => {
             let mut response = pages::step(done.step, &prefs);
             start_session(&state, &mut response, done.session_token);

@@ -16,7 +16,7 @@ use anyid_adapters::certificate::{ISSUER, Refusal};
 use anyid_certs::CertificateDer;
 
 use super::account::LinkOutcome;
-use super::{Kept, Step, error, finish_login, flow_error, flow_for_form, keep, take};
+use super::{Kept, Step, Visitor, error, finish_login, flow_error, flow_for_form, keep, take};
 use crate::crypto;
 use crate::error::OAuthError;
 use crate::i18n::Notice;
@@ -97,11 +97,9 @@ pub struct SignedAnswer<'a> {
 pub async fn finish_signed(
     core: &Core,
     answer: SignedAnswer<'_>,
-    browser_token: Option<&str>,
-    session_token: Option<&str>,
-    address: Option<String>,
+    visitor: &Visitor<'_>,
 ) -> Result<(Step, Option<String>), OAuthError> {
-    let flow = match flow_for_form(core, answer.flow_id, answer.csrf, browser_token).await? {
+    let flow = match flow_for_form(core, answer.flow_id, answer.csrf, visitor.browser).await? {
         Ok(flow) => flow,
         Err(step) => return Ok((step, None)),
     };
@@ -119,7 +117,7 @@ pub async fn finish_signed(
             system_time(core),
         )
         .await;
-    accept(core, &flow, verified, address, session_token).await
+    accept(core, &flow, verified, visitor).await
 }
 
 /// On the mTLS listener: hand the TLS-proven `chain` (none if the browser sent no
@@ -156,9 +154,7 @@ pub async fn hand_off(
 pub async fn finish_tls(
     core: &Core,
     token: &str,
-    browser_token: Option<&str>,
-    session_token: Option<&str>,
-    address: Option<String>,
+    visitor: &Visitor<'_>,
 ) -> Result<(Step, Option<String>), OAuthError> {
     let Some(kept) = take(core, TLS_HANDOFF, token).await? else {
         return Ok((error(Notice::Stale), None));
@@ -166,7 +162,7 @@ pub async fn finish_tls(
     let Some(flow) = flow::load(core, kept.flow_id.as_deref().unwrap_or_default()).await? else {
         return Ok((error(Notice::Stale), None));
     };
-    if !flow.started_by(browser_token) {
+    if !flow.started_by(visitor.browser) {
         return Ok((error(Notice::WrongBrowser), None));
     }
     if flow.state == FlowState::Completed {
@@ -185,7 +181,7 @@ pub async fn finish_tls(
         return Ok((flow_error(core, &flow, Notice::CertMissing), None));
     }
     let verified = certificates.peer_chain(&chain, system_time(core)).await;
-    accept(core, &flow, verified, address, session_token).await
+    accept(core, &flow, verified, visitor).await
 }
 
 /// A validated (or refused) certificate identity: refusals are explained with a way back
@@ -195,8 +191,7 @@ async fn accept(
     core: &Core,
     flow: &Flow,
     verified: Result<VerifiedIdentity, Refusal>,
-    address: Option<String>,
-    session_token: Option<&str>,
+    visitor: &Visitor<'_>,
 ) -> Result<(Step, Option<String>), OAuthError> {
     let identity = match verified {
         Ok(identity) => identity,
@@ -215,13 +210,13 @@ async fn accept(
             .citizen_by_identity(ISSUER, &identity.subject)
             .await?
             .is_none()
-        && super::step_up_session(core, flow, session_token)
+        && super::step_up_session(core, flow, visitor.session)
             .await?
             .is_none()
     {
         return Ok((flow_error(core, flow, Notice::CertNotRegistered), None));
     }
-    finish_login(core, flow, identity, address, session_token).await
+    finish_login(core, flow, identity, visitor).await
 }
 
 /// A challenge for the signed-in citizen to register a certificate from the portal.

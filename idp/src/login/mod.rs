@@ -231,18 +231,25 @@ pub async fn flow_for_form(
     Ok(Ok(flow))
 }
 
+/// Who is at the other end of a login request: the browser-binding and session cookies it
+/// presented, and its address (for the citizen's login history).
+#[derive(Debug, Clone, Default)]
+pub struct Visitor<'a> {
+    pub browser: Option<&'a str>,
+    pub session: Option<&'a str>,
+    pub address: Option<String>,
+}
+
 /// The dev method's form: a demo citizen was picked.
 pub async fn complete_dev_login(
     core: &Core,
     flow_id: &str,
     csrf: &str,
-    browser_token: Option<&str>,
-    session_token: Option<&str>,
+    visitor: &Visitor<'_>,
     identity: VerifiedIdentity,
-    address: Option<String>,
 ) -> Result<(Step, Option<String>), OAuthError> {
-    match flow_for_form(core, flow_id, csrf, browser_token).await? {
-        Ok(flow) => finish_login(core, &flow, identity, address, session_token).await,
+    match flow_for_form(core, flow_id, csrf, visitor.browser).await? {
+        Ok(flow) => finish_login(core, &flow, identity, visitor).await,
         Err(step) => Ok((step, None)),
     }
 }
@@ -258,15 +265,14 @@ pub async fn finish_login(
     core: &Core,
     flow: &Flow,
     identity: VerifiedIdentity,
-    address: Option<String>,
-    session_token: Option<&str>,
+    visitor: &Visitor<'_>,
 ) -> Result<(Step, Option<String>), OAuthError> {
     // Only methods reaching the required assurance are offered; anything else is refused
     // before an account or a session exists.
     if identity.loa < flow.request.required_loa() {
         return Ok((flow_error(core, flow, Notice::InsufficientAssurance), None));
     }
-    let citizen_id = match step_up_session(core, flow, session_token).await? {
+    let citizen_id = match step_up_session(core, flow, visitor.session).await? {
         Some(current) => match account::link(core, &current.citizen_id, &identity).await? {
             LinkOutcome::Linked | LinkOutcome::AlreadyYours => current.citizen_id,
             LinkOutcome::BelongsToAnother => {
@@ -280,7 +286,7 @@ pub async fn finish_login(
         loa: identity.loa,
         amr: identity.amr,
         method: identity.method,
-        address,
+        address: visitor.address.clone(),
     };
     authenticated(core, flow, login).await
 }

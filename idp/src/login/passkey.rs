@@ -11,7 +11,7 @@ use anyid_adapters::Loa;
 use anyid_adapters::passkey::{self, Ceremony, PasskeyLogin};
 
 use super::{
-    Authenticated, Kept, Step, authenticated, error, flow_error, flow_for_form, keep, take,
+    Authenticated, Kept, Step, Visitor, authenticated, error, flow_error, flow_for_form, keep, take,
 };
 use crate::error::OAuthError;
 use crate::i18n::Notice;
@@ -97,11 +97,9 @@ pub struct LoginAnswer<'a> {
 pub async fn finish_login(
     core: &Core,
     answer: LoginAnswer<'_>,
-    browser_token: Option<&str>,
-    session_token: Option<&str>,
-    address: Option<String>,
+    visitor: &Visitor<'_>,
 ) -> Result<(Step, Option<String>), OAuthError> {
-    let flow = match flow_for_form(core, answer.flow_id, answer.csrf, browser_token).await? {
+    let flow = match flow_for_form(core, answer.flow_id, answer.csrf, visitor.browser).await? {
         Ok(flow) => flow,
         Err(step) => return Ok((step, None)),
     };
@@ -138,7 +136,7 @@ pub async fn finish_login(
             return refuse(Notice::PasskeyFailed);
         }
     };
-    if let Some(current) = super::step_up_session(core, &flow, session_token).await?
+    if let Some(current) = super::step_up_session(core, &flow, visitor.session).await?
         && current.citizen_id != stored.citizen_id
     {
         return refuse(Notice::LinkedElsewhere);
@@ -171,7 +169,7 @@ pub async fn finish_login(
         loa,
         amr: vec![key.into(), "user".into(), "mfa".into()],
         method: passkey::METHOD.into(),
-        address,
+        address: visitor.address.clone(),
     };
     authenticated(core, &flow, login).await
 }

@@ -9,7 +9,7 @@ use anyid_adapters::{AdapterError, Begin, Callback, PendingLogin};
 use serde_json::{Value, json};
 
 use super::account::{self, LinkOutcome};
-use super::{Step, error, finish_login, flow_error, flow_for_form};
+use super::{Step, Visitor, error, finish_login, flow_error, flow_for_form};
 use crate::crypto;
 use crate::error::OAuthError;
 use crate::i18n::Notice;
@@ -152,9 +152,7 @@ pub async fn finish(
     core: &Core,
     provider: &str,
     callback: Callback,
-    browser_token: Option<&str>,
-    session_token: Option<&str>,
-    address: Option<String>,
+    visitor: &Visitor<'_>,
 ) -> Result<Finished, OAuthError> {
     let Some(state) = callback.state.as_deref() else {
         return Ok(error(Notice::LoginMismatch).into());
@@ -178,7 +176,7 @@ pub async fn finish(
         serde_json::from_str(&record.data).map_err(OAuthError::server_error)?;
     let flow = match &record.flow_id {
         Some(id) => match flow::load(core, id).await? {
-            Some(flow) if flow.started_by(browser_token) => Some(flow),
+            Some(flow) if flow.started_by(visitor.browser) => Some(flow),
             Some(_) => return Ok(error(Notice::WrongBrowser).into()),
             None => return Ok(error(Notice::Stale).into()),
         },
@@ -198,8 +196,7 @@ pub async fn finish(
     };
     let method = Some(identity.method.clone());
     if let Some(flow) = flow {
-        let (step, session_token) =
-            finish_login(core, &flow, identity, address, session_token).await?;
+        let (step, session_token) = finish_login(core, &flow, identity, visitor).await?;
         return Ok(Finished {
             step,
             session_token,
@@ -210,7 +207,7 @@ pub async fn finish(
     let Some(citizen_id) = record.link_citizen_id else {
         return Ok(error(Notice::Stale).into());
     };
-    let signed_in = session::current(core, session_token).await?;
+    let signed_in = session::current(core, visitor.session).await?;
     if signed_in.as_ref().map(|s| s.citizen_id.as_str()) != Some(citizen_id.as_str()) {
         return Ok(error(Notice::WrongBrowser).into());
     }
