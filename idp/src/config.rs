@@ -689,6 +689,41 @@ mod tests {
         let config = Config::resolve(production_file(), Mode::Production).unwrap();
         assert_eq!(config.issuer.as_str(), "https://id.example.gov/");
         assert!(!config.dev_login);
+        // Certificate login is opt-in in production; passkeys follow the issuer's host.
+        assert!(config.certificates.is_none() && config.mtls.is_none());
+        assert_eq!(config.passkey_rp_id.as_deref(), Some("id.example.gov"));
+    }
+
+    #[test]
+    fn dev_mode_turns_certificate_login_on_with_the_dev_ca_unless_told_not_to() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = ConfigFile {
+            data_dir: dir.path().to_path_buf(),
+            ..ConfigFile::default()
+        };
+        let config = Config::resolve(file.clone(), Mode::Dev).unwrap();
+        let certificates = config.certificates.expect("on in dev");
+        assert_eq!(
+            certificates.trust_anchors,
+            [dir.path().join("certs").join("root.pem")]
+        );
+        assert!(certificates.trust_anchors[0].exists());
+        let mtls = config.mtls.expect("the listener");
+        assert_eq!(mtls.url, "https://localhost:8443");
+        let mut off = file;
+        off.certificates.enabled = Some(false);
+        let config = Config::resolve(off, Mode::Dev).unwrap();
+        assert!(config.certificates.is_none() && config.mtls.is_none());
+    }
+
+    #[test]
+    fn a_passkey_rp_id_must_be_the_issuers_host_or_a_parent() {
+        let mut file = production_file();
+        file.passkeys.rp_id = Some("example.gov".into());
+        let config = Config::resolve(file.clone(), Mode::Production).unwrap();
+        assert_eq!(config.passkey_rp_id.as_deref(), Some("example.gov"));
+        file.passkeys.rp_id = Some("evil.example".into());
+        assert!(refusal(file).contains("passkeys.rp_id"));
     }
 
     #[test]
