@@ -1,6 +1,7 @@
 // Certificate login over mutual TLS in a real browser: the browser presents a dev citizen's
 // client certificate to the certificate listener the login page links to, and comes back
-// to the service signed in at high assurance; a revoked certificate gets a clear page.
+// to the service signed in at high assurance; a revoked certificate gets a clear page; and
+// a certificate that is not the signed-in citizen's cannot raise their session (DESIGN §4).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
@@ -65,5 +66,34 @@ test('the certificate forms on the login page and in the portal pass axe when op
   await page.click('#certificate-heading + details > summary');
   await page.waitForSelector('form[action="/account/certificate"] textarea', { state: 'visible' });
   assert.deepEqual(await axe(page), [], 'the portal, certificate form open');
+  await ctx.close();
+});
+
+test('a step-up with someone else\'s certificate is refused and the service gets nothing', async () => {
+  // Whoever holds this browser's low (Kakao) session tries to raise it with a certificate
+  // of their own: before the binding rule, the service received acr high for the citizen.
+  const ctx = await withCertificate('kim', 'ko-KR');
+  const page = await ctx.newPage();
+  await page.goto(`${fx.anyid.demo}/login?prompt=login`);
+  await page.click('[data-method="kakao"]');
+  const consent = page.locator('form[action="/consent"]');
+  await Promise.race([consent.waitFor(), page.waitForURL(/\/demo\/callback/)]);
+  if (await consent.count()) await page.click('button[value="allow"]');
+  await page.waitForURL(/\/demo\/callback/);
+  assert.match(await page.textContent('main'), /urn:anyid:loa:low/);
+
+  await page.goto(`${fx.anyid.demo}/login?acr=high`);
+  await page.waitForSelector('[data-method="certificate-tls"]');
+  assert.match(await page.textContent('main'), /현재 로그인한 계정:\s*길동/);
+  await page.click('[data-method="certificate-tls"]');
+  await page.waitForURL(/\/login\/certificate\/return/);
+  const refusal = await page.textContent('main');
+  assert.match(refusal, /연결되어 있지 않아/);
+  assert.deepEqual(await axe(page), [], 'the refusal page');
+
+  // The service never got a code, and the portal lists only the Kakao method.
+  assert.doesNotMatch(page.url(), /\/demo\/callback/);
+  await page.goto(`${fx.anyid.issuer}/account`);
+  assert.equal(await page.locator('input[name="unlink"]').count(), 1);
   await ctx.close();
 });

@@ -120,6 +120,9 @@ pub enum Notice {
     CertMissing,
     CertNotRegistered,
     CertNoIdentity,
+    AnotherPerson,
+    StepUpNotBound,
+    BoundBelowLevel,
 }
 
 impl Notice {
@@ -162,6 +165,9 @@ impl Notice {
             Notice::CertMissing => t.err_cert_missing,
             Notice::CertNotRegistered => t.err_cert_not_registered,
             Notice::CertNoIdentity => t.err_cert_no_identity,
+            Notice::AnotherPerson => t.err_another_person,
+            Notice::StepUpNotBound => t.err_step_up_not_bound,
+            Notice::BoundBelowLevel => t.err_bound_below_level,
         }
     }
 }
@@ -296,6 +302,9 @@ pub struct Text {
     pub err_cert_malformed: &'static str,
     pub err_cert_missing: &'static str,
     pub err_cert_not_registered: &'static str,
+    pub err_another_person: &'static str,
+    pub err_step_up_not_bound: &'static str,
+    pub err_bound_below_level: &'static str,
     pub err_cert_no_identity: &'static str,
 }
 
@@ -434,7 +443,7 @@ pub static KO: Text = Text {
     cert_submit: "인증서로 로그인",
     cert_tls: "브라우저에 설치한 인증서 사용",
     step_up_signed_in: "현재 로그인한 계정:",
-    step_up_adds: "지금 사용하는 로그인 방법은 이 계정에 연결됩니다. 본인이 아니면 로그아웃하세요.",
+    step_up_adds: "이 계정에 이미 연결된 방법이나, 같은 사람임이 확인되는 방법(본인 확인 정보가 같은 방법)만 보증 수준을 높일 수 있습니다. 본인이 아니면 로그아웃하세요.",
     err_passkey_failed: "패스키를 확인하지 못했습니다. 다시 시도하거나 다른 방법을 사용하세요.",
     err_passkey_unknown: "이 패스키는 Any-ID에 등록되어 있지 않습니다. 다른 방법으로 로그인한 뒤 내 계정에서 등록하세요.",
     err_passkey_exists: "이 패스키는 이미 등록되어 있습니다.",
@@ -451,6 +460,9 @@ pub static KO: Text = Text {
     err_cert_malformed: "서명 형식을 읽을 수 없습니다. PKCS#7(CMS) 서명을 Base64로 붙여 넣으세요.",
     err_cert_missing: "브라우저가 인증서를 보내지 않았습니다. 브라우저에 인증서를 설치하고 선택한 뒤 다시 시도하세요.",
     err_cert_not_registered: "이 인증서는 어떤 계정에도 등록되어 있지 않습니다. 다른 방법으로 로그인한 뒤 내 계정에서 등록하세요.",
+    err_another_person: "이 로그인 방법은 지금 계정과 다른 사람의 본인 확인 정보를 담고 있어 사용할 수 없습니다.",
+    err_step_up_not_bound: "이 방법은 지금 로그인한 계정에 연결되어 있지 않아 그 계정의 보증 수준을 높일 수 없습니다. 계정을 보호하기 위해 아무것도 연결하지 않았습니다. 본인의 방법이라면 로그아웃한 뒤 이 방법으로 직접 로그인하세요.",
+    err_bound_below_level: "이 방법은 더 낮은 수준의 로그인 중에 계정에 연결되어, 이 계정에 대해서는 그 수준까지만 증명합니다. 이 서비스가 요구하는 수준에 미치지 못합니다.",
     err_cert_no_identity: "이 인증서에는 Any-ID가 본인을 확인하는 데 쓰는 정보가 없어 로그인에 사용할 수 없습니다.",
 };
 
@@ -567,7 +579,7 @@ pub static EN: Text = Text {
     cert_submit: "Sign in with the certificate",
     cert_tls: "Use a certificate installed in your browser",
     step_up_signed_in: "You are signed in as:",
-    step_up_adds: "The method you use now will be linked to this account. If this is not you, sign out.",
+    step_up_adds: "Only a method already linked to this account, or one that proves the same person (the same national identity check), can raise its level. If this is not you, sign out.",
     err_passkey_failed: "The passkey could not be verified. Please try again or use another method.",
     err_passkey_unknown: "This passkey is not registered with Any-ID. Sign in another way, then register it in your account.",
     err_passkey_exists: "This passkey is already registered.",
@@ -584,6 +596,9 @@ pub static EN: Text = Text {
     err_cert_malformed: "The signature could not be read. Please paste a PKCS#7 (CMS) signature in Base64.",
     err_cert_missing: "Your browser did not present a certificate. Install and choose one in your browser, then try again.",
     err_cert_not_registered: "This certificate is not registered to any account. Sign in another way, then register it in your account.",
+    err_another_person: "This sign-in method carries another person's identity check than this account's, so it cannot be used here.",
+    err_step_up_not_bound: "This method is not linked to the account you are signed in with, so it cannot raise that account's level. To protect the account, nothing was linked. If the method is yours, sign out and sign in with it directly.",
+    err_bound_below_level: "This method was linked to your account during a sign-in of a lower level, so for this account it proves no more than that level, which is below what this service requires.",
     err_cert_no_identity: "This certificate lacks the information Any-ID uses to identify you, so it cannot be used to sign in.",
 };
 

@@ -368,3 +368,49 @@ async fn a_citizen_links_and_unlinks_a_method_in_the_portal_but_cannot_take_anot
         op.stop().await;
     }
 }
+
+/// An address and its `verified` flag are one unit: a later login that brings another
+/// address without a flag must not leave the old flag on the new address.
+#[tokio::test]
+async fn a_verified_flag_does_not_carry_over_to_a_new_address() {
+    for backend in backends() {
+        let kakao = FakeOidcProvider::start().await;
+        kakao.set_subject(
+            "kakao-7",
+            json!({"email": "me@kakao.example", "email_verified": true}),
+        );
+        let op = TestServer::start_with(backend, |c| c.upstreams.push(kakao.config("kakao")))
+            .await
+            .unwrap();
+        let rp = op.relying_party("Tax office", "127.0.0.1").await;
+        let userinfo = async |browser: &Browser| {
+            let (landing, pending) = via(browser, &op, &rp, "kakao").await;
+            let callback = browser
+                .finish_consent(op.issuer(), landing)
+                .await
+                .callback();
+            let tokens = rp.redeem(&callback, &pending).await.unwrap();
+            use openidconnect::OAuth2TokenResponse;
+            reqwest::Client::new()
+                .get(op.url("/userinfo"))
+                .bearer_auth(tokens.access_token().secret())
+                .send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        };
+        let first = userinfo(&Browser::new()).await;
+        assert_eq!(first["email_verified"], true, "{backend:?}: {first}");
+
+        kakao.set_subject("kakao-7", json!({"email": "someone-else@example.com"}));
+        let second = userinfo(&Browser::new()).await;
+        assert_eq!(second["email"], "someone-else@example.com");
+        assert_ne!(
+            second["email_verified"], true,
+            "{backend:?}: the old flag must not vouch for the new address: {second}"
+        );
+        op.stop().await;
+    }
+}

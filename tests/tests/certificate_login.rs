@@ -382,7 +382,8 @@ async fn a_fingerprint_identity_logs_in_only_after_its_citizen_registered_it() {
             .page();
         assert!(after.contains("role=\"status\""), "{after}");
 
-        // Now the certificate alone signs Hong in: the same pairwise sub, at high.
+        // Now the certificate alone signs Hong in: the same pairwise sub, at the level of
+        // the (demo, low) session that registered it (DESIGN §4 binding rule).
         let fresh = Browser::new();
         let (p, landing) = answer_with(&fresh, &op, &rp, |c| sign(&pki, "hong", c)).await;
         let cb = fresh.finish_consent(op.issuer(), landing).await.callback();
@@ -390,7 +391,7 @@ async fn a_fingerprint_identity_logs_in_only_after_its_citizen_registered_it() {
         assert_eq!(claims.subject(), demo.subject(), "{backend:?}");
         assert_eq!(
             claims.auth_context_ref().unwrap().as_str(),
-            "urn:anyid:loa:high"
+            "urn:anyid:loa:low"
         );
         op.stop().await;
     }

@@ -33,7 +33,7 @@ pub struct PasskeyRow {
 }
 
 /// Refusals the portal explains after its redirect, by a short code in the query.
-const REFUSALS: [(&str, Notice); 19] = [
+const REFUSALS: [(&str, Notice); 20] = [
     ("last", Notice::LastMethod),
     ("passkey_failed", Notice::PasskeyFailed),
     ("passkey_exists", Notice::PasskeyExists),
@@ -41,6 +41,7 @@ const REFUSALS: [(&str, Notice); 19] = [
     ("stale", Notice::Stale),
     ("wrong_browser", Notice::WrongBrowser),
     ("linked_elsewhere", Notice::LinkedElsewhere),
+    ("another_person", Notice::AnotherPerson),
     ("cert_expired", Notice::CertExpired),
     ("cert_not_yet_valid", Notice::CertNotYetValid),
     ("cert_revoked", Notice::CertRevoked),
@@ -185,7 +186,7 @@ fn render(
             .map(|i| IdentityRow {
                 id: i.id.clone(),
                 name: method_name(state, &i.method, f.language),
-                level: f.t.level(&i.loa),
+                level: f.t.level(i.proves().acr()),
                 last_used: when(i.last_used_at),
             })
             .collect(),
@@ -377,7 +378,7 @@ pub async fn post_account_certificate(
     let Some([challenge, signature]) = params.all(["challenge", "signature"]) else {
         return incomplete(&prefs);
     };
-    let linked = certificate::link_signed(&state, &current.citizen_id, challenge, signature).await;
+    let linked = certificate::link_signed(&state, &current, challenge, signature).await;
     let location = match linked {
         Ok(Ok(())) => "/account?done=linked".to_owned(),
         Ok(Err(notice)) => format!("/account?refused={}", refusal_code(notice)),

@@ -1,19 +1,37 @@
-//! Account resolution and linking (DESIGN §5). A verified identity maps to one citizen:
-//! - an identity seen before (unique on issuer + subject) is its citizen;
+//! Account resolution and linking (DESIGN §4 binding rule, §5). A verified identity maps to
+//! one citizen:
+//! - an identity seen before (unique on issuer + subject) is its citizen's;
 //! - a new identity carrying a verified strong identifier (a national identity-linking value
 //!   such as CI) joins the citizen with the same strong identifier, compared as a keyed hash;
 //! - otherwise the first login creates a citizen. Accounts never merge on email.
 //!
+//! **What a linked identity proves.** Every link stores the level it was vouched at: high for
+//! the identity that created the account and for one joined by an equal strong identifier,
+//! the signed-in session's level for one linked from a session. A login proves the least of
+//! the method's own level and its link's, so a relying party never receives an `acr` for a
+//! `sub` that the binding itself did not reach.
+//!
+//! *Attacker's best move:* holding a citizen's low session (a stolen social account), link a
+//! credential of their own (a certificate, a high-level provider account) and log in with it
+//! at high as the victim. The link is vouched at low, so that credential proves low for the
+//! victim's account (`tests/tests/assurance.rs` runs the attack through the step-up page and
+//! both portal paths). Adopting their own strong identifier onto the victim's account would
+//! let every later method of theirs join at full level, so an account adopts a strong
+//! identifier only from a binding vouched at high, and a link whose strong identifier
+//! differs from the account's is refused.
+//!
 //! A citizen's profile claims are the merge of what their methods verified: new values win,
-//! missing ones keep what was stored (Apple sends the name only once).
+//! missing ones keep what was stored (Apple sends the name only once); an address and its
+//! `*_verified` flag travel together.
 
-use anyid_adapters::VerifiedIdentity;
+use anyid_adapters::{Loa, VerifiedIdentity};
 use serde_json::Value;
 
 use crate::crypto;
 use crate::error::OAuthError;
+use crate::i18n::Notice;
 use crate::state::Core;
-use crate::store::{AccountStore, Citizen, IdentityLink, StoreError, Unlink};
+use crate::store::{AccountStore, Citizen, IdentityBinding, IdentityLink, StoreError, Unlink};
 
 /// The keyed hash under which a strong identifier is stored and compared; the value itself
 /// is never stored or logged.
@@ -26,79 +44,183 @@ fn strong_id_hash(core: &Core, identity: &VerifiedIdentity) -> Option<Vec<u8>> {
     })
 }
 
-fn link_of(identity: &VerifiedIdentity) -> IdentityLink {
+fn link_of(identity: &VerifiedIdentity, vouched: Loa) -> IdentityLink {
     IdentityLink {
         method: identity.method.clone(),
         issuer: identity.issuer.clone(),
         subject: identity.subject.clone(),
         loa: identity.loa.acr().to_owned(),
+        vouched_loa: vouched.acr().to_owned(),
         claims: identity.claims.clone(),
     }
 }
 
+/// Claims that are true only together: an address and the flag saying it was verified.
+const UNITS: [(&str, &str); 2] = [
+    ("email", "email_verified"),
+    ("phone_number", "phone_number_verified"),
+];
+
 /// Merge freshly verified claims over stored ones: present values replace, absent ones stay.
+/// An address and its `*_verified` flag are one unit: a fresh address replaces the stored
+/// flag with its own (or none), and a flag that arrives without its address is ignored.
 pub fn merge_claims(stored: &Value, fresh: &Value) -> Value {
     let mut out = stored.as_object().cloned().unwrap_or_default();
-    if let Some(fresh) = fresh.as_object() {
-        for (k, v) in fresh {
-            if !v.is_null() {
-                out.insert(k.clone(), v.clone());
-            }
+    let Some(fresh) = fresh.as_object() else {
+        return Value::Object(out);
+    };
+    let present = |k: &str| fresh.get(k).is_some_and(|v| !v.is_null());
+    for (address, flag) in UNITS {
+        if present(address) {
+            out.remove(flag);
+        }
+    }
+    for (k, v) in fresh {
+        if v.is_null() {
+            continue;
+        }
+        let orphan_flag = UNITS.iter().any(|(a, f)| k == f && !present(a));
+        if !orphan_flag {
+            out.insert(k.clone(), v.clone());
         }
     }
     Value::Object(out)
 }
 
+/// The level a new link is vouched at, or why it is refused, from the identity's strong
+/// identifier, the citizen's, and the level of the session making the link. Also says
+/// whether the citizen adopts the identity's strong identifier.
+fn vouch_new_link(
+    identity_strong: Option<&[u8]>,
+    citizen_strong: Option<&[u8]>,
+    session: Loa,
+) -> Result<(Loa, bool), LinkOutcome> {
+    match (identity_strong, citizen_strong) {
+        // A matching strong identifier is a binding of its own (the same person).
+        (Some(i), Some(c)) if crypto::constant_time_eq(i, c) => Ok((Loa::High, false)),
+        (Some(_), Some(_)) => Err(LinkOutcome::AnotherPerson),
+        // Adopting a strong identifier lets every later method carrying it join at full
+        // level, so only a binding vouched at high may do it.
+        (Some(_), None) if session == Loa::High => Ok((Loa::High, true)),
+        _ => Ok((session, false)),
+    }
+}
+
+/// Who a login proved: the citizen and the level the identity proves for them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolution {
+    Citizen {
+        id: String,
+        loa: Loa,
+    },
+    /// The identity cannot sign anyone in: its strong identifier contradicts its account's.
+    Refused(Notice),
+}
+
 /// The citizen for a completed login, creating or joining an account as described above.
-pub async fn resolve(core: &Core, identity: &VerifiedIdentity) -> Result<String, OAuthError> {
+pub async fn resolve(core: &Core, identity: &VerifiedIdentity) -> Result<Resolution, OAuthError> {
     let now = core.now();
     let strong = strong_id_hash(core, identity);
-    if let Some(id) = core
+    if let Some(binding) = core
         .store
-        .citizen_by_identity(&identity.issuer, &identity.subject)
+        .identity_binding(&identity.issuer, &identity.subject)
         .await?
     {
-        core.store
-            .touch_identity(&identity.issuer, &identity.subject, &identity.claims, now)
-            .await?;
-        if let Some(hash) = &strong
-            && core.store.citizen_by_strong_id(hash).await?.is_none()
-        {
-            core.store.set_strong_id(&id, hash).await?;
-        }
-        refresh_profile(core, &id, &identity.claims).await?;
-        return Ok(id);
+        return Ok(
+            match known(core, &binding, identity, strong.as_deref()).await? {
+                Ok(loa) => Resolution::Citizen {
+                    id: binding.citizen_id,
+                    loa,
+                },
+                Err(notice) => Resolution::Refused(notice),
+            },
+        );
     }
     if let Some(hash) = &strong
         && let Some(id) = core.store.citizen_by_strong_id(hash).await?
     {
         // Same verified strong identifier: the same person, another method.
-        match core.store.link_identity(&id, &link_of(identity), now).await {
-            Ok(()) | Err(StoreError::Conflict(_)) => {}
-            Err(e) => return Err(e.into()),
-        }
-        refresh_profile(core, &id, &identity.claims).await?;
-        return Ok(id);
+        let link = link_of(identity, Loa::High);
+        return match core.store.link_identity(&id, &link, None, now).await {
+            Ok(()) => {
+                refresh_profile(core, &id, &identity.claims).await?;
+                Ok(Resolution::Citizen {
+                    id,
+                    loa: identity.loa,
+                })
+            }
+            // A concurrent login linked it first: resolve again through its binding.
+            Err(StoreError::Conflict(_)) => Box::pin(resolve(core, identity)).await,
+            Err(e) => Err(e.into()),
+        };
     }
     let citizen = Citizen {
         id: uuid::Uuid::now_v7().to_string(),
-        claims: identity.claims.clone(),
+        claims: merge_claims(&Value::Null, &identity.claims),
         created_at: now,
     };
+    // The identity that creates the account is the account's own: vouched at high.
+    let link = link_of(identity, Loa::High);
     match core
         .store
-        .create_citizen(&citizen, &link_of(identity), strong.as_deref())
+        .create_citizen(&citizen, &link, strong.as_deref())
         .await
     {
-        Ok(()) => Ok(citizen.id),
-        // A concurrent first login created it: use theirs.
-        Err(StoreError::Conflict(_)) => core
-            .store
-            .citizen_by_identity(&identity.issuer, &identity.subject)
-            .await?
-            .ok_or_else(|| OAuthError::server_error("identity vanished after a conflict")),
+        Ok(()) => Ok(Resolution::Citizen {
+            id: citizen.id,
+            loa: identity.loa,
+        }),
+        // A concurrent first login created it (or took the strong identifier): use theirs.
+        Err(StoreError::Conflict(_)) => Box::pin(resolve(core, identity)).await,
         Err(e) => Err(e.into()),
     }
+}
+
+/// A login with an identity already linked to `binding.citizen_id`: check its strong
+/// identifier against the account's, adopt it when the binding is vouched at high, keep
+/// what it verified, and return the level it proves for the citizen.
+async fn known(
+    core: &Core,
+    binding: &IdentityBinding,
+    identity: &VerifiedIdentity,
+    strong: Option<&[u8]>,
+) -> Result<Result<Loa, Notice>, OAuthError> {
+    let vouched = Loa::from_acr(&binding.vouched_loa).unwrap_or_default();
+    let citizen = &binding.citizen_id;
+    if let Some(hash) = strong {
+        let agrees = match core.store.strong_id_of(citizen).await? {
+            Some(held) => crypto::constant_time_eq(&held, hash),
+            None if vouched == Loa::High => match core.store.set_strong_id(citizen, hash).await {
+                Ok(true) => true,
+                // Set concurrently: it must be this one.
+                Ok(false) => core
+                    .store
+                    .strong_id_of(citizen)
+                    .await?
+                    .is_some_and(|held| crypto::constant_time_eq(&held, hash)),
+                Err(StoreError::Conflict(_)) => false,
+                Err(e) => return Err(e.into()),
+            },
+            None => true,
+        };
+        if !agrees {
+            tracing::warn!(
+                method = %identity.method,
+                "a linked identity's strong identifier contradicts its account; login refused"
+            );
+            return Ok(Err(Notice::AnotherPerson));
+        }
+    }
+    core.store
+        .touch_identity(
+            &identity.issuer,
+            &identity.subject,
+            &identity.claims,
+            core.now(),
+        )
+        .await?;
+    refresh_profile(core, citizen, &identity.claims).await?;
+    Ok(Ok(identity.loa.min(vouched)))
 }
 
 /// What the citizen is called on our pages: their name, else nickname, else nothing.
@@ -124,50 +246,90 @@ async fn refresh_profile(core: &Core, citizen_id: &str, fresh: &Value) -> Result
     Ok(())
 }
 
-/// Why an explicit link was refused.
-#[derive(Debug, PartialEq, Eq)]
+/// What became of a method the signed-in citizen completed to link it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LinkOutcome {
-    Linked,
-    AlreadyYours,
-    /// The identity belongs to another citizen: linking it would merge accounts.
+    /// Linked now; it proves this level for the citizen.
+    Linked(Loa),
+    /// It was the citizen's already; it proves this level for them.
+    AlreadyYours(Loa),
+    /// The identity, or its strong identifier, belongs to another citizen.
     BelongsToAnother,
+    /// Its strong identifier is not the citizen's: another person's credential.
+    AnotherPerson,
+    /// It could be bound only below the level asked for: nothing was linked.
+    Unproven,
 }
 
-/// Link a method the logged-in citizen just completed.
+impl LinkOutcome {
+    /// The citizen-facing reason a link did not happen, if it did not.
+    pub fn refusal(self) -> Option<Notice> {
+        match self {
+            Self::Linked(_) | Self::AlreadyYours(_) => None,
+            Self::BelongsToAnother => Some(Notice::LinkedElsewhere),
+            Self::AnotherPerson => Some(Notice::AnotherPerson),
+            Self::Unproven => Some(Notice::StepUpNotBound),
+        }
+    }
+}
+
+/// Link a method the signed-in citizen just completed from a session at level `session`.
+/// The link is vouched at that level (or at high, through a matching strong identifier);
+/// when that would leave it proving less than `need`, nothing is linked.
 pub async fn link(
     core: &Core,
     citizen_id: &str,
     identity: &VerifiedIdentity,
+    session: Loa,
+    need: Loa,
 ) -> Result<LinkOutcome, OAuthError> {
-    match core
+    let strong = strong_id_hash(core, identity);
+    if let Some(binding) = core
         .store
-        .citizen_by_identity(&identity.issuer, &identity.subject)
+        .identity_binding(&identity.issuer, &identity.subject)
         .await?
     {
-        Some(owner) if owner == citizen_id => return Ok(LinkOutcome::AlreadyYours),
-        Some(_) => return Ok(LinkOutcome::BelongsToAnother),
-        None => {}
-    }
-    if let Some(hash) = strong_id_hash(core, identity) {
-        match core.store.citizen_by_strong_id(&hash).await? {
-            Some(owner) if owner != citizen_id => return Ok(LinkOutcome::BelongsToAnother),
-            Some(_) => {}
-            None => {
-                core.store.set_strong_id(citizen_id, &hash).await?;
-            }
+        if binding.citizen_id != citizen_id {
+            return Ok(LinkOutcome::BelongsToAnother);
         }
+        return Ok(
+            match known(core, &binding, identity, strong.as_deref()).await? {
+                Ok(loa) => LinkOutcome::AlreadyYours(loa),
+                Err(_) => LinkOutcome::AnotherPerson,
+            },
+        );
     }
+    if let Some(hash) = &strong
+        && core
+            .store
+            .citizen_by_strong_id(hash)
+            .await?
+            .is_some_and(|owner| owner != citizen_id)
+    {
+        return Ok(LinkOutcome::BelongsToAnother);
+    }
+    let held = core.store.strong_id_of(citizen_id).await?;
+    let (vouched, adopt) = match vouch_new_link(strong.as_deref(), held.as_deref(), session) {
+        Ok(v) => v,
+        Err(refused) => return Ok(refused),
+    };
+    let loa = identity.loa.min(vouched);
+    if loa < need {
+        return Ok(LinkOutcome::Unproven);
+    }
+    let adopt = if adopt { strong.as_deref() } else { None };
     match core
         .store
-        .link_identity(citizen_id, &link_of(identity), core.now())
+        .link_identity(citizen_id, &link_of(identity, vouched), adopt, core.now())
         .await
     {
         Ok(()) => {}
+        // Linked, or the strong identifier taken, concurrently.
         Err(StoreError::Conflict(_)) => return Ok(LinkOutcome::BelongsToAnother),
         Err(e) => return Err(e.into()),
     }
     refresh_profile(core, citizen_id, &identity.claims).await?;
-    Ok(LinkOutcome::Linked)
+    Ok(LinkOutcome::Linked(loa))
 }
 
 pub async fn unlink(
@@ -190,6 +352,64 @@ mod tests {
         assert_eq!(
             merge_claims(&stored, &fresh),
             json!({"name": "Hong", "email": "new@x"})
+        );
+    }
+
+    #[test]
+    fn a_verified_flag_never_outlives_its_address() {
+        let stored = json!({"email": "me@x", "email_verified": true,
+                            "phone_number": "+82 10", "phone_number_verified": true});
+        // A new address without a flag is not verified.
+        let merged = merge_claims(&stored, &json!({"email": "attacker@x"}));
+        assert_eq!(merged["email"], "attacker@x");
+        assert!(merged.get("email_verified").is_none(), "{merged}");
+        assert_eq!(
+            merged["phone_number_verified"], true,
+            "the other unit stays"
+        );
+        // A new address with its own flag carries that flag.
+        let merged = merge_claims(
+            &stored,
+            &json!({"phone_number": "+82 11", "phone_number_verified": false}),
+        );
+        assert_eq!(merged["phone_number_verified"], false);
+        // A flag without its address says nothing about the stored address.
+        let merged = merge_claims(
+            &json!({"email": "me@x", "email_verified": false}),
+            &json!({"email_verified": true}),
+        );
+        assert_eq!(merged["email_verified"], false, "{merged}");
+        // On a first login, an orphan flag is dropped too.
+        assert_eq!(
+            merge_claims(&Value::Null, &json!({"email_verified": true})),
+            json!({})
+        );
+    }
+
+    #[test]
+    fn a_new_link_is_vouched_at_the_session_level_unless_the_same_person_is_proven() {
+        let (a, b) = (b"a".as_slice(), b"b".as_slice());
+        assert_eq!(vouch_new_link(None, None, Loa::Low), Ok((Loa::Low, false)));
+        assert_eq!(
+            vouch_new_link(None, Some(a), Loa::Substantial),
+            Ok((Loa::Substantial, false))
+        );
+        assert_eq!(
+            vouch_new_link(Some(a), Some(a), Loa::Low),
+            Ok((Loa::High, false))
+        );
+        assert_eq!(
+            vouch_new_link(Some(a), Some(b), Loa::High),
+            Err(LinkOutcome::AnotherPerson)
+        );
+        // A strong identifier is adopted only from a high binding.
+        assert_eq!(
+            vouch_new_link(Some(a), None, Loa::Low),
+            Ok((Loa::Low, false))
+        );
+        assert_eq!(
+            vouch_new_link(Some(a), None, Loa::High),
+            Ok((Loa::High, true))
         );
     }
 }

@@ -11,11 +11,10 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use anyid_adapters::VerifiedIdentity;
 use anyid_adapters::certificate::{ISSUER, Refusal};
+use anyid_adapters::{Loa, VerifiedIdentity};
 use anyid_certs::CertificateDer;
 
-use super::account::LinkOutcome;
 use super::{Kept, Step, Visitor, error, finish_login, flow_error, flow_for_form, keep, take};
 use crate::crypto;
 use crate::error::OAuthError;
@@ -23,7 +22,7 @@ use crate::i18n::Notice;
 use crate::oidc::authorize::append_query;
 use crate::oidc::flow::{self, Flow, FlowState};
 use crate::state::Core;
-use crate::store::AccountStore;
+use crate::store::{AccountStore, SsoSession};
 
 /// A challenge must be signed and posted within 2 minutes.
 pub const CHALLENGE_TTL_S: i64 = 120;
@@ -235,10 +234,11 @@ pub async fn link_offer(core: &Core, citizen_id: &str) -> Result<Option<String>,
 }
 
 /// Register the certificate that signed `challenge` to the signed-in citizen (how a
-/// fingerprint identity is registered; any certificate identity can be linked this way).
+/// fingerprint identity is registered; any certificate identity can be linked this way). The
+/// link is vouched at the session's level (DESIGN §4).
 pub async fn link_signed(
     core: &Core,
-    citizen_id: &str,
+    session: &SsoSession,
     challenge: &str,
     signature: &str,
 ) -> Result<Result<(), Notice>, OAuthError> {
@@ -246,7 +246,7 @@ pub async fn link_signed(
         return Ok(Err(Notice::NotFound));
     };
     let kept = take(core, LINK_CHALLENGE, challenge).await?;
-    if kept.is_none_or(|k| k.link_citizen_id.as_deref() != Some(citizen_id)) {
+    if kept.is_none_or(|k| k.link_citizen_id.as_deref() != Some(session.citizen_id.as_str())) {
         return Ok(Err(Notice::CertChallenge));
     }
     let identity = match certificates
@@ -259,10 +259,8 @@ pub async fn link_signed(
             return Ok(Err(notice_of(&refusal)));
         }
     };
-    Ok(
-        match super::account::link(core, citizen_id, &identity).await? {
-            LinkOutcome::Linked | LinkOutcome::AlreadyYours => Ok(()),
-            LinkOutcome::BelongsToAnother => Err(Notice::LinkedElsewhere),
-        },
-    )
+    let level = Loa::from_acr(&session.acr).unwrap_or_default();
+    let outcome =
+        super::account::link(core, &session.citizen_id, &identity, level, Loa::Low).await?;
+    Ok(outcome.refusal().map_or(Ok(()), Err))
 }

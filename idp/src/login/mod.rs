@@ -14,7 +14,7 @@ pub mod upstream;
 
 use anyid_adapters::{Loa, VerifiedIdentity, dev};
 
-use self::account::LinkOutcome;
+use self::account::{LinkOutcome, Resolution};
 
 use crate::crypto;
 use crate::error::{ErrorCode, OAuthError};
@@ -257,33 +257,50 @@ pub async fn complete_dev_login(
 /// A login method verified `identity` for `flow`: resolve the account, start a session,
 /// continue the flow. Returns the next step and the new session's cookie token.
 ///
-/// During a step-up (a live session below the level the flow requires) the identity is the
-/// signed-in citizen's: it is linked to their account if new (the step-up page says so), and
-/// refused if it belongs to someone else, so a relying party never sees the `sub` change
-/// under a step-up.
+/// During a step-up (a live session below the level the flow requires) the identity must
+/// already prove that level for the signed-in citizen, or prove the same person by a
+/// matching strong identifier (then it is linked): a relying party never sees the `sub`
+/// change under a step-up, and never gets a level for a `sub` that the method's binding did
+/// not reach (DESIGN §4). A credential that is not bound to the account is refused with a
+/// page saying so, and nothing is linked: linking it from the weaker session would bind it
+/// only at that session's level, which cannot satisfy the step-up either.
 pub async fn finish_login(
     core: &Core,
     flow: &Flow,
     identity: VerifiedIdentity,
     visitor: &Visitor<'_>,
 ) -> Result<(Step, Option<String>), OAuthError> {
+    let required = flow.request.required_loa();
     // Only methods reaching the required assurance are offered; anything else is refused
     // before an account or a session exists.
-    if identity.loa < flow.request.required_loa() {
+    if identity.loa < required {
         return Ok((flow_error(core, flow, Notice::InsufficientAssurance), None));
     }
-    let citizen_id = match step_up_session(core, flow, visitor.session).await? {
-        Some(current) => match account::link(core, &current.citizen_id, &identity).await? {
-            LinkOutcome::Linked | LinkOutcome::AlreadyYours => current.citizen_id,
-            LinkOutcome::BelongsToAnother => {
-                return Ok((flow_error(core, flow, Notice::LinkedElsewhere), None));
+    let (citizen_id, loa) = match step_up_session(core, flow, visitor.session).await? {
+        Some(current) => {
+            let session = Loa::from_acr(&current.acr).unwrap_or_default();
+            match account::link(core, &current.citizen_id, &identity, session, required).await? {
+                LinkOutcome::Linked(loa) | LinkOutcome::AlreadyYours(loa) => {
+                    (current.citizen_id, loa)
+                }
+                refused => {
+                    let notice = refused.refusal().unwrap_or(Notice::StepUpNotBound);
+                    return Ok((flow_error(core, flow, notice), None));
+                }
             }
+        }
+        None => match account::resolve(core, &identity).await? {
+            Resolution::Citizen { id, loa } => (id, loa),
+            Resolution::Refused(notice) => return Ok((flow_error(core, flow, notice), None)),
         },
-        None => account::resolve(core, &identity).await?,
     };
+    // The method reaches the level, but its binding to this account does not.
+    if loa < required {
+        return Ok((flow_error(core, flow, Notice::BoundBelowLevel), None));
+    }
     let login = Authenticated {
         citizen_id,
-        loa: identity.loa,
+        loa,
         amr: identity.amr,
         method: identity.method,
         address: visitor.address.clone(),

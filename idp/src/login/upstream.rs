@@ -5,10 +5,10 @@
 //! after the adapter has verified the answer.
 
 use anyid_adapters::upstream::Upstream;
-use anyid_adapters::{AdapterError, Begin, Callback, PendingLogin};
+use anyid_adapters::{AdapterError, Begin, Callback, Loa, PendingLogin};
 use serde_json::{Value, json};
 
-use super::account::{self, LinkOutcome};
+use super::account;
 use super::{Step, Visitor, error, finish_login, flow_error, flow_for_form};
 use crate::crypto;
 use crate::error::OAuthError;
@@ -207,16 +207,21 @@ pub async fn finish(
     let Some(citizen_id) = record.link_citizen_id else {
         return Ok(error(Notice::Stale).into());
     };
-    let signed_in = session::current(core, visitor.session).await?;
-    if signed_in.as_ref().map(|s| s.citizen_id.as_str()) != Some(citizen_id.as_str()) {
+    // The link is vouched at the level of the session that asked for it (DESIGN §4).
+    let Some(signed_in) = session::current(core, visitor.session)
+        .await?
+        .filter(|s| s.citizen_id == citizen_id)
+    else {
         return Ok(error(Notice::WrongBrowser).into());
-    }
-    let step = match account::link(core, &citizen_id, &identity).await? {
-        LinkOutcome::Linked | LinkOutcome::AlreadyYours => Step::Redirect(append_query(
+    };
+    let level = Loa::from_acr(&signed_in.acr).unwrap_or_default();
+    let outcome = account::link(core, &citizen_id, &identity, level, Loa::Low).await?;
+    let step = match outcome.refusal() {
+        None => Step::Redirect(append_query(
             &core.endpoint("/account"),
             &[("done", "linked")],
         )),
-        LinkOutcome::BelongsToAnother => error(Notice::LinkedElsewhere),
+        Some(notice) => error(notice),
     };
     Ok(Finished {
         step,

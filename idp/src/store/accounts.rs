@@ -3,8 +3,8 @@
 use sqlx::FromRow;
 
 use super::{
-    AccountStore, Citizen, IdentityLink, LinkedIdentity, LoginEvent, SqlStore, StoreError,
-    StoreResult, Unlink,
+    AccountStore, Citizen, IdentityBinding, IdentityLink, LinkedIdentity, LoginEvent, SqlStore,
+    StoreError, StoreResult, Unlink,
 };
 use crate::clock::UnixTime;
 
@@ -21,6 +21,7 @@ struct IdentityRow {
     method: String,
     issuer: String,
     loa: String,
+    vouched_loa: String,
     created_at: i64,
     last_used_at: i64,
 }
@@ -37,7 +38,25 @@ struct EventRow {
 }
 
 const INSERT_IDENTITY: &str = "INSERT INTO identities (id, citizen_id, method, issuer, subject, \
-    loa, claims, created_at, last_used_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)";
+    loa, vouched_loa, claims, created_at, last_used_at) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)";
+
+fn insert_identity<'q>(
+    citizen_id: &'q str,
+    identity: &'q IdentityLink,
+    now: UnixTime,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    sqlx::query(INSERT_IDENTITY)
+        .bind(uuid::Uuid::now_v7().to_string())
+        .bind(citizen_id)
+        .bind(&identity.method)
+        .bind(&identity.issuer)
+        .bind(&identity.subject)
+        .bind(&identity.loa)
+        .bind(&identity.vouched_loa)
+        .bind(identity.claims.to_string())
+        .bind(now)
+}
 
 impl AccountStore for SqlStore {
     async fn citizen_by_identity(
@@ -52,6 +71,33 @@ impl AccountStore for SqlStore {
                 .fetch_optional(&self.read)
                 .await?;
         Ok(row.map(|(id,)| id))
+    }
+
+    async fn identity_binding(
+        &self,
+        issuer: &str,
+        subject: &str,
+    ) -> StoreResult<Option<IdentityBinding>> {
+        let row: Option<(String, String)> = sqlx::query_as(
+            "SELECT citizen_id, vouched_loa FROM identities WHERE issuer = $1 AND subject = $2",
+        )
+        .bind(issuer)
+        .bind(subject)
+        .fetch_optional(&self.read)
+        .await?;
+        Ok(row.map(|(citizen_id, vouched_loa)| IdentityBinding {
+            citizen_id,
+            vouched_loa,
+        }))
+    }
+
+    async fn strong_id_of(&self, citizen_id: &str) -> StoreResult<Option<Vec<u8>>> {
+        let row: Option<(Option<Vec<u8>>,)> =
+            sqlx::query_as("SELECT strong_id_hash FROM citizens WHERE id = $1")
+                .bind(citizen_id)
+                .fetch_optional(&self.read)
+                .await?;
+        Ok(row.and_then(|(hash,)| hash))
     }
 
     async fn citizen_by_strong_id(&self, hash: &[u8]) -> StoreResult<Option<String>> {
@@ -79,15 +125,7 @@ impl AccountStore for SqlStore {
         .bind(strong_id_hash)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(INSERT_IDENTITY)
-            .bind(uuid::Uuid::now_v7().to_string())
-            .bind(&citizen.id)
-            .bind(&identity.method)
-            .bind(&identity.issuer)
-            .bind(&identity.subject)
-            .bind(&identity.loa)
-            .bind(identity.claims.to_string())
-            .bind(citizen.created_at)
+        insert_identity(&citizen.id, identity, citizen.created_at)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
@@ -98,19 +136,29 @@ impl AccountStore for SqlStore {
         &self,
         citizen_id: &str,
         identity: &IdentityLink,
+        strong_id_hash: Option<&[u8]>,
         now: UnixTime,
     ) -> StoreResult<()> {
-        sqlx::query(INSERT_IDENTITY)
-            .bind(uuid::Uuid::now_v7().to_string())
+        let mut tx = self.write.begin().await?;
+        if let Some(hash) = strong_id_hash {
+            // The citizen keeps the strong identifier it has; only an equal one (or none)
+            // lets the link through. Another citizen's is a unique violation (Conflict).
+            let adopted = sqlx::query(
+                "UPDATE citizens SET strong_id_hash = $1 WHERE id = $2 \
+                 AND (strong_id_hash IS NULL OR strong_id_hash = $1)",
+            )
+            .bind(hash)
             .bind(citizen_id)
-            .bind(&identity.method)
-            .bind(&identity.issuer)
-            .bind(&identity.subject)
-            .bind(&identity.loa)
-            .bind(identity.claims.to_string())
-            .bind(now)
-            .execute(&self.write)
+            .execute(&mut *tx)
             .await?;
+            if adopted.rows_affected() != 1 {
+                return Err(StoreError::Conflict("strong identifier"));
+            }
+        }
+        insert_identity(citizen_id, identity, now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -170,7 +218,7 @@ impl AccountStore for SqlStore {
 
     async fn identities(&self, citizen_id: &str) -> StoreResult<Vec<LinkedIdentity>> {
         let rows: Vec<IdentityRow> = sqlx::query_as(
-            "SELECT id, method, issuer, loa, created_at, last_used_at FROM identities \
+            "SELECT id, method, issuer, loa, vouched_loa, created_at, last_used_at FROM identities \
              WHERE citizen_id = $1 ORDER BY created_at, id",
         )
         .bind(citizen_id)
@@ -183,6 +231,7 @@ impl AccountStore for SqlStore {
                 method: r.method,
                 issuer: r.issuer,
                 loa: r.loa,
+                vouched_loa: r.vouched_loa,
                 created_at: r.created_at,
                 last_used_at: r.last_used_at,
             })

@@ -90,8 +90,18 @@ pub struct IdentityLink {
     pub issuer: String,
     pub subject: String,
     pub loa: String,
+    /// The level of the binding that tied it to its citizen (an acr value): the most it
+    /// proves for that citizen (DESIGN §4, binding rule).
+    pub vouched_loa: String,
     /// The claims this method verified at its last login.
     pub claims: serde_json::Value,
+}
+
+/// Whose an identity is, and the level its binding was vouched at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdentityBinding {
+    pub citizen_id: String,
+    pub vouched_loa: String,
 }
 
 /// A linked identity as the citizen's portal lists it.
@@ -101,8 +111,17 @@ pub struct LinkedIdentity {
     pub method: String,
     pub issuer: String,
     pub loa: String,
+    pub vouched_loa: String,
     pub created_at: UnixTime,
     pub last_used_at: UnixTime,
+}
+
+impl LinkedIdentity {
+    /// The level a login with it proves for its citizen: its own, capped by its binding's.
+    pub fn proves(&self) -> anyid_adapters::Loa {
+        let level = |acr: &str| anyid_adapters::Loa::from_acr(acr).unwrap_or_default();
+        level(&self.loa).min(level(&self.vouched_loa))
+    }
 }
 
 /// One entry of a citizen's own login history.
@@ -304,6 +323,14 @@ pub trait ClientStore {
 pub trait AccountStore {
     async fn citizen_by_identity(&self, issuer: &str, subject: &str)
     -> StoreResult<Option<String>>;
+    /// The citizen an identity is linked to, with the level the link was vouched at.
+    async fn identity_binding(
+        &self,
+        issuer: &str,
+        subject: &str,
+    ) -> StoreResult<Option<IdentityBinding>>;
+    /// The keyed hash of a citizen's strong identifier, if they have one.
+    async fn strong_id_of(&self, citizen_id: &str) -> StoreResult<Option<Vec<u8>>>;
     /// The citizen whose verified strong identifier has this keyed hash.
     async fn citizen_by_strong_id(&self, hash: &[u8]) -> StoreResult<Option<String>>;
     /// Create a citizen and its first identity together.
@@ -313,14 +340,19 @@ pub trait AccountStore {
         identity: &IdentityLink,
         strong_id_hash: Option<&[u8]>,
     ) -> StoreResult<()>;
-    /// Link another identity to an existing citizen; `Conflict` if it is linked already.
+    /// Link another identity to an existing citizen, in one transaction with adopting
+    /// `strong_id_hash` as the citizen's strong identifier when given. `Conflict` if the
+    /// identity is linked already, the strong identifier is another citizen's, or the
+    /// citizen has a different one.
     async fn link_identity(
         &self,
         citizen_id: &str,
         identity: &IdentityLink,
+        strong_id_hash: Option<&[u8]>,
         now: UnixTime,
     ) -> StoreResult<()>;
     /// Record a strong identifier for a citizen that has none yet; false if it had one.
+    /// `Conflict` if another citizen has it.
     async fn set_strong_id(&self, citizen_id: &str, hash: &[u8]) -> StoreResult<bool>;
     async fn citizen(&self, id: &str) -> StoreResult<Option<Citizen>>;
     async fn update_citizen_claims(&self, id: &str, claims: &serde_json::Value) -> StoreResult<()>;

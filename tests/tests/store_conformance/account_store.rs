@@ -148,16 +148,96 @@ async fn a_strong_identifier_finds_its_citizen_and_is_unique() {
 }
 
 #[tokio::test]
+async fn a_link_keeps_its_vouched_level_and_adopts_a_strong_identifier_only_without_a_clash() {
+    on_every_backend(async |store: SqlStore, backend: Backend| {
+        citizen(&store, "c1").await;
+        citizen(&store, "c2").await;
+        let mut high = identity("https://gov.example", "g1");
+        high.vouched_loa = "urn:anyid:loa:high".into();
+        store
+            .link_identity("c1", &high, Some(b"ci-1"), T0 + 1)
+            .await
+            .unwrap();
+        let binding = store
+            .identity_binding("https://gov.example", "g1")
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(binding.citizen_id, "c1");
+        assert_eq!(binding.vouched_loa, "urn:anyid:loa:high", "{backend:?}");
+        assert_eq!(
+            store.strong_id_of("c1").await.unwrap().as_deref(),
+            Some(b"ci-1".as_slice()),
+            "{backend:?}: adopted with the link"
+        );
+        assert_eq!(store.strong_id_of("c2").await.unwrap(), None);
+        // The same strong identifier again links; a different one, or another citizen's,
+        // refuses the whole link.
+        store
+            .link_identity(
+                "c1",
+                &identity("https://gov.example", "g2"),
+                Some(b"ci-1"),
+                T0 + 2,
+            )
+            .await
+            .unwrap();
+        let other = store
+            .link_identity(
+                "c1",
+                &identity("https://gov.example", "g3"),
+                Some(b"ci-9"),
+                T0,
+            )
+            .await;
+        assert!(matches!(other, Err(StoreError::Conflict(_))), "{backend:?}");
+        let theirs = store
+            .link_identity(
+                "c2",
+                &identity("https://gov.example", "g4"),
+                Some(b"ci-1"),
+                T0,
+            )
+            .await;
+        assert!(
+            matches!(theirs, Err(StoreError::Conflict(_))),
+            "{backend:?}"
+        );
+        for refused in ["g3", "g4"] {
+            assert_eq!(
+                store
+                    .identity_binding("https://gov.example", refused)
+                    .await
+                    .unwrap(),
+                None,
+                "{backend:?}: nothing of a refused link stays"
+            );
+        }
+        assert_eq!(store.strong_id_of("c2").await.unwrap(), None);
+        let listed = store.identities("c1").await.unwrap();
+        assert_eq!(listed.len(), 3, "{backend:?}");
+        assert_eq!(listed[1].vouched_loa, "urn:anyid:loa:high");
+        assert_eq!(listed[2].vouched_loa, "urn:anyid:loa:low");
+        // Another citizen taking c1's strong identifier directly is a conflict too.
+        assert!(matches!(
+            store.set_strong_id("c2", b"ci-1").await,
+            Err(StoreError::Conflict(_))
+        ));
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn identities_link_list_and_unlink_but_never_the_last() {
     on_every_backend(async |store: SqlStore, backend: Backend| {
         citizen(&store, "c1").await;
         citizen(&store, "c2").await;
         store
-            .link_identity("c1", &identity("https://kakao.example", "k1"), T0 + 5)
+            .link_identity("c1", &identity("https://kakao.example", "k1"), None, T0 + 5)
             .await
             .unwrap();
         let taken = store
-            .link_identity("c2", &identity("https://kakao.example", "k1"), T0 + 6)
+            .link_identity("c2", &identity("https://kakao.example", "k1"), None, T0 + 6)
             .await;
         assert!(
             matches!(taken, Err(StoreError::Conflict(_))),
@@ -217,6 +297,7 @@ async fn two_concurrent_unlinks_leave_one_method() {
                 .link_identity(
                     &citizen_id,
                     &identity("https://kakao.example", &format!("k{round}")),
+                    None,
                     T0,
                 )
                 .await

@@ -65,6 +65,7 @@ fn identity(issuer: &str, subject: &str) -> IdentityLink {
         issuer: issuer.to_owned(),
         subject: subject.to_owned(),
         loa: "substantial".to_owned(),
+        vouched_loa: "urn:anyid:loa:low".to_owned(),
         claims: serde_json::json!({"nickname": subject}),
     }
 }
