@@ -10,35 +10,8 @@ pub mod upstream;
 
 use serde::{Deserialize, Serialize};
 
-/// Assurance levels (DESIGN §4), ordered low < substantial < high. In configuration they are
-/// written `"low"`, `"substantial"`, `"high"`.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum Loa {
-    #[default]
-    Low,
-    Substantial,
-    High,
-}
-
-impl Loa {
-    pub const ALL: [Loa; 3] = [Loa::Low, Loa::Substantial, Loa::High];
-
-    /// The `acr` value for this level.
-    pub fn acr(self) -> &'static str {
-        match self {
-            Loa::Low => "urn:anyid:loa:low",
-            Loa::Substantial => "urn:anyid:loa:substantial",
-            Loa::High => "urn:anyid:loa:high",
-        }
-    }
-
-    pub fn from_acr(acr: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|l| l.acr() == acr)
-    }
-}
+/// Assurance levels live in the policy crate; a [`VerifiedIdentity`] carries one.
+pub use anyid_policy::Loa;
 
 /// What a completed login proves: who (issuer + subject at that issuer), how strongly, and the
 /// claims the method verified.

@@ -162,7 +162,7 @@ pub fn validate(new: &NewClient, now: UnixTime) -> Result<ClientRecord, ClientEr
         return invalid("id_token_signed_response_alg must be ES256 or RS256".into());
     }
     if let Some(acr) = &new.min_acr
-        && anyid_adapters::Loa::from_acr(acr).is_none()
+        && anyid_policy::Loa::from_acr(acr).is_none()
     {
         return invalid(format!(
             "min_acr {acr:?} is not one of urn:anyid:loa:low, urn:anyid:loa:substantial, urn:anyid:loa:high"

@@ -2,13 +2,19 @@
 //! instead of sleeping.
 
 use std::sync::atomic::{AtomicI64, Ordering};
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Seconds since the Unix epoch, UTC.
 pub type UnixTime = i64;
 
 pub trait Clock: Send + Sync + 'static {
-    fn now(&self) -> UnixTime;
+    /// Time since the Unix epoch, as precise as the clock is (rate limits need better than
+    /// seconds).
+    fn since_epoch(&self) -> Duration;
+
+    fn now(&self) -> UnixTime {
+        self.since_epoch().as_secs() as UnixTime
+    }
 }
 
 /// The wall clock.
@@ -16,15 +22,14 @@ pub trait Clock: Send + Sync + 'static {
 pub struct SystemClock;
 
 impl Clock for SystemClock {
-    fn now(&self) -> UnixTime {
+    fn since_epoch(&self) -> Duration {
         system_now()
     }
 }
 
-fn system_now() -> UnixTime {
+fn system_now() -> Duration {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
         .unwrap_or_default()
 }
 
@@ -41,8 +46,14 @@ impl ShiftedClock {
 }
 
 impl Clock for ShiftedClock {
-    fn now(&self) -> UnixTime {
-        system_now() + self.offset.load(Ordering::SeqCst)
+    fn since_epoch(&self) -> Duration {
+        let offset = self.offset.load(Ordering::SeqCst);
+        let shift = Duration::from_secs(offset.unsigned_abs());
+        if offset >= 0 {
+            system_now() + shift
+        } else {
+            system_now().saturating_sub(shift)
+        }
     }
 }
 

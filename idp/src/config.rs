@@ -11,9 +11,9 @@ use figment::providers::{Env, Format, Toml};
 use serde::Deserialize;
 use url::Url;
 
-use anyid_adapters::Loa;
 use anyid_adapters::certificate::{CertificateConfig, PolicyLevel};
 use anyid_adapters::upstream::UpstreamConfig;
+use anyid_policy::Loa;
 
 use crate::crypto;
 
@@ -81,6 +81,36 @@ pub struct ConfigFile {
     pub certificates: CertificateConfig,
     /// The mutual-TLS listener for certificate login.
     pub mtls: MtlsConfig,
+    /// Reverse proxies (addresses or CIDR blocks) whose `X-Forwarded-For` is believed: the
+    /// client's address is then the right-most entry that is not one of them. Empty: the
+    /// peer's address is the client's.
+    pub trusted_proxies: Vec<String>,
+    pub limits: LimitsConfig,
+}
+
+/// Rate limits, per replica.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Requests that start or continue a login before anyone is signed in (authorize,
+    /// login forms, upstream starts and callbacks, the certificate listener), per client
+    /// address (an IPv6 /64) and minute. Generous: whole offices share one address.
+    pub login_per_source_per_minute: u32,
+    /// The same requests from everyone together, per second.
+    pub login_per_second: u32,
+    /// Failed client authentications per client and address, per minute (ten times that
+    /// per address across clients). A correct credential always succeeds.
+    pub client_auth_failures_per_minute: u32,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            login_per_source_per_minute: 300,
+            login_per_second: 500,
+            client_auth_failures_per_minute: 20,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -147,6 +177,8 @@ impl Default for ConfigFile {
             passkeys: PasskeyConfig::default(),
             certificates: CertificateConfig::default(),
             mtls: MtlsConfig::default(),
+            trusted_proxies: Vec::new(),
+            limits: LimitsConfig::default(),
         }
     }
 }
@@ -271,6 +303,8 @@ pub struct Config {
     /// Certificate login, when on.
     pub certificates: Option<CertificateConfig>,
     pub mtls: Option<Mtls>,
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+    pub limits: LimitsConfig,
 }
 
 /// Raw key bytes, never printed.
@@ -402,6 +436,26 @@ impl Config {
             }
         }
         let passkey_rp_id = passkey_rp_id(&file.passkeys, &issuer)?;
+        let trusted_proxies = file
+            .trusted_proxies
+            .iter()
+            .map(|p| {
+                p.parse::<ipnet::IpNet>()
+                    .or_else(|_| p.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                    .map_err(|_| {
+                        ConfigError::Invalid(format!(
+                            "trusted_proxies: {p:?} is not an address or a CIDR block"
+                        ))
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let l = file.limits;
+        if l.login_per_source_per_minute == 0
+            || l.login_per_second == 0
+            || l.client_auth_failures_per_minute == 0
+        {
+            return Err(ConfigError::Invalid("limits must be positive".into()));
+        }
         let (certificates, mtls) = certificates(&file, mode)?;
         Ok(Self {
             mode,
@@ -421,6 +475,8 @@ impl Config {
             passkey_rp_id,
             certificates,
             mtls,
+            trusted_proxies,
+            limits: file.limits,
         })
     }
 

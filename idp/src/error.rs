@@ -71,6 +71,8 @@ pub struct OAuthError {
     pub description: Cow<'static, str>,
     /// Logged, never sent.
     pub cause: Option<String>,
+    /// Set when the caller is throttled: answered 429 with `Retry-After` (RFC 6585 §4).
+    pub retry_after: Option<std::time::Duration>,
 }
 
 impl OAuthError {
@@ -79,6 +81,7 @@ impl OAuthError {
             code,
             description: description.into(),
             cause: None,
+            retry_after: None,
         }
     }
 
@@ -94,15 +97,29 @@ impl OAuthError {
         Self::new(ErrorCode::InvalidClient, "client authentication failed")
     }
 
+    /// A client whose failed authentications are over their budget. Still `invalid_client`
+    /// (the credential was wrong), answered 429 so the caller knows to wait.
+    pub fn throttled(retry_after: std::time::Duration) -> Self {
+        Self {
+            retry_after: Some(retry_after),
+            ..Self::new(
+                ErrorCode::InvalidClient,
+                "too many failed client authentications; try again later",
+            )
+        }
+    }
+
     pub fn invalid_token(description: impl Into<Cow<'static, str>>) -> Self {
         Self::new(ErrorCode::InvalidToken, description)
     }
 
     pub fn server_error(cause: impl std::fmt::Display) -> Self {
         Self {
-            code: ErrorCode::ServerError,
-            description: "the server could not complete the request".into(),
             cause: Some(cause.to_string()),
+            ..Self::new(
+                ErrorCode::ServerError,
+                "the server could not complete the request",
+            )
         }
     }
 }
@@ -119,9 +136,11 @@ impl From<StoreError> for OAuthError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Busy(_) => Self {
-                code: ErrorCode::TemporarilyUnavailable,
-                description: "the server is busy; retry shortly".into(),
                 cause: Some(e.to_string()),
+                ..Self::new(
+                    ErrorCode::TemporarilyUnavailable,
+                    "the server is busy; retry shortly",
+                )
             },
             other => Self::server_error(other),
         }

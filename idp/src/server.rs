@@ -9,7 +9,7 @@ use anyhow::Context;
 use anyid_adapters::certificate::CertificateLogin;
 use anyid_adapters::passkey::Passkeys;
 use anyid_adapters::upstream::Upstream;
-use anyid_policy::limits::FailureLimiter;
+use anyid_policy::limits::{AuthFailureLimits, RequestLimiter};
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -27,6 +27,9 @@ use crate::oidc::discovery;
 use crate::state::{AppState, Core};
 use crate::store::{GrantStore, SqlStore};
 use crate::telemetry::Metrics;
+
+/// The most keys a failure limiter tracks at once (past that it fails closed).
+const MAX_LIMITED_KEYS: usize = 100_000;
 
 /// Connect storage, apply migrations, load or create keys, and (in dev) register the demo
 /// relying party.
@@ -97,6 +100,7 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppS
         Some(c) => Some(CertificateLogin::new(c.clone()).context("setting up certificate login")?),
         None => None,
     };
+    let limits = config.limits;
     Ok(Arc::new(Core {
         config,
         issuer,
@@ -105,7 +109,15 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppS
         clock,
         metrics: Metrics::new(),
         client_cache: Default::default(),
-        client_auth_failures: FailureLimiter::new(20, Duration::from_secs(60)),
+        client_auth_failures: AuthFailureLimits::new(
+            limits.client_auth_failures_per_minute,
+            Duration::from_secs(60),
+            MAX_LIMITED_KEYS,
+        ),
+        login_limits: RequestLimiter::new(
+            limits.login_per_source_per_minute,
+            limits.login_per_second,
+        ),
         demo,
         discovery,
         upstreams,
@@ -250,7 +262,8 @@ async fn upkeep(state: AppState, mut stop: watch::Receiver<bool>) {
                 if let Err(e) = state.keys.reload(&state.store, state.now()).await {
                     tracing::error!(cause = %e, "reloading signing keys failed; keeping the current ones");
                 }
-                state.client_auth_failures.forget_recovered();
+                state.client_auth_failures.forget_recovered(state.clock.since_epoch());
+                state.login_limits.forget_recovered();
             }
             _ = crl_tick.tick() => {
                 if let Some(certificates) = &state.certificates

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use anyid_adapters::upstream::Upstream;
-use anyid_policy::limits::FailureLimiter;
+use anyid_policy::limits::{AuthFailureLimits, RequestLimiter};
 
 use crate::clock::{Clock, UnixTime};
 use crate::config::Config;
@@ -22,8 +22,10 @@ pub struct Core {
     pub metrics: Metrics,
     /// Recently read client registrations (the token endpoint's hot path).
     pub client_cache: crate::clients::ClientCache,
-    /// Throttles repeated failed client authentications per client id.
-    pub client_auth_failures: FailureLimiter,
+    /// Throttles repeated failed client authentications per client and address.
+    pub client_auth_failures: AuthFailureLimits,
+    /// Bounds unauthenticated requests that create login state, per address and in total.
+    pub login_limits: RequestLimiter,
     /// Dev mode's demo relying party, when running.
     pub demo: Option<crate::http::demo::DemoClient>,
     /// The discovery document, serialised once.

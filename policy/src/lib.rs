@@ -2,3 +2,8 @@
 //! `idp` gathers the facts and enforces what this crate decides.
 
 pub mod limits;
+pub mod loa;
+pub mod pdp;
+
+pub use loa::Loa;
+pub use pdp::{Action, Decision, Reason, Request, Signals, evaluate};

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use anyid::store::AccountStore;
-use anyid_adapters::Loa;
+use anyid_policy::Loa;
 use anyid_tests::browser::{hidden, param};
 use anyid_tests::certificates::{dev_pki, sign, sign_in_as};
 use anyid_tests::rp::Pending;

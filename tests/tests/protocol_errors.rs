@@ -9,7 +9,7 @@ use anyid_tests::{Browser, Landing, Rp, TestServer, backends};
 use openidconnect::core::CoreErrorResponseType;
 use openidconnect::{OAuth2TokenResponse, RequestTokenError};
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{Value, json};
 
 const REDIRECT: &str = "http://127.0.0.1:1/callback";
 
@@ -247,6 +247,68 @@ async fn a_wrong_client_secret_is_401_invalid_client_with_a_challenge() {
         }
         s.op.stop().await;
     }
+}
+
+/// Anyone who knows a relying party's public `client_id` can send wrong secrets. Those
+/// failures are throttled (429 with `Retry-After`), but a correct credential always
+/// succeeds, at every endpoint that authenticates clients, even from the same address.
+#[tokio::test]
+async fn failed_client_authentications_are_throttled_without_locking_out_the_client() {
+    let op = TestServer::start(anyid_tests::Backend::Sqlite)
+        .await
+        .unwrap();
+    let (id, secret) = op
+        .add_client(json!({"name": "Service", "grant_types": ["client_credentials"]}))
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let post = |path: &str, secret: &str, body: &[(&str, &str)]| {
+        http.post(op.url(path))
+            .basic_auth(&id, Some(secret))
+            .form(body)
+            .send()
+    };
+    let mut statuses = Vec::new();
+    let mut retry_after = None;
+    for _ in 0..60 {
+        let r = post("/token", "guess", &[("grant_type", "client_credentials")])
+            .await
+            .unwrap();
+        if r.status() == StatusCode::TOO_MANY_REQUESTS {
+            retry_after = r.headers().get("retry-after").cloned();
+            let json: Value = r.json().await.unwrap();
+            assert_eq!(json["error"], "invalid_client");
+            statuses.push(StatusCode::TOO_MANY_REQUESTS);
+        } else {
+            statuses.push(r.status());
+        }
+    }
+    assert_eq!(statuses[0], StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        statuses.last(),
+        Some(&StatusCode::TOO_MANY_REQUESTS),
+        "failures are throttled: {statuses:?}"
+    );
+    let wait: u64 = retry_after
+        .expect("Retry-After")
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+
+    // The client itself is never locked out.
+    let token = post("/token", &secret, &[("grant_type", "client_credentials")])
+        .await
+        .unwrap();
+    assert_eq!(token.status(), StatusCode::OK);
+    let token: Value = token.json().await.unwrap();
+    let access = token["access_token"].as_str().unwrap();
+    for path in ["/introspect", "/revoke"] {
+        let r = post(path, &secret, &[("token", access)]).await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{path}");
+    }
+    op.stop().await;
 }
 
 #[tokio::test]

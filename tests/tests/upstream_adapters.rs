@@ -9,7 +9,8 @@
 use std::time::{Duration, Instant};
 
 use anyid_adapters::upstream::{Preset, Upstream};
-use anyid_adapters::{AdapterError, Begin, Callback, Loa, PendingLogin, VerifiedIdentity};
+use anyid_adapters::{AdapterError, Begin, Callback, PendingLogin, VerifiedIdentity};
+use anyid_policy::Loa;
 use anyid_tests::upstream::{Behaviour, FakeNaver, FakeOidcProvider, follow_authorize, unix_now};
 use serde_json::json;
 

@@ -1,10 +1,67 @@
 //! Small request readers: cookies, bearer tokens and form parameters. Parsing of parameters
 //! themselves lives in `oidc::params`.
 
+use std::convert::Infallible;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
 
 use crate::error::OAuthError;
 use crate::oidc::params::Params;
+use crate::state::AppState;
+
+/// The address a request came from: the peer's, or, when the peer is a trusted proxy, the
+/// right-most `X-Forwarded-For` entry that is not a trusted proxy (entries to its left could
+/// be written by anyone).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddress(pub IpAddr);
+
+impl FromRequestParts<AppState> for ClientAddress {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip());
+        Ok(Self(client_address(
+            peer,
+            &parts.headers,
+            &state.config.trusted_proxies,
+        )))
+    }
+}
+
+pub fn client_address(
+    peer: Option<IpAddr>,
+    headers: &HeaderMap,
+    trusted: &[ipnet::IpNet],
+) -> IpAddr {
+    // In-process router tests have no peer.
+    let peer = peer.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+    let is_trusted = |ip: &IpAddr| trusted.iter().any(|net| net.contains(ip));
+    if !is_trusted(&peer) {
+        return peer;
+    }
+    let forwarded: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|entry| entry.trim().parse::<IpAddr>().ok())
+        .collect::<Option<Vec<_>>>()
+        .unwrap_or_default();
+    forwarded
+        .into_iter()
+        .rev()
+        .find(|ip| !is_trusted(ip))
+        .unwrap_or(peer)
+}
 
 /// The value of cookie `name`, if the browser sent it.
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -88,6 +145,29 @@ mod tests {
         assert_eq!(cookie(&h, "anyid_session"), Some("xyz"));
         assert_eq!(cookie(&h, "session"), None);
         assert_eq!(cookie(&h, "b"), None);
+    }
+
+    #[test]
+    fn forwarded_addresses_count_only_behind_a_trusted_proxy() {
+        let proxy: IpAddr = "10.0.0.5".parse().unwrap();
+        let trusted: Vec<ipnet::IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        let mut h = HeaderMap::new();
+        h.insert(
+            "x-forwarded-for",
+            "203.0.113.9, 198.51.100.7, 10.0.0.9".parse().unwrap(),
+        );
+        // The right-most untrusted entry: the one the trusted proxy saw.
+        assert_eq!(
+            client_address(Some(proxy), &h, &trusted),
+            "198.51.100.7".parse::<IpAddr>().unwrap()
+        );
+        // A peer that is not a trusted proxy cannot choose its address.
+        let stranger: IpAddr = "192.0.2.1".parse().unwrap();
+        assert_eq!(client_address(Some(stranger), &h, &trusted), stranger);
+        assert_eq!(client_address(Some(proxy), &h, &[]), proxy);
+        // A garbled header is ignored.
+        h.insert("x-forwarded-for", "nonsense".parse().unwrap());
+        assert_eq!(client_address(Some(proxy), &h, &trusted), proxy);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
-use super::extract;
+use super::extract::{self, ClientAddress};
 use super::respond::oauth_json;
 use crate::error::OAuthError;
 use crate::oidc::{client_auth, introspection};
@@ -14,10 +14,11 @@ use crate::state::AppState;
 
 pub async fn post_introspect(
     State(state): State<AppState>,
+    ClientAddress(source): ClientAddress,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    match run(&state, &headers, &body).await {
+    match run(&state, source, &headers, &body).await {
         Ok(answer) => Json(answer).into_response(),
         Err(e) => oauth_json(e),
     }
@@ -25,13 +26,18 @@ pub async fn post_introspect(
 
 async fn run(
     state: &AppState,
+    source: std::net::IpAddr,
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<serde_json::Value, OAuthError> {
     let mut params = extract::form(headers, body)?;
-    let client =
-        client_auth::authenticate_request(state, extract::authorization(headers), &mut params)
-            .await?;
+    let client = client_auth::authenticate_request(
+        state,
+        extract::authorization(headers),
+        &mut params,
+        source,
+    )
+    .await?;
     let token = params
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("token is required"))?;

@@ -29,6 +29,9 @@ fn status(code: ErrorCode) -> StatusCode {
 pub fn oauth_json(e: OAuthError) -> Response {
     log_cause(&e);
     let body = json!({ "error": e.code.as_str(), "error_description": e.description });
+    if let Some(wait) = e.retry_after {
+        return too_many_requests(wait, Json(body));
+    }
     let mut response = (status(e.code), Json(body)).into_response();
     if e.code == ErrorCode::InvalidClient {
         // RFC 6749 §5.2: 401 carries a challenge for the scheme the client may use.
@@ -37,6 +40,16 @@ pub fn oauth_json(e: OAuthError) -> Response {
             HeaderValue::from_static("Basic realm=\"anyid\""),
         );
     }
+    response
+}
+
+/// 429 with `Retry-After` in whole seconds, rounded up (RFC 6585 §4, RFC 9110 §10.2.3).
+pub fn too_many_requests(wait: std::time::Duration, body: impl IntoResponse) -> Response {
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let mut response = (StatusCode::TOO_MANY_REQUESTS, body).into_response();
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
     response
 }
 

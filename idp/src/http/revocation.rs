@@ -5,7 +5,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::extract;
+use super::extract::{self, ClientAddress};
 use super::respond::oauth_json;
 use crate::error::OAuthError;
 use crate::oidc::{client_auth, revocation};
@@ -13,20 +13,30 @@ use crate::state::AppState;
 
 pub async fn post_revoke(
     State(state): State<AppState>,
+    ClientAddress(source): ClientAddress,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    match run(&state, &headers, &body).await {
+    match run(&state, source, &headers, &body).await {
         Ok(()) => StatusCode::OK.into_response(),
         Err(e) => oauth_json(e),
     }
 }
 
-async fn run(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<(), OAuthError> {
+async fn run(
+    state: &AppState,
+    source: std::net::IpAddr,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(), OAuthError> {
     let mut params = extract::form(headers, body)?;
-    let client =
-        client_auth::authenticate_request(state, extract::authorization(headers), &mut params)
-            .await?;
+    let client = client_auth::authenticate_request(
+        state,
+        extract::authorization(headers),
+        &mut params,
+        source,
+    )
+    .await?;
     let token = params
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("token is required"))?;

@@ -6,18 +6,21 @@ use axum::extract::State;
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 
-use super::extract;
+use super::extract::{self, ClientAddress};
 use super::respond::oauth_json;
 use crate::oidc::grants;
 use crate::state::AppState;
 
 pub async fn post_token(
     State(state): State<AppState>,
+    ClientAddress(source): ClientAddress,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
     let result = match extract::form(&headers, &body) {
-        Ok(params) => grants::exchange(&state, extract::authorization(&headers), params).await,
+        Ok(params) => {
+            grants::exchange(&state, extract::authorization(&headers), params, source).await
+        }
         Err(e) => Err(e),
     };
     let mut response = match result {

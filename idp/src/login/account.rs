@@ -24,7 +24,8 @@
 //! missing ones keep what was stored (Apple sends the name only once); an address and its
 //! `*_verified` flag travel together.
 
-use anyid_adapters::{Loa, VerifiedIdentity};
+use anyid_adapters::VerifiedIdentity;
+use anyid_policy::Loa;
 use serde_json::Value;
 
 use crate::crypto;

@@ -11,9 +11,10 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use anyid_adapters::VerifiedIdentity;
 use anyid_adapters::certificate::{ISSUER, Refusal};
-use anyid_adapters::{Loa, VerifiedIdentity};
 use anyid_certs::CertificateDer;
+use anyid_policy::Loa;
 
 use super::{Kept, Step, Visitor, error, finish_login, flow_error, flow_for_form, keep, take};
 use crate::crypto;

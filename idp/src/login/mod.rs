@@ -12,7 +12,8 @@ pub mod passkey;
 pub mod portal;
 pub mod upstream;
 
-use anyid_adapters::{Loa, VerifiedIdentity, dev};
+use anyid_adapters::{VerifiedIdentity, dev};
+use anyid_policy::{Action, Decision, Loa, Reason, Request as PolicyRequest, Signals, evaluate};
 
 use self::account::{LinkOutcome, Resolution};
 
@@ -109,8 +110,17 @@ pub async fn authorize(
     };
     let now = core.now();
     let current = session::current(core, session_token).await?;
-    let step_up = current.clone().filter(|s| stepping_up(&request, Some(s)));
-    let session = current.filter(|s| session::satisfies(s, &request, now));
+    let (session, step_up) = match decide(core, &request, current.as_ref(), Action::Authorize) {
+        Decision::Allow => (
+            current.filter(|s| session::satisfies(s, &request, now)),
+            None,
+        ),
+        Decision::StepUp(_) => (None, current),
+        Decision::Deny(_) => {
+            // No enabled method reaches the required assurance (EAP ACR Values §5).
+            return Ok(unmet(core, &request));
+        }
+    };
 
     // OIDC Core §3.1.2.1: prompt=none never shows a page.
     if request.prompt.none {
@@ -137,10 +147,72 @@ pub async fn authorize(
     start_flow(core, &request, session, step_up.as_ref(), browser_token).await
 }
 
+/// What policy says about going on for `request` with `authenticated` (a session, or the
+/// level a login just proved).
+fn decide(
+    core: &Core,
+    request: &AuthorizationRequest,
+    authenticated: Option<&SsoSession>,
+    action: Action,
+) -> Decision {
+    let level = authenticated.map(|s| Loa::from_acr(&s.acr).unwrap_or_default());
+    decide_level(core, request, level, action)
+}
+
+fn decide_level(
+    core: &Core,
+    request: &AuthorizationRequest,
+    authenticated: Option<Loa>,
+    action: Action,
+) -> Decision {
+    let required = [request.required_loa()];
+    let facts = PolicyRequest {
+        requested: &required,
+        authenticated,
+        reachable: reachable(core),
+        ..PolicyRequest::new(action)
+    };
+    evaluate(&facts, &Signals::default(), core.clock.since_epoch())
+}
+
+/// The highest level an enabled login method can reach.
+fn reachable(core: &Core) -> Option<Loa> {
+    let upstreams = core
+        .upstreams
+        .iter()
+        .filter(|u| u.config().enabled)
+        .map(|u| u.config().loa);
+    let dev = core.config.dev_login.then_some(dev::LOA);
+    // A passkey can be registered at any level up to high (see `passkey`).
+    let passkeys = core.passkeys.as_ref().map(|_| Loa::High);
+    let certificates = core
+        .config
+        .certificates
+        .iter()
+        .flat_map(|c| c.policies.iter().map(|p| p.loa));
+    upstreams
+        .chain(dev)
+        .chain(passkeys)
+        .chain(certificates)
+        .max()
+}
+
 /// Whether `current` is a live session below the level `request` requires: the login that
 /// follows is a step-up of the same citizen.
-fn stepping_up(request: &AuthorizationRequest, current: Option<&SsoSession>) -> bool {
-    current.is_some_and(|s| Loa::from_acr(&s.acr).unwrap_or_default() < request.required_loa())
+fn stepping_up(core: &Core, request: &AuthorizationRequest, current: &SsoSession) -> bool {
+    matches!(
+        decide(core, request, Some(current), Action::Authorize),
+        Decision::StepUp(_)
+    )
+}
+
+fn unmet(core: &Core, request: &AuthorizationRequest) -> Step {
+    redirect_error(
+        core,
+        request,
+        ErrorCode::UnmetAuthenticationRequirements,
+        "no enabled login method reaches the requested assurance",
+    )
 }
 
 async fn start_flow(
@@ -201,7 +273,7 @@ pub async fn resume(
     match flow.state {
         FlowState::Requested => {
             let current = session::current(core, session_token).await?;
-            let step_up = current.filter(|s| stepping_up(&flow.request, Some(s)));
+            let step_up = current.filter(|s| stepping_up(core, &flow.request, s));
             login_page(core, &flow, step_up.as_ref()).await
         }
         FlowState::Authenticated => match flow_session(core, &flow, session_token).await? {
@@ -358,7 +430,7 @@ pub async fn step_up_session(
 ) -> Result<Option<SsoSession>, OAuthError> {
     Ok(session::current(core, session_token)
         .await?
-        .filter(|s| stepping_up(&flow.request, Some(s))))
+        .filter(|s| stepping_up(core, &flow.request, s)))
 }
 
 /// Who a login method proved, at which level and how.
@@ -377,7 +449,7 @@ pub async fn authenticated(
     flow: &Flow,
     login: Authenticated,
 ) -> Result<(Step, Option<String>), OAuthError> {
-    if login.loa < flow.request.required_loa() {
+    if decide_level(core, &flow.request, Some(login.loa), Action::Login) != Decision::Allow {
         return Ok((flow_error(core, flow, Notice::InsufficientAssurance), None));
     }
     let (session, token) =
@@ -522,21 +594,15 @@ async fn login_page(
         })
         .collect();
     let dev_login = core.config.dev_login && dev::LOA >= required;
-    // A passkey can be registered at any level up to high (see `passkey`).
-    let passkeys = core.passkeys.is_some();
     let certificates = core
         .config
         .certificates
         .as_ref()
         .is_some_and(|c| c.policies.iter().any(|p| p.loa >= required));
-    if methods.is_empty() && !dev_login && !passkeys && !certificates {
-        // No enabled method reaches the required assurance (EAP ACR Values §5).
-        return Ok(redirect_error(
-            core,
-            &flow.request,
-            ErrorCode::UnmetAuthenticationRequirements,
-            "no enabled login method reaches the requested assurance",
-        ));
+    if decide_level(core, &flow.request, None, Action::Authorize)
+        == Decision::Deny(Reason::UnmetAssurance)
+    {
+        return Ok(unmet(core, &flow.request));
     }
     Ok(Step::LoginPage(LoginView {
         flow_id: flow.id.clone(),

@@ -7,8 +7,8 @@
 //! substantial, unless it was registered within [`HIGH_WINDOW_S`] of a high-assurance login
 //! (then it is high): a passkey never proves more than the login that vouched for it.
 
-use anyid_adapters::Loa;
 use anyid_adapters::passkey::{self, Ceremony, PasskeyLogin};
+use anyid_policy::Loa;
 
 use super::{
     Authenticated, Kept, Step, Visitor, authenticated, error, flow_error, flow_for_form, keep, take,

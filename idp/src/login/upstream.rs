@@ -5,7 +5,8 @@
 //! after the adapter has verified the answer.
 
 use anyid_adapters::upstream::Upstream;
-use anyid_adapters::{AdapterError, Begin, Callback, Loa, PendingLogin};
+use anyid_adapters::{AdapterError, Begin, Callback, PendingLogin};
+use anyid_policy::Loa;
 use serde_json::{Value, json};
 
 use super::account;

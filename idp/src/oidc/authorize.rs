@@ -9,7 +9,7 @@ use url::Url;
 
 use super::params::Params;
 use super::{SUPPORTED_SCOPES, parse_scope, pkce};
-use anyid_adapters::Loa;
+use anyid_policy::Loa;
 
 use crate::error::{ErrorCode, OAuthError};
 use crate::i18n::Notice;
@@ -260,9 +260,12 @@ pub fn validate(
             "none of the requested acr values is supported",
         ));
     }
-    let floor = known.into_iter().min();
     let client_min = client.min_acr.as_deref().and_then(Loa::from_acr);
-    let required_acr = floor.max(client_min).map(|l| l.acr().to_owned());
+    let required_acr = (!known.is_empty() || client_min.is_some()).then(|| {
+        anyid_policy::pdp::required_level(&known, client_min)
+            .acr()
+            .to_owned()
+    });
 
     Ok(AuthorizationRequest {
         client_id: client.id.clone(),

@@ -8,8 +8,13 @@ use percent_encoding::percent_decode_str;
 use super::params::Params;
 use crate::crypto;
 use crate::error::{ErrorCode, OAuthError};
-use crate::state::Core;
+use std::net::IpAddr;
 use std::sync::Arc;
+
+use anyid_policy::limits::Verdict;
+use anyid_policy::{Action, Decision, Reason, Request as PolicyRequest, Signals, evaluate};
+
+use crate::state::Core;
 
 use crate::store::ClientRecord;
 
@@ -69,26 +74,27 @@ fn parse_basic(header: &str) -> Option<PresentedCredentials> {
 }
 
 /// Authenticate the client making a request at the token, introspection or revocation
-/// endpoint, taking its credentials out of `params`.
+/// endpoint from `source`, taking its credentials out of `params`.
 pub async fn authenticate_request(
     core: &Core,
     authorization: Option<&str>,
     params: &mut Params,
+    source: IpAddr,
 ) -> Result<Arc<ClientRecord>, OAuthError> {
     let creds = presented(authorization, params)?;
-    authenticate(core, &creds).await
+    authenticate(core, &creds, source).await
 }
 
-/// Authenticate the presented credentials against the registered client.
+/// Authenticate the presented credentials against the registered client. A correct
+/// credential always succeeds: the failure budget is checked only for a wrong one, so
+/// someone who knows a public `client_id` cannot lock its owner out. Client secrets are
+/// 256-bit random values, so throttling is not what stops guessing; it makes a flood of
+/// failures visible and answers it with 429.
 pub async fn authenticate(
     core: &Core,
     creds: &PresentedCredentials,
+    source: IpAddr,
 ) -> Result<Arc<ClientRecord>, OAuthError> {
-    if !core.client_auth_failures.may_try(&creds.client_id) {
-        let mut e = OAuthError::invalid_client();
-        e.cause = Some("throttled after repeated failures".into());
-        return Err(e);
-    }
     let client = core
         .client_cache
         .get(&core.store, &creds.client_id, core.now())
@@ -96,12 +102,25 @@ pub async fn authenticate(
     let ok = client.as_ref().is_some_and(|c| {
         crypto::constant_time_eq(&crypto::secret_hash(&creds.secret), &c.secret_hash)
     });
-    match client {
-        Some(client) if ok => Ok(client),
-        _ => {
-            core.client_auth_failures.record_failure(&creds.client_id);
-            Err(OAuthError::invalid_client())
+    if let Some(client) = client.filter(|_| ok) {
+        return Ok(client);
+    }
+    let now = core.clock.since_epoch();
+    let signals = Signals {
+        throttled: match core
+            .client_auth_failures
+            .record(&creds.client_id, source, now)
+        {
+            Verdict::Throttled { retry_after } => Some(retry_after),
+            Verdict::Open => None,
+        },
+    };
+    match evaluate(&PolicyRequest::new(Action::IssueToken), &signals, now) {
+        Decision::Deny(Reason::Throttled(wait)) => {
+            tracing::warn!(client = %creds.client_id, "client authentication failures throttled");
+            Err(OAuthError::throttled(wait))
         }
+        _ => Err(OAuthError::invalid_client()),
     }
 }
 

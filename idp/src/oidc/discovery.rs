@@ -1,7 +1,7 @@
 //! OpenID Provider metadata, OIDC Discovery 1.0 §3, with RFC 8414 / RFC 7009 / RFC 7662 /
 //! RFC 9207 fields. Built once at start.
 
-use anyid_adapters::Loa;
+use anyid_policy::Loa;
 use serde_json::{Value, json};
 
 use super::SUPPORTED_SCOPES;

@@ -1,8 +1,6 @@
 //! SSO sessions: one login reaches many relying parties. The browser holds a random token in
 //! a cookie; storage holds its hash. A new login always starts a new session (no fixation).
 
-use anyid_adapters::Loa;
-
 use super::authorize::AuthorizationRequest;
 use crate::clock::UnixTime;
 use crate::crypto;
@@ -61,10 +59,11 @@ pub async fn start(
     Ok((session, token))
 }
 
-/// Can `session` serve `request` without a new login? OIDC Core §3.1.2.1: `prompt=login`
-/// forces re-authentication, and `max_age` bounds the time since `auth_time`.
+/// Can `session` serve `request` without a new login, as far as the protocol goes (its
+/// level is policy's to judge)? OIDC Core §3.1.2.1: `prompt=login` forces
+/// re-authentication, and `max_age` bounds the time since `auth_time`.
 pub fn satisfies(session: &SsoSession, request: &AuthorizationRequest, now: UnixTime) -> bool {
-    if request.prompt.login || !reaches(session, request) {
+    if request.prompt.login {
         return false;
     }
     match request.max_age {
@@ -73,9 +72,4 @@ pub fn satisfies(session: &SsoSession, request: &AuthorizationRequest, now: Unix
         Some(max_age) => now - session.auth_time <= max_age,
         None => true,
     }
-}
-
-/// Does the session's assurance reach what the request requires?
-pub fn reaches(session: &SsoSession, request: &AuthorizationRequest) -> bool {
-    Loa::from_acr(&session.acr).is_some_and(|loa| loa >= request.required_loa())
 }

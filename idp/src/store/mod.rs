@@ -118,8 +118,8 @@ pub struct LinkedIdentity {
 
 impl LinkedIdentity {
     /// The level a login with it proves for its citizen: its own, capped by its binding's.
-    pub fn proves(&self) -> anyid_adapters::Loa {
-        let level = |acr: &str| anyid_adapters::Loa::from_acr(acr).unwrap_or_default();
+    pub fn proves(&self) -> anyid_policy::Loa {
+        let level = |acr: &str| anyid_policy::Loa::from_acr(acr).unwrap_or_default();
         level(&self.loa).min(level(&self.vouched_loa))
     }
 }

@@ -43,6 +43,7 @@ pub async fn exchange(
     core: &Core,
     authorization: Option<&str>,
     mut params: Params,
+    source: std::net::IpAddr,
 ) -> Result<TokenResponse, OAuthError> {
     let grant_type = match params.get("grant_type") {
         None => return Err(OAuthError::invalid_request("grant_type is required")),
@@ -50,7 +51,8 @@ pub async fn exchange(
             OAuthError::new(ErrorCode::UnsupportedGrantType, "unsupported grant_type")
         })?,
     };
-    let client = client_auth::authenticate_request(core, authorization, &mut params).await?;
+    let client =
+        client_auth::authenticate_request(core, authorization, &mut params, source).await?;
     client_auth::require_grant_type(&client, grant_type.as_str())?;
     let response = match grant_type {
         GrantType::AuthorizationCode => authorization_code::exchange(core, &client, &params).await,
