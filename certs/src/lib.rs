@@ -3,6 +3,7 @@
 //! revocation, identity extraction), CMS SignedData challenge verification and a reference
 //! signer (RFC 5652), and the dev CA (rcgen). No HTTP server and no storage here.
 
+pub mod challenge;
 pub mod cms;
 pub mod dev;
 mod ocsp;

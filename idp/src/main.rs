@@ -98,11 +98,17 @@ enum CertsCommand {
         #[command(flatten)]
         place: Place,
     },
-    /// Sign a login challenge as a joint-certificate signer would: prints the CMS
-    /// SignedData (base64) to paste into the login page.
+    /// Sign a challenge as a joint-certificate signer would: shows what it is for (origin,
+    /// purpose, expiry) on standard error and prints the CMS SignedData (base64) to paste
+    /// into the page.
     Sign {
-        /// The challenge shown on the login page.
+        /// The challenge shown on the page.
         challenge: String,
+        /// The origin of the page the challenge came from (as a signer that talks to the
+        /// browser learns it): a challenge issued by another origin is refused, so a
+        /// phishing page cannot relay a real one.
+        #[arg(long)]
+        origin: Option<String>,
         /// PKCS#8 private key (PEM).
         #[arg(long)]
         key: PathBuf,
@@ -274,9 +280,16 @@ fn certs_command(cmd: CertsCommand) -> anyhow::Result<ExitCode> {
         }
         CertsCommand::Sign {
             challenge,
+            origin,
             key,
             cert,
         } => {
+            let decoded = anyid_certs::challenge::Challenge::decode(&challenge)
+                .context("reading the challenge")?;
+            if let Some(origin) = &origin {
+                decoded.challenge.check_origin(origin)?;
+            }
+            eprintln!("{}", decoded.challenge.describe());
             let key = std::fs::read_to_string(&key)
                 .with_context(|| format!("reading {}", key.display()))?;
             let chain = std::fs::read_to_string(&cert)

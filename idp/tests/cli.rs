@@ -232,3 +232,59 @@ fn keys_rotate_adds_keys_and_schedules_the_old_ones_out() {
         "the previous keys are scheduled out:\n{listed}"
     );
 }
+
+/// The reference signer shows what a challenge is for, and refuses one issued by another
+/// origin than the page it came from (a relayed challenge).
+#[test]
+fn the_reference_signer_shows_a_challenge_and_refuses_another_origin() {
+    use anyid_certs::challenge::{Challenge, Purpose};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let made = anyid(&["certs", "dev", "--data-dir", d], dir.path());
+    assert!(made.status.success(), "{made:?}");
+    let citizens = dir.path().join("certs").join("citizens");
+    let (key, cert) = (citizens.join("hong.key"), citizens.join("hong.pem"));
+    let challenge = Challenge {
+        origin: "https://id.example.gov".into(),
+        purpose: Purpose::Register,
+        bound_to: "account".into(),
+        expires_at: 1_900_000_000,
+        nonce: "n".into(),
+    }
+    .encode(|_| vec![0; 32])
+    .unwrap();
+    let sign = |origin: &str| {
+        anyid(
+            &[
+                "certs",
+                "sign",
+                &challenge,
+                "--origin",
+                origin,
+                "--key",
+                key.to_str().unwrap(),
+                "--cert",
+                cert.to_str().unwrap(),
+            ],
+            dir.path(),
+        )
+    };
+    let signed = sign("https://id.example.gov");
+    assert!(signed.status.success(), "{signed:?}");
+    let shown = String::from_utf8_lossy(&signed.stderr);
+    assert!(
+        shown.contains("Signing for: https://id.example.gov"),
+        "{shown}"
+    );
+    assert!(shown.contains("register this certificate"), "{shown}");
+    assert!(!signed.stdout.is_empty(), "the SignedData");
+
+    let relayed = sign("https://id-example.phish.test");
+    assert!(!relayed.status.success());
+    assert!(String::from_utf8_lossy(&relayed.stderr).contains("issued by"));
+    let garbage = anyid(
+        &["certs", "sign", "random", "--key", "k", "--cert", "c"],
+        dir.path(),
+    );
+    assert!(!garbage.status.success());
+}

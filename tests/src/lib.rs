@@ -83,6 +83,17 @@ impl TestServer {
         self.db.url.clone()
     }
 
+    /// How many rows `table` holds (what a request wrote, or did not).
+    pub async fn count(&self, table: &str) -> i64 {
+        let pool = sqlx::AnyPool::connect(&self.db.url)
+            .await
+            .expect("database");
+        let sql = sqlx::AssertSqlSafe(format!("SELECT COUNT(*) FROM {table}"));
+        let (n,): (i64,) = sqlx::query_as(sql).fetch_one(&pool).await.expect("count");
+        pool.close().await;
+        n
+    }
+
     pub fn issuer(&self) -> &str {
         &self.running.state.issuer
     }

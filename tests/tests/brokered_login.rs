@@ -12,17 +12,7 @@ use serde_json::json;
 
 /// Count the citizens and live sessions: nothing may appear after a failed login.
 async fn citizens_and_sessions(op: &TestServer) -> (i64, i64) {
-    let pool = sqlx::AnyPool::connect(&op.database_url()).await.unwrap();
-    let (c,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM citizens")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    let (s,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sso_sessions")
-        .fetch_one(&pool)
-        .await
-        .unwrap();
-    pool.close().await;
-    (c, s)
+    (op.count("citizens").await, op.count("sso_sessions").await)
 }
 
 /// Click the provider's button on the chooser and follow it through the upstream and back.

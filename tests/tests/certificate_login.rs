@@ -209,6 +209,89 @@ async fn challenges_are_single_use_short_lived_and_bound_to_the_signature() {
 }
 
 /// A browser presenting dev citizen `name`'s certificate (or none) to the mTLS listener.
+/// A challenge names this origin, its purpose and its flow (or account) under the server's
+/// tag, so a signer can show what it signs and a signature made for one flow, purpose or
+/// account is refused in any other; a changed challenge fails the tag.
+#[tokio::test]
+async fn a_challenge_is_bound_to_its_origin_purpose_and_flow() {
+    use anyid_certs::challenge::{Challenge, Purpose};
+    for backend in backends() {
+        let op = TestServer::start(backend).await.unwrap();
+        let pki = dev_pki(&op);
+        let rp = op.relying_party("Land registry", "127.0.0.1").await;
+        let stale = "확인 문자열이 만료되었거나 이미 사용되었습니다";
+
+        let browser = Browser::new();
+        let (_, first) = chooser(&browser, &op, &rp).await;
+        let issued = hidden(&first, "challenge");
+        let decoded = Challenge::decode(&issued).expect("an Any-ID challenge");
+        let origin = url::Url::parse(op.issuer())
+            .unwrap()
+            .origin()
+            .ascii_serialization();
+        assert_eq!(decoded.challenge.origin, origin, "{backend:?}");
+        assert_eq!(decoded.challenge.purpose, Purpose::Login);
+        assert_eq!(decoded.challenge.bound_to, hidden(&first, "flow"));
+
+        // Signed for the first flow, posted in a second one: refused.
+        let (_, second) = chooser(&browser, &op, &rp).await;
+        let signature = sign(&pki, "kim", &issued);
+        let landing = post_signature(&browser, &op, &second, &issued, &signature).await;
+        assert_refused(&op, &browser, landing, stale, "kim").await;
+
+        // Rebound to the second flow by hand: the tag no longer matches.
+        let mut moved = decoded.challenge.clone();
+        moved.bound_to = hidden(&second, "flow");
+        let tag = decoded.tag.clone();
+        let forged = moved.encode(|_| tag).unwrap();
+        let landing =
+            post_signature(&browser, &op, &second, &forged, &sign(&pki, "kim", &forged)).await;
+        assert_refused(&op, &browser, landing, stale, "kim").await;
+
+        // The portal's challenge registers a certificate to the signed-in account and is
+        // useless for logging in; a login challenge cannot register a certificate.
+        let owner = Browser::new();
+        let (_, portal) = owner
+            .sign_in(&op.url("/account"), op.issuer(), "hong")
+            .await
+            .page();
+        let register = hidden(&portal, "challenge");
+        let decoded = Challenge::decode(&register).unwrap();
+        assert_eq!(decoded.challenge.purpose, Purpose::Register);
+        assert_eq!(decoded.challenge.origin, origin);
+        let (_, third) = chooser(&browser, &op, &rp).await;
+        let landing = post_signature(
+            &browser,
+            &op,
+            &third,
+            &register,
+            &sign(&pki, "kim", &register),
+        )
+        .await;
+        assert_refused(&op, &browser, landing, stale, "kim").await;
+        let login = hidden(&third, "challenge");
+        let (_, after) = owner
+            .submit(
+                op.issuer(),
+                "/account/certificate",
+                &[
+                    ("csrf", &hidden(&portal, "csrf")),
+                    ("challenge", &login),
+                    ("signature", &sign(&pki, "kim", &login)),
+                ],
+            )
+            .await
+            .page();
+        assert!(after.contains("role=\"alert\""), "{backend:?}: {after}");
+        assert_eq!(
+            after.matches("name=\"unlink\"").count(),
+            1,
+            "nothing linked"
+        );
+        op.stop().await;
+    }
+}
+
 fn tls_browser(pki: &DevPki, name: Option<&str>) -> Browser {
     let root = reqwest::Certificate::from_pem(&std::fs::read(&pki.root).unwrap()).unwrap();
     let mut builder = reqwest::Client::builder()

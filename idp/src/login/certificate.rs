@@ -1,9 +1,10 @@
 //! Certificate login for a flow, over `adapters::certificate`, by two transports:
 //!
 //! - **Signed challenge** (how joint certificates log in): the chooser shows a single-use
-//!   challenge (at most [`CHALLENGE_TTL_S`] old); the citizen's signer returns a CMS
-//!   SignedData over it, posted with the chooser's form. The challenge is consumed before
-//!   the signature is looked at, so a failed attempt cannot be retried with it either.
+//!   challenge (at most [`CHALLENGE_TTL_S`] old) that names this origin, the purpose and
+//!   the flow (`anyid_certs::challenge`); the citizen's signer shows them and returns a CMS
+//!   SignedData over it, posted with the chooser's form. The challenge is spent before the
+//!   signature is looked at, so a failed attempt cannot be retried with it either.
 //! - **Mutual TLS**: the chooser links to the mTLS listener (its own origin), which only reads
 //!   the chain the TLS handshake proved and hands it back to the main origin under a
 //!   single-use token ([`TLS_HANDOFF_TTL_S`]). Validation and its error pages happen here, on
@@ -14,9 +15,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use anyid_adapters::VerifiedIdentity;
 use anyid_adapters::certificate::{ISSUER, Refusal};
 use anyid_certs::CertificateDer;
+use anyid_certs::challenge::Purpose;
 use anyid_policy::Loa;
 
-use super::{Kept, Step, Visitor, error, finish_login, flow_error, flow_for_form, keep, take};
+use super::kept::{self, Kept, keep, take};
+use super::{Step, Visitor, error, finish_login, flow_error, flow_for_form};
 use crate::crypto;
 use crate::error::OAuthError;
 use crate::i18n::Notice;
@@ -30,8 +33,6 @@ pub const CHALLENGE_TTL_S: i64 = 120;
 /// The mTLS listener's hand-off back to the main origin lives a minute.
 pub const TLS_HANDOFF_TTL_S: i64 = 60;
 
-const CHALLENGE: &str = "certificate-challenge";
-const LINK_CHALLENGE: &str = "certificate-link";
 const TLS_HANDOFF: &str = "certificate-tls";
 
 /// What the chooser shows for certificates.
@@ -62,19 +63,13 @@ pub fn notice_of(refusal: &Refusal) -> Notice {
     }
 }
 
-/// A fresh challenge (and the mTLS link) for the chooser of `flow`.
-pub async fn offer(core: &Core, flow: &Flow) -> Result<Option<CertificateOffer>, OAuthError> {
+/// A fresh challenge (and the mTLS link) for the chooser of `flow`. Nothing is stored: the
+/// challenge carries its own binding (see `anyid_certs::challenge`).
+pub fn offer(core: &Core, flow: &Flow) -> Result<Option<CertificateOffer>, OAuthError> {
     if core.certificates.is_none() {
         return Ok(None);
     }
-    let kept = Kept {
-        kind: CHALLENGE,
-        flow_id: Some(flow.id.clone()),
-        citizen_id: None,
-        data: String::new(),
-        ttl_s: CHALLENGE_TTL_S,
-    };
-    let challenge = keep(core, kept).await?;
+    let challenge = kept::challenge(core, Purpose::Login, &flow.id, CHALLENGE_TTL_S)?;
     let tls_url = core.config.mtls.as_ref().map(|m| {
         append_query(
             &format!("{}/login/certificate", m.url),
@@ -106,16 +101,13 @@ pub async fn finish_signed(
     let Some(certificates) = &core.certificates else {
         return Ok((error(Notice::NotFound), None));
     };
-    let kept = take(core, CHALLENGE, answer.challenge).await?;
-    if kept.is_none_or(|k| k.flow_id.as_deref() != Some(flow.id.as_str())) {
+    // Spent before the signature is looked at: a failed attempt cannot retry with it.
+    let challenge = answer.challenge.trim();
+    if !kept::spend_challenge(core, challenge, Purpose::Login, &flow.id).await? {
         return Ok((flow_error(core, &flow, Notice::CertChallenge), None));
     }
     let verified = certificates
-        .signed_challenge(
-            answer.signature,
-            answer.challenge.as_bytes(),
-            system_time(core),
-        )
+        .signed_challenge(answer.signature, challenge.as_bytes(), system_time(core))
         .await;
     accept(core, &flow, verified, visitor).await
 }
@@ -220,18 +212,11 @@ async fn accept(
 }
 
 /// A challenge for the signed-in citizen to register a certificate from the portal.
-pub async fn link_offer(core: &Core, citizen_id: &str) -> Result<Option<String>, OAuthError> {
+pub fn link_offer(core: &Core, citizen_id: &str) -> Result<Option<String>, OAuthError> {
     if core.certificates.is_none() {
         return Ok(None);
     }
-    let kept = Kept {
-        kind: LINK_CHALLENGE,
-        flow_id: None,
-        citizen_id: Some(citizen_id.to_owned()),
-        data: String::new(),
-        ttl_s: CHALLENGE_TTL_S,
-    };
-    keep(core, kept).await.map(Some)
+    kept::challenge(core, Purpose::Register, citizen_id, CHALLENGE_TTL_S).map(Some)
 }
 
 /// Register the certificate that signed `challenge` to the signed-in citizen (how a
@@ -246,8 +231,8 @@ pub async fn link_signed(
     let Some(certificates) = &core.certificates else {
         return Ok(Err(Notice::NotFound));
     };
-    let kept = take(core, LINK_CHALLENGE, challenge).await?;
-    if kept.is_none_or(|k| k.link_citizen_id.as_deref() != Some(session.citizen_id.as_str())) {
+    let challenge = challenge.trim();
+    if !kept::spend_challenge(core, challenge, Purpose::Register, &session.citizen_id).await? {
         return Ok(Err(Notice::CertChallenge));
     }
     let identity = match certificates

@@ -8,6 +8,7 @@
 pub mod account;
 pub mod certificate;
 pub mod consent;
+pub mod kept;
 pub mod passkey;
 pub mod portal;
 pub mod upstream;
@@ -26,8 +27,7 @@ use crate::oidc::params::Params;
 use crate::oidc::session;
 use crate::state::Core;
 use crate::store::{
-    AccountStore, ClientStore, CodeRecord, GrantRecord, GrantStore, LoginEvent, PendingLoginStore,
-    PendingRecord, SsoSession,
+    AccountStore, ClientStore, CodeRecord, GrantRecord, GrantStore, LoginEvent, SsoSession,
 };
 
 /// The flow target of the citizen's own account portal.
@@ -380,48 +380,6 @@ pub async fn finish_login(
     authenticated(core, flow, login).await
 }
 
-/// Protocol state a method keeps between two requests (a ceremony, a challenge, a
-/// hand-off): stored under the hash of a random `secret` the browser carries, for `ttl_s`.
-pub(crate) struct Kept<'a> {
-    pub kind: &'a str,
-    pub flow_id: Option<String>,
-    pub citizen_id: Option<String>,
-    pub data: String,
-    pub ttl_s: i64,
-}
-
-/// Keep `kept`; returns the secret that finds it again.
-pub(crate) async fn keep(core: &Core, kept: Kept<'_>) -> Result<String, OAuthError> {
-    let secret = crypto::random_token()?;
-    let now = core.now();
-    core.store
-        .insert_pending(&PendingRecord {
-            state_hash: crypto::secret_hash(&secret),
-            flow_id: kept.flow_id,
-            link_citizen_id: kept.citizen_id,
-            provider: kept.kind.to_owned(),
-            data: kept.data,
-            callback: None,
-            created_at: now,
-            expires_at: now + kept.ttl_s,
-        })
-        .await?;
-    Ok(secret)
-}
-
-/// Take what was kept under `secret` as `kind`, once, if it has not expired.
-pub(crate) async fn take(
-    core: &Core,
-    kind: &str,
-    secret: &str,
-) -> Result<Option<PendingRecord>, OAuthError> {
-    Ok(core
-        .store
-        .take_pending(&crypto::secret_hash(secret), core.now())
-        .await?
-        .filter(|r| r.provider == kind))
-}
-
 /// The signed-in session `flow` steps up from, if it is one.
 pub async fn step_up_session(
     core: &Core,
@@ -614,7 +572,7 @@ async fn login_page(
         required_acr: (required > Loa::Low).then(|| required.acr().to_owned()),
         passkey: passkey::login_offer(core, flow).await?,
         certificate: if certificates {
-            certificate::offer(core, flow).await?
+            certificate::offer(core, flow)?
         } else {
             None
         },

@@ -1,7 +1,7 @@
 //! Passkey login (usernameless) and registration from the portal, over
-//! `adapters::passkey`. Each ceremony's state is kept server-side under the hash of a random
-//! ceremony id the page carries, and consumed once: any replica can finish it, nobody can
-//! replay it.
+//! `adapters::passkey`. Each ceremony's state travels sealed in the page (`kept::carry`),
+//! so showing a page writes nothing, and is spent once: any replica can finish it, nobody
+//! can replay it.
 //!
 //! A passkey's assurance is that of the session it was registered under, capped at
 //! substantial, unless it was registered within [`HIGH_WINDOW_S`] of a high-assurance login
@@ -10,9 +10,8 @@
 use anyid_adapters::passkey::{self, Ceremony, PasskeyLogin};
 use anyid_policy::Loa;
 
-use super::{
-    Authenticated, Kept, Step, Visitor, authenticated, error, flow_error, flow_for_form, keep, take,
-};
+use super::kept::{self, Carried};
+use super::{Authenticated, Step, Visitor, authenticated, error, flow_error, flow_for_form};
 use crate::error::OAuthError;
 use crate::i18n::Notice;
 use crate::oidc::flow::Flow;
@@ -35,22 +34,21 @@ pub struct PasskeyOffer {
     pub options: String,
 }
 
-async fn offer(
+fn offer(
     core: &Core,
     kind: &str,
     ceremony: Ceremony,
     flow_id: Option<String>,
     citizen_id: Option<String>,
 ) -> Result<PasskeyOffer, OAuthError> {
-    let kept = Kept {
-        kind,
+    let carried = Carried {
         flow_id,
         citizen_id,
         data: ceremony.state,
-        ttl_s: CEREMONY_TTL_S,
+        expires_at: core.now() + CEREMONY_TTL_S,
     };
     Ok(PasskeyOffer {
-        ceremony: keep(core, kept).await?,
+        ceremony: kept::carry(core, kind, &carried)?,
         options: ceremony.options.to_string(),
     })
 }
@@ -61,9 +59,7 @@ pub async fn login_offer(core: &Core, flow: &Flow) -> Result<Option<PasskeyOffer
         return Ok(None);
     };
     let ceremony = passkeys.start_login().map_err(OAuthError::server_error)?;
-    offer(core, LOGIN, ceremony, Some(flow.id.clone()), None)
-        .await
-        .map(Some)
+    offer(core, LOGIN, ceremony, Some(flow.id.clone()), None).map(Some)
 }
 
 async fn event(
@@ -107,7 +103,7 @@ pub async fn finish_login(
     let Some(passkeys) = &core.passkeys else {
         return Ok((error(Notice::NotFound), None));
     };
-    let Some(kept) = take(core, LOGIN, answer.ceremony).await? else {
+    let Some(kept) = kept::spend_carried(core, LOGIN, answer.ceremony).await? else {
         return refuse(Notice::Stale);
     };
     if kept.flow_id.as_deref() != Some(flow.id.as_str()) {
@@ -233,7 +229,6 @@ pub async fn registration_offer(
         None,
         Some(session.citizen_id.clone()),
     )
-    .await
     .map(Some)
 }
 
@@ -258,10 +253,10 @@ pub async fn register(
     let Some(passkeys) = &core.passkeys else {
         return Ok(Err(Notice::NotFound));
     };
-    let Some(kept) = take(core, REGISTER, ceremony).await? else {
+    let Some(kept) = kept::spend_carried(core, REGISTER, ceremony).await? else {
         return Ok(Err(Notice::Stale));
     };
-    if kept.link_citizen_id.as_deref() != Some(session.citizen_id.as_str()) {
+    if kept.citizen_id.as_deref() != Some(session.citizen_id.as_str()) {
         return Ok(Err(Notice::WrongBrowser));
     }
     let new = match passkeys.finish_registration(credential, &kept.data) {

@@ -82,7 +82,7 @@ pub async fn view(core: &Core, session: &SsoSession) -> Result<PortalView, OAuth
             .await?,
         passkeys: core.store.passkeys_of(&session.citizen_id).await?,
         passkey_offer: passkey::registration_offer(core, session, &name).await?,
-        certificate_challenge: super::certificate::link_offer(core, &session.citizen_id).await?,
+        certificate_challenge: super::certificate::link_offer(core, &session.citizen_id)?,
         name,
     })
 }

@@ -286,8 +286,9 @@ impl GrantStore for SqlStore {
     }
 
     async fn purge_expired(&self, now: UnixTime) -> StoreResult<u64> {
-        let statements: [(&str, i64); 6] = [
+        let statements: [(&str, i64); 7] = [
             ("DELETE FROM pending_logins WHERE expires_at < $1", now),
+            ("DELETE FROM spent_tokens WHERE expires_at < $1", now),
             (
                 "DELETE FROM authorization_codes WHERE expires_at < $1",
                 now - CODE_REPLAY_MEMORY_S,

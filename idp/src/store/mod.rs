@@ -388,6 +388,9 @@ pub trait PendingLoginStore {
         state_hash: &[u8],
         now: UnixTime,
     ) -> StoreResult<Option<PendingRecord>>;
+    /// Record that the state (a ceremony, a challenge) with this hash is used, until
+    /// `expires_at`; false if it was used already (one statement).
+    async fn spend_once(&self, token_hash: &[u8], expires_at: UnixTime) -> StoreResult<bool>;
 }
 
 #[allow(async_fn_in_trait)]

@@ -1,5 +1,5 @@
 //! Upstream logins between their start and their callback: found by the hash of the `state`
-//! sent upstream, consumed once.
+//! sent upstream, consumed once; and the spent marks of state that travels in pages.
 
 use sqlx::FromRow;
 
@@ -79,5 +79,17 @@ impl PendingLoginStore for SqlStore {
             created_at: r.created_at,
             expires_at: r.expires_at,
         }))
+    }
+
+    async fn spend_once(&self, token_hash: &[u8], expires_at: UnixTime) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "INSERT INTO spent_tokens (token_hash, expires_at) VALUES ($1, $2) \
+             ON CONFLICT (token_hash) DO NOTHING",
+        )
+        .bind(token_hash)
+        .bind(expires_at)
+        .execute(&self.write)
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 }

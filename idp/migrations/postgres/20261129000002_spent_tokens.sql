@@ -1,0 +1,9 @@
+-- Protocol state that travels in the page (passkey ceremonies, certificate challenges) is
+-- written only when it is used: its hash, so it is used once, until it would have expired
+-- anyway. Keep in step with ../sqlite.
+
+CREATE TABLE spent_tokens (
+    token_hash BYTEA PRIMARY KEY,
+    expires_at BIGINT NOT NULL
+);
+CREATE INDEX spent_tokens_expiry ON spent_tokens (expires_at);
