@@ -42,6 +42,8 @@ pub struct CertificateConfig {
     /// CRLs: file paths or http(s) URLs, refreshed in the background.
     pub crls: Vec<String>,
     pub crl_refresh_seconds: u64,
+    /// A CRL fetched by URL larger than this many bytes is refused (the previous one is kept).
+    pub crl_max_bytes: usize,
     /// Ask the OCSP responder a certificate names (AIA) when no current CRL covers it.
     pub ocsp: bool,
     /// Levels at which an unknown revocation status refuses the login (hard fail); at the
@@ -60,6 +62,7 @@ impl Default for CertificateConfig {
             strong_identifier: false,
             crls: Vec::new(),
             crl_refresh_seconds: 3600,
+            crl_max_bytes: anyid_certs::MAX_CRL_BYTES,
             ocsp: true,
             revocation_hard_fail: vec![Loa::High],
         }
@@ -165,6 +168,7 @@ impl CertificateLogin {
             identity: config.identity_attribute()?,
             crls,
             ocsp: config.ocsp,
+            max_crl_bytes: config.crl_max_bytes,
         })
         .map_err(|e| AdapterError::Config(format!("certificates: {e}")))?;
         Ok(Self {

@@ -1,7 +1,7 @@
 //! The validation core: RFC 5280 path validation to the configured trust anchors
 //! (rustls-webpki, client-auth usage where an EKU is present), the validity window, key
-//! usage, an accepted certificate policy, revocation by CRL per the policy's mode, and the
-//! identity the configuration names.
+//! usage, an accepted certificate policy, revocation by CRL or OCSP per the policy's mode
+//! (fetched bodies capped, `fetch`), and the identity the configuration names.
 
 use std::path::PathBuf;
 use std::sync::RwLock;
@@ -14,6 +14,7 @@ use webpki::{
     RevocationCheckDepth, RevocationOptionsBuilder, UnknownStatusPolicy,
 };
 
+use crate::fetch::{self, MAX_OCSP_RESPONSE_BYTES};
 use crate::x509::{Parsed, hex};
 use crate::{CertError, ocsp};
 
@@ -63,6 +64,8 @@ pub struct ValidatorConfig {
     pub crls: Vec<CrlSource>,
     /// Ask the OCSP responder a certificate names when no current CRL covers it.
     pub ocsp: bool,
+    /// A CRL fetched by URL larger than this is refused (default [`crate::MAX_CRL_BYTES`]).
+    pub max_crl_bytes: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -91,6 +94,7 @@ pub struct Validator {
     anchors: Vec<TrustAnchor<'static>>,
     anchor_certs: Vec<CertificateDer<'static>>,
     ocsp: bool,
+    max_crl_bytes: usize,
     intermediates: Vec<CertificateDer<'static>>,
     policies: Vec<AcceptedPolicy>,
     identity: IdentityAttribute,
@@ -164,16 +168,13 @@ impl Validator {
             anchors,
             anchor_certs: config.anchors,
             ocsp: config.ocsp,
+            max_crl_bytes: config.max_crl_bytes,
             intermediates: config.intermediates,
             policies: config.policies,
             identity: config.identity,
             crls: RwLock::new(config.crls.iter().map(|_| None).collect()),
             sources: config.crls,
-            http: reqwest::Client::builder()
-                .timeout(std::time::Duration::from_secs(10))
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .map_err(|e| CertError::Config(format!("http client: {e}")))?,
+            http: fetch::client()?,
         };
         for (i, source) in validator.sources.iter().enumerate() {
             if let CrlSource::File(path) = source {
@@ -214,23 +215,12 @@ impl Validator {
     }
 
     async fn fetch(&self, url: &str) -> Result<Vec<u8>, CertError> {
-        let response = self
-            .http
-            .get(url)
-            .send()
-            .await
-            .map_err(|e| CertError::Io(format!("CRL {url}: {e}")))?;
-        if !response.status().is_success() {
-            return Err(CertError::Io(format!(
-                "CRL {url}: HTTP {}",
-                response.status()
-            )));
-        }
-        response
-            .bytes()
-            .await
-            .map(|b| b.to_vec())
-            .map_err(|e| CertError::Io(format!("CRL {url}: {e}")))
+        fetch::read_capped(
+            self.http.get(url),
+            self.max_crl_bytes,
+            &format!("CRL {url}"),
+        )
+        .await
     }
 
     /// Validate `chain` (leaf first, then any intermediates the client sent) at `now`.
@@ -358,24 +348,13 @@ impl Validator {
         let answer = async {
             let issuer = Parsed::from_der(issuer_der.as_ref())?;
             let id = ocsp::cert_id(&leaf.0, &issuer.0)?;
-            let response = self
+            let request = self
                 .http
                 .post(&url)
                 .header("content-type", "application/ocsp-request")
-                .body(ocsp::request(&id)?)
-                .send()
-                .await
-                .map_err(|e| CertError::Io(format!("OCSP {url}: {e}")))?;
-            if !response.status().is_success() {
-                return Err(CertError::Io(format!(
-                    "OCSP {url}: HTTP {}",
-                    response.status()
-                )));
-            }
-            let body = response
-                .bytes()
-                .await
-                .map_err(|e| CertError::Io(format!("OCSP {url}: {e}")))?;
+                .body(ocsp::request(&id)?);
+            let body = fetch::read_capped(request, MAX_OCSP_RESPONSE_BYTES, &format!("OCSP {url}"))
+                .await?;
             ocsp::status(&body, &id, &issuer.0, issuer_der, time)
         };
         match answer.await {
