@@ -351,6 +351,25 @@ async fn a_signed_challenge_round_trips_for_rsa_and_ecdsa_and_tampering_is_caugh
             }
         }
     }
+    // The signer's algorithm parameters are outside the signature; RSA's must be NULL (RFC
+    // 5754 §3.2), so an empty OCTET STRING in their place is refused.
+    let (key, chain) = credentials(&pki, "kim");
+    let der = cms::sign_challenge(b"challenge-1", &key, &chain).unwrap();
+    let rsa_null = [
+        0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00,
+    ];
+    let at = der
+        .windows(rsa_null.len())
+        .rposition(|w| w == rsa_null)
+        .unwrap()
+        + rsa_null.len()
+        - 2;
+    let mut bad = der.clone();
+    bad[at] = 0x04;
+    assert!(matches!(
+        cms::verify_signed_challenge(&bad, b"challenge-1"),
+        Err(CertError::Malformed(_))
+    ));
     // The wrong key for the certificate is refused by the reference signer.
     let (hong_key, _) = credentials(&pki, "hong");
     let (_, lee_chain) = credentials(&pki, "lee");
