@@ -1,7 +1,8 @@
 //! The validation core: RFC 5280 path validation to the configured trust anchors
 //! (rustls-webpki, client-auth usage where an EKU is present), the validity window, key
-//! usage, an accepted certificate policy, revocation by CRL or OCSP per the policy's mode
-//! (fetched bodies capped, `fetch`), and the identity the configuration names.
+//! usage, an accepted certificate policy asserted by a CA bound to it and allowed along the
+//! path (`ca`), revocation by CRL or OCSP per the policy's mode (fetched bodies capped,
+//! `fetch`), and the identity the configuration names, within its issuing CA's namespace.
 
 use std::path::PathBuf;
 use std::sync::RwLock;
@@ -14,6 +15,7 @@ use webpki::{
     RevocationCheckDepth, RevocationOptionsBuilder, UnknownStatusPolicy,
 };
 
+use crate::ca::{self, CaName};
 use crate::fetch::{self, MAX_OCSP_RESPONSE_BYTES};
 use crate::x509::{Parsed, hex};
 use crate::{CertError, ocsp};
@@ -31,6 +33,16 @@ pub struct AcceptedPolicy {
     /// Dotted OID.
     pub oid: String,
     pub revocation: RevocationMode,
+    /// The CAs allowed to issue certificates under this policy, as their certificates (at
+    /// least one). Matched by name under their anchor (see `ca`), so a CA's renewed
+    /// certificate stays allowed.
+    pub issuers: Vec<CertificateDer<'static>>,
+}
+
+/// An accepted policy with its CAs resolved.
+struct BoundPolicy {
+    accepted: AcceptedPolicy,
+    issuers: Vec<CaName>,
 }
 
 /// Which certificate attribute identifies the citizen.
@@ -58,7 +70,8 @@ pub struct ValidatorConfig {
     pub anchors: Vec<CertificateDer<'static>>,
     /// Intermediates the client may leave out.
     pub intermediates: Vec<CertificateDer<'static>>,
-    /// A certificate must carry one of these; the first match (in this order) wins.
+    /// A certificate must carry one of these, asserted by a CA the policy lists and allowed
+    /// along its path; the first such (in this order) wins.
     pub policies: Vec<AcceptedPolicy>,
     pub identity: IdentityAttribute,
     pub crls: Vec<CrlSource>,
@@ -81,6 +94,9 @@ pub enum RevocationStatus {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidCertificate {
     pub policy_oid: String,
+    /// The namespace of `identity`: its issuing CA under its trust anchor
+    /// (`urn:anyid:x509:<hex>`, see [`crate::identity_namespace`]).
+    pub namespace: String,
     pub identity: String,
     /// SHA-256 of the leaf, lowercase hex.
     pub fingerprint: String,
@@ -93,10 +109,12 @@ pub struct ValidCertificate {
 pub struct Validator {
     anchors: Vec<TrustAnchor<'static>>,
     anchor_certs: Vec<CertificateDer<'static>>,
+    /// The anchors' subject names, DER, in the order of `anchors`.
+    anchor_names: Vec<Vec<u8>>,
     ocsp: bool,
     max_crl_bytes: usize,
     intermediates: Vec<CertificateDer<'static>>,
-    policies: Vec<AcceptedPolicy>,
+    policies: Vec<BoundPolicy>,
     identity: IdentityAttribute,
     sources: Vec<CrlSource>,
     /// The latest good CRL of each source (by index); a failed refresh keeps the old one.
@@ -106,9 +124,14 @@ pub struct Validator {
 
 impl std::fmt::Debug for Validator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let policies: Vec<&str> = self
+            .policies
+            .iter()
+            .map(|p| p.accepted.oid.as_str())
+            .collect();
         f.debug_struct("Validator")
             .field("anchors", &self.anchors.len())
-            .field("policies", &self.policies)
+            .field("policies", &policies)
             .finish_non_exhaustive()
     }
 }
@@ -164,13 +187,50 @@ impl Validator {
         if config.policies.is_empty() {
             return Err(CertError::Config("no accepted certificate policy".into()));
         }
+        let anchor_names = config
+            .anchors
+            .iter()
+            .map(|a| Parsed::from_der(a.as_ref())?.subject_der())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| CertError::Config(format!("trust anchor: {e}")))?;
+        let cas = config
+            .intermediates
+            .iter()
+            .chain(config.policies.iter().flat_map(|p| p.issuers.iter()))
+            .map(|c| Parsed::from_der(c.as_ref()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| CertError::Config(format!("CA certificate: {e}")))?;
+        let policies = config
+            .policies
+            .into_iter()
+            .map(|p| {
+                let named =
+                    |e: CertError| CertError::Config(format!("certificate policy {}: {e}", p.oid));
+                if p.issuers.is_empty() {
+                    return Err(named(CertError::Config(
+                        "no issuing CA is allowed to assert it".into(),
+                    )));
+                }
+                let issuers = p
+                    .issuers
+                    .iter()
+                    .map(|c| ca::resolve(&Parsed::from_der(c.as_ref())?, &anchor_names, &cas))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(named)?;
+                Ok(BoundPolicy {
+                    accepted: p,
+                    issuers,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let validator = Self {
             anchors,
             anchor_certs: config.anchors,
+            anchor_names,
             ocsp: config.ocsp,
             max_crl_bytes: config.max_crl_bytes,
             intermediates: config.intermediates,
-            policies: config.policies,
+            policies,
             identity: config.identity,
             crls: RwLock::new(config.crls.iter().map(|_| None).collect()),
             sources: config.crls,
@@ -250,22 +310,47 @@ impl Validator {
                 None,
             )
             .map_err(refusal)?;
-        // The issuer of the leaf (for OCSP): an intermediate of the path or an anchor.
-        let issuer: Option<CertificateDer<'static>> = path
+        // The CA certificates of the path (the leaf's issuer first) and the anchor it ends at.
+        let path_cas: Vec<CertificateDer<'static>> = path
             .intermediate_certificates()
             .map(|c| c.der().into_owned())
-            .chain(self.anchor_certs.iter().cloned())
-            .find(|c| {
-                Parsed::from_der(c.as_ref())
-                    .is_ok_and(|p| p.0.tbs_certificate.subject == parsed.0.tbs_certificate.issuer)
-            });
+            .collect();
+        let anchor = self
+            .anchors
+            .iter()
+            .position(|a| a == path.anchor())
+            .ok_or(CertError::UnknownIssuer)?;
         drop(path);
+        // The issuer of the leaf (for OCSP): the first CA of the path, else the anchor.
+        let issuer = path_cas
+            .first()
+            .or_else(|| self.anchor_certs.get(anchor))
+            .cloned();
+        let issuing_ca = CaName {
+            anchor: self.anchor_names.get(anchor).cloned().unwrap_or_default(),
+            ca: parsed.issuer_der()?,
+        };
+        let ca_policies = path_cas
+            .iter()
+            .map(|c| Parsed::from_der(c.as_ref())?.policy_extension())
+            .collect::<Result<Vec<_>, _>>()?;
         // RFC 5280 §4.2.1.3: a signing login needs digitalSignature when key usage is given.
         if !parsed.signs()? {
             return Err(CertError::KeyUsage);
         }
-        let policies = parsed.policies()?;
-        let Some(policy) = self.policies.iter().find(|p| policies.contains(&p.oid)) else {
+        // RFC 5280 §4.2.1.4 and §6.1, simplified (see `ca`): a policy the leaf asserts, its
+        // issuing CA bound to it, and every CA of the path allowing it.
+        let leaf_policies = parsed.policies()?;
+        let Some(policy) = self
+            .policies
+            .iter()
+            .find(|p| {
+                leaf_policies.contains(&p.accepted.oid)
+                    && p.issuers.contains(&issuing_ca)
+                    && ca::path_allows(&ca_policies, &p.accepted.oid)
+            })
+            .map(|p| &p.accepted)
+        else {
             return Err(CertError::PolicyNotAccepted);
         };
         let crl = self.crl_status(&end_entity, &intermediates, time);
@@ -293,6 +378,7 @@ impl Validator {
         .ok_or(CertError::NoIdentity)?;
         Ok(ValidCertificate {
             policy_oid: policy.oid.clone(),
+            namespace: issuing_ca.namespace(),
             identity,
             fingerprint,
             subject: parsed.display_name(),

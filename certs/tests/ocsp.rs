@@ -231,6 +231,7 @@ async fn the_responder_the_certificate_names_decides_when_no_crl_does() {
             policies: vec![AcceptedPolicy {
                 oid: POLICY.into(),
                 revocation: mode,
+                issuers: vec![ca.clone()],
             }],
             identity: IdentityAttribute::SanUri,
             crls: vec![],

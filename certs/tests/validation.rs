@@ -37,10 +37,12 @@ fn config(pki: &DevPki, identity: IdentityAttribute, mode: RevocationMode) -> Va
             AcceptedPolicy {
                 oid: dev::DEV_POLICY_HIGH.into(),
                 revocation: mode,
+                issuers: pem(&pki.intermediate),
             },
             AcceptedPolicy {
                 oid: dev::DEV_POLICY_SUBSTANTIAL.into(),
                 revocation: mode,
+                issuers: pem(&pki.intermediate),
             },
         ],
         identity,
@@ -112,6 +114,8 @@ async fn each_bad_certificate_is_refused_for_its_own_reason() {
         ("stranger", "unknown_issuer"),
         ("wrong-policy", "policy_not_accepted"),
         ("wrong-usage", "key_usage"),
+        // An accepted policy from a CA it is not bound to.
+        ("other-ca", "policy_not_accepted"),
     ] {
         let err = v.validate(&chain(&pki, name), now).await.unwrap_err();
         assert_eq!(err.code(), code, "{name}: {err}");
