@@ -3,7 +3,8 @@
 //! Kakao-like OIDC provider, a Naver-like OAuth 2 provider and an Apple-like `form_post`
 //! provider, then every failure an adapter must turn into the right error: refusals, state
 //! and nonce mismatches, forged or expired ID tokens, unknown keys and the JWKS refetch rate
-//! limit, Naver result codes, timeouts and the circuit breaker. Time is the test's `now`.
+//! limit, Naver result codes, timeouts and the circuit breaker. PKCE S256 reaches every
+//! provider that takes it, Naver's legacy API none. Time is the test's `now`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, Instant};
@@ -454,5 +455,69 @@ async fn config_check_reports_reachability() {
     assert!(
         matches!(result, Err(AdapterError::Upstream(_))),
         "{result:?}"
+    );
+}
+
+/// RFC 7636 §4.2: the S256 challenge of `verifier`.
+fn s256(verifier: &str) -> String {
+    use base64::Engine;
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest.as_ref())
+}
+
+#[tokio::test]
+async fn pkce_s256_reaches_every_preset_that_takes_it_and_naver_gets_none() {
+    let now = unix_now();
+    let op = FakeOidcProvider::start().await;
+    let apple = FakeOidcProvider::start_apple().await;
+    let mut cases: Vec<(&FakeOidcProvider, _)> = [Preset::Generic, Preset::Kakao, Preset::Google]
+        .into_iter()
+        .map(|preset| (&op, op.config_with_preset("oidc", preset)))
+        .collect();
+    cases.push((&apple, apple.config("apple")));
+    for (peer, config) in cases {
+        let preset = config.preset;
+        login(&Upstream::new(config).unwrap(), now).await.unwrap();
+        let (authorization, token) = (peer.last_authorization(), peer.last_token_request());
+        assert_eq!(authorization["code_challenge_method"], "S256", "{preset:?}");
+        let verifier = &token["code_verifier"];
+        // RFC 7636 §4.1: 43 to 128 characters.
+        assert!((43..=128).contains(&verifier.len()), "{preset:?}");
+        assert_eq!(
+            s256(verifier),
+            authorization["code_challenge"],
+            "{preset:?}"
+        );
+    }
+    // The operator may turn it off for a provider that refuses it: neither end sees any.
+    let mut off = op.config("off");
+    off.pkce = Some(false);
+    login(&Upstream::new(off).unwrap(), now).await.unwrap();
+    assert!(!op.last_authorization().contains_key("code_challenge"));
+    assert!(!op.last_token_request().contains_key("code_verifier"));
+
+    // Naver's legacy API takes none: the browser-bound state, sent again with the client
+    // secret on the token request, protects the code.
+    let naver = FakeNaver::start().await;
+    login(&Upstream::new(naver.config("naver")).unwrap(), now)
+        .await
+        .unwrap();
+    let (authorization, token) = (naver.last_authorization(), naver.last_token_request());
+    assert!(
+        !authorization.contains_key("code_challenge")
+            && !authorization.contains_key("code_challenge_method"),
+        "{authorization:?}"
+    );
+    assert!(!token.contains_key("code_verifier"), "{token:?}");
+    assert_eq!(token["state"], authorization["state"]);
+    // For Naver's newer endpoints the operator turns it on.
+    let mut on = naver.config("naver-new");
+    on.pkce = Some(true);
+    login(&Upstream::new(on).unwrap(), now).await.unwrap();
+    let (authorization, token) = (naver.last_authorization(), naver.last_token_request());
+    assert_eq!(authorization["code_challenge_method"], "S256");
+    assert_eq!(
+        s256(&token["code_verifier"]),
+        authorization["code_challenge"]
     );
 }
