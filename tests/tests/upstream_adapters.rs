@@ -3,13 +3,14 @@
 //! Kakao-like OIDC provider, a Naver-like OAuth 2 provider and an Apple-like `form_post`
 //! provider, then every failure an adapter must turn into the right error: refusals, state
 //! and nonce mismatches, forged or expired ID tokens, unknown keys and the JWKS refetch rate
-//! limit, Naver result codes, timeouts and the circuit breaker. PKCE S256 reaches every
-//! provider that takes it, Naver's legacy API none. Time is the test's `now`.
+//! limit, Naver result codes, timeouts and the circuit breaker (which made-up codes posted to
+//! the callback never open). PKCE S256 reaches every provider that takes it, Naver's legacy
+//! API none. Time is the test's `now`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, Instant};
 
-use anyid_adapters::upstream::{Preset, Upstream};
+use anyid_adapters::upstream::{BREAKER_THRESHOLD, Preset, Upstream};
 use anyid_adapters::{AdapterError, Begin, Callback, Loa, PendingLogin, VerifiedIdentity};
 use anyid_tests::upstream::{Behaviour, FakeNaver, FakeOidcProvider, follow_authorize, unix_now};
 use serde_json::json;
@@ -520,4 +521,110 @@ async fn pkce_s256_reaches_every_preset_that_takes_it_and_naver_gets_none() {
         s256(&token["code_verifier"]),
         authorization["code_challenge"]
     );
+}
+
+/// What anyone can post to our callback: the `state` of a login they began themselves and a
+/// code they made up.
+async fn garbage_callback(
+    up: &Upstream,
+    now: i64,
+    i: usize,
+) -> Result<VerifiedIdentity, AdapterError> {
+    let Begin::Redirect { pending, .. } = up.begin(CALLBACK, now).await.expect("begin");
+    let callback = Callback {
+        code: Some(format!("made-up-code-{i}")),
+        state: Some(pending.state.clone()),
+        ..Callback::default()
+    };
+    up.complete(&pending, &callback, now).await
+}
+
+fn rejected(result: Result<VerifiedIdentity, AdapterError>, what: &str) {
+    match result {
+        Err(AdapterError::Rejected(message)) => {
+            assert!(message.contains(what), "{what:?} not in {message:?}")
+        }
+        other => panic!("expected Rejected({what}), got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn garbage_callbacks_never_switch_a_provider_off() {
+    let rounds = 3 * BREAKER_THRESHOLD as usize;
+    let now = unix_now();
+    let kakao = FakeOidcProvider::start().await;
+    let up = Upstream::new(kakao.config("kakao")).unwrap();
+    // The provider's own answer to a made-up code: 400 invalid_grant.
+    for i in 0..rounds {
+        rejected(garbage_callback(&up, now, i).await, "invalid_grant");
+    }
+    assert!(up.available(now));
+    // A front end's error pages, rate limiting included.
+    for status in [400, 401, 403, 429] {
+        kakao.set_behaviour(Behaviour::TokenPage(status));
+        for i in 0..rounds {
+            rejected(
+                garbage_callback(&up, now, i).await,
+                &format!("HTTP {status}"),
+            );
+        }
+        assert!(up.available(now), "{status}");
+    }
+    assert_eq!(kakao.token_requests(), 5 * rounds, "each one was asked");
+    kakao.set_behaviour(Behaviour::Normal);
+    login(&up, now).await.unwrap();
+
+    // Naver refuses with status 200 and an error, or its front end with a page.
+    let naver = FakeNaver::start().await;
+    let up = Upstream::new(naver.config("naver")).unwrap();
+    for i in 0..rounds {
+        rejected(garbage_callback(&up, now, i).await, "invalid_request");
+    }
+    naver.set_behaviour(Behaviour::TokenPage(429));
+    for i in 0..rounds {
+        rejected(garbage_callback(&up, now, i).await, "HTTP 429");
+    }
+    assert!(up.available(now));
+    naver.set_behaviour(Behaviour::Normal);
+    login(&up, now).await.unwrap();
+}
+
+#[tokio::test]
+async fn server_errors_and_timeouts_still_open_the_breaker() {
+    let now = unix_now();
+    // The same made-up codes, but the provider is failing: 5xx pages count.
+    let kakao = FakeOidcProvider::start().await;
+    kakao.set_behaviour(Behaviour::TokenPage(503));
+    let up = Upstream::new(kakao.config("kakao")).unwrap();
+    for i in 0..BREAKER_THRESHOLD as usize {
+        assert!(up.available(now));
+        let result = garbage_callback(&up, now, i).await;
+        assert!(
+            matches!(result, Err(AdapterError::Upstream(ref m)) if m.contains("503")),
+            "{result:?}"
+        );
+    }
+    assert!(!up.available(now), "5xx opened it");
+
+    // Three logins under way when the provider stops answering in time.
+    let slow = FakeOidcProvider::start().await;
+    let up = Upstream::new(slow.config("slow")).unwrap();
+    let (a, b, c) = (
+        start(&up, now).await,
+        start(&up, now).await,
+        start(&up, now).await,
+    );
+    slow.set_behaviour(Behaviour::Slow);
+    let results = tokio::join!(
+        up.complete(&a.0, &a.1, now),
+        up.complete(&b.0, &b.1, now),
+        up.complete(&c.0, &c.1, now),
+    );
+    for result in [results.0, results.1, results.2] {
+        assert!(
+            matches!(result, Err(AdapterError::Upstream(ref m)) if m.contains("timed out")),
+            "{result:?}"
+        );
+    }
+    assert!(!up.available(now), "timeouts opened it");
 }

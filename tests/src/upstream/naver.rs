@@ -202,6 +202,7 @@ async fn token(State(peer): Shared, Form(form): Form<HashMap<String, String>>) -
                 json!({"error": "server_error"}),
             );
         }
+        Behaviour::TokenPage(status) => return super::page(status),
         Behaviour::Slow => tokio::time::sleep(SLOW).await,
         _ => {}
     }

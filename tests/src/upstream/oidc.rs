@@ -426,6 +426,7 @@ async fn token(
                 json!({"error": "server_error"}),
             );
         }
+        Behaviour::TokenPage(status) => return super::page(status),
         Behaviour::Slow => tokio::time::sleep(SLOW).await,
         _ => {}
     }
