@@ -97,7 +97,13 @@ pub enum AdapterError {
     /// The provider's tokens or profile did not verify.
     #[error("the provider's answer did not verify: {0}")]
     Invalid(String),
-    /// The provider could not be reached or answered garbage.
+    /// The provider refused a back-channel request: an OAuth error such as `invalid_grant`, or
+    /// any 4xx answer (429 included). It is up, and a made-up code posted to our callback
+    /// makes it answer so, so this never counts against its circuit breaker.
+    #[error("the provider rejected the request: {0}")]
+    Rejected(String),
+    /// The provider could not be reached, timed out, answered 5xx or answered a success that
+    /// is garbage: a provider failure, counted by its circuit breaker.
     #[error("the provider could not be reached: {0}")]
     Upstream(String),
     #[error("configuration: {0}")]

@@ -174,12 +174,19 @@ pub fn verify_signed_challenge(
         .as_bytes()
         .ok_or_else(|| CertError::Malformed("public key".into()))?;
     let sig_alg = signer.signature_algorithm.oid;
+    let sig_params = signer.signature_algorithm.parameters.as_ref();
     let algorithm: &dyn signature::VerificationAlgorithm = match spki.algorithm.oid {
-        RSA_ENCRYPTION if sig_alg == RSA_ENCRYPTION || sig_alg == SHA256_WITH_RSA => {
+        // RFC 3370 §3.2, RFC 5754 §3.2: NULL parameters, or (accepted) none.
+        RSA_ENCRYPTION
+            if (sig_alg == RSA_ENCRYPTION || sig_alg == SHA256_WITH_RSA)
+                && sig_params.is_none_or(|p| *p == Any::null()) =>
+        {
             &signature::RSA_PKCS1_2048_8192_SHA256
         }
+        // RFC 5758 §3.2: no parameters.
         EC_PUBLIC_KEY
             if sig_alg == ECDSA_WITH_SHA256
+                && sig_params.is_none()
                 && spki
                     .algorithm
                     .parameters

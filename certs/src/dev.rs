@@ -1,6 +1,8 @@
-//! The dev CA: a root, an intermediate, a TLS server certificate for `localhost`, citizen
-//! certificates for every case certificate login must handle, and CRLs, written as PEM into
-//! one folder (the data dir's `certs/`, never committed). Generated with rcgen on aws-lc-rs.
+//! The dev CA: a root, an intermediate (the citizen CA, which dev mode binds to the dev
+//! policies), a second intermediate no dev policy binds, a TLS server certificate for
+//! `localhost`, citizen certificates for every case certificate login must handle, and CRLs,
+//! written as PEM into one folder (the data dir's `certs/`, never committed). Generated with
+//! rcgen on aws-lc-rs.
 //!
 //! Policy OIDs are under IANA's documentation enterprise number 32473 (RFC 5612), so they
 //! can never be mistaken for a real certificate policy.
@@ -33,17 +35,22 @@ pub const IDENTIFY_DATA_OID: &str = "1.2.410.200004.10.1.1";
 pub const CRL_DAYS: i64 = 180;
 const REGENERATE_AFTER: i64 = 150 * 24 * 3600;
 const STAMP: &str = "generated-at";
+const UNTRUSTED_ROOT: &str = "untrusted-root.pem";
 
 #[derive(Debug, Clone)]
 pub struct DevPki {
     pub dir: PathBuf,
     /// The trust anchor.
     pub root: PathBuf,
+    /// The citizen CA: issues the citizens' and the server's certificates.
     pub intermediate: PathBuf,
+    /// A second CA under the root, asserting anyPolicy, that dev mode binds to no policy.
+    pub other_intermediate: PathBuf,
     /// The TLS listeners' certificate chain (server, intermediate) and PKCS#8 key.
     pub server_cert: PathBuf,
     pub server_key: PathBuf,
-    /// The root's CRL (for the intermediate) and the intermediate's (revoking `revoked`).
+    /// The root's CRL (for the intermediates), the citizen CA's (revoking `revoked`) and the
+    /// other CA's.
     pub crl_paths: Vec<PathBuf>,
     pub citizens: Vec<DevCitizen>,
 }
@@ -57,7 +64,20 @@ pub struct DevCitizen {
     pub key: PathBuf,
     /// Key and chain as PKCS#12 for browser import ([`P12_PASSWORD`]).
     pub p12: PathBuf,
+    /// The certificate of the CA that issued it (PEM).
+    pub ca: PathBuf,
+    /// Its URI subject alternative name (its dev identity).
+    pub uri: String,
     pub description: String,
+}
+
+/// Which CA issues a dev citizen's certificate.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Ca {
+    Citizen,
+    Other,
+    /// The untrusted root.
+    Stranger,
 }
 
 /// What a dev citizen certificate looks like.
@@ -70,11 +90,12 @@ struct Spec {
     valid: (i64, i64),
     signs: bool,
     revoked: bool,
-    /// Issued under the untrusted root instead.
-    stranger: bool,
+    ca: Ca,
+    /// Carry the identity values (serial number, URI and identifyData) of this citizen.
+    identity_of: Option<&'static str>,
 }
 
-const SPECS: [Spec; 9] = [
+const SPECS: [Spec; 10] = [
     spec("hong", "ECDSA P-256, high assurance; the usual dev login"),
     Spec {
         rsa: true,
@@ -105,8 +126,16 @@ const SPECS: [Spec; 9] = [
         ..spec("wrong-usage", "key usage keyEncipherment only")
     },
     Spec {
-        stranger: true,
+        ca: Ca::Stranger,
         ..spec("stranger", "issued by a root nobody trusts")
+    },
+    Spec {
+        ca: Ca::Other,
+        identity_of: Some("hong"),
+        ..spec(
+            "other-ca",
+            "hong's identity values from a second CA, which no dev policy binds",
+        )
     },
 ];
 
@@ -119,7 +148,8 @@ const fn spec(name: &'static str, description: &'static str) -> Spec {
         valid: (-1, 365),
         signs: true,
         revoked: false,
-        stranger: false,
+        ca: Ca::Citizen,
+        identity_of: None,
     }
 }
 
@@ -135,18 +165,21 @@ fn oid_arcs(dotted: &str) -> Vec<u64> {
     dotted.split('.').filter_map(|a| a.parse().ok()).collect()
 }
 
-/// DER of a certificatePolicies extension with one policy (RFC 5280 §4.2.1.4).
-fn policies_extension(oid: &str) -> Result<CustomExtension, CertError> {
+/// DER of a certificatePolicies extension with these policies (RFC 5280 §4.2.1.4).
+fn policies_extension(oids: &[&str]) -> Result<CustomExtension, CertError> {
     use der::Encode;
-    let id = der::oid::ObjectIdentifier::new(oid)
-        .map_err(|e| CertError::Config(format!("policy OID {oid}: {e}")))?;
-    let policies = x509_cert::ext::pkix::CertificatePolicies(vec![
-        x509_cert::ext::pkix::certpolicy::PolicyInformation {
-            policy_identifier: id,
-            policy_qualifiers: None,
-        },
-    ]);
-    let der = policies
+    let policies = oids
+        .iter()
+        .map(|oid| {
+            der::oid::ObjectIdentifier::new(oid)
+                .map(|id| x509_cert::ext::pkix::certpolicy::PolicyInformation {
+                    policy_identifier: id,
+                    policy_qualifiers: None,
+                })
+                .map_err(|e| CertError::Config(format!("policy OID {oid}: {e}")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let der = x509_cert::ext::pkix::CertificatePolicies(policies)
         .to_der()
         .map_err(|e| CertError::Config(format!("policy extension: {e}")))?;
     Ok(CustomExtension::from_oid_content(&[2, 5, 29, 32], der))
@@ -194,10 +227,24 @@ pub fn generate(dir: &Path, now: SystemTime) -> Result<DevPki, CertError> {
     let inter_key = key(ec)?;
     let mut inter_params = ca_params("Any-ID Dev Citizen CA", now, 5);
     inter_params.serial_number = Some(SerialNumber::from(vec![0x10, 0x01]));
+    inter_params.custom_extensions = vec![policies_extension(&[
+        DEV_POLICY_HIGH,
+        DEV_POLICY_SUBSTANTIAL,
+        DEV_POLICY_UNACCEPTED,
+    ])?];
     let inter = inter_params
         .signed_by(&inter_key, &root_issuer)
         .map_err(rcgen_error)?;
     let inter_issuer = Issuer::new(inter_params, inter_key);
+
+    let other_key = key(ec)?;
+    let mut other_params = ca_params("Any-ID Dev Other CA", now, 5);
+    other_params.serial_number = Some(SerialNumber::from(vec![0x10, 0x02]));
+    other_params.custom_extensions = vec![policies_extension(&[crate::ANY_POLICY])?];
+    let other = other_params
+        .signed_by(&other_key, &root_issuer)
+        .map_err(rcgen_error)?;
+    let other_issuer = Issuer::new(other_params, other_key);
 
     let stranger_key = key(ec)?;
     let stranger_params = ca_params("Untrusted Root CA", now, 10);
@@ -226,7 +273,8 @@ pub fn generate(dir: &Path, now: SystemTime) -> Result<DevPki, CertError> {
     let pki = layout(dir);
     write(&pki.root, &root.pem())?;
     write(&pki.intermediate, &inter.pem())?;
-    write(&dir.join("untrusted-root.pem"), &stranger_root.pem())?;
+    write(&pki.other_intermediate, &other.pem())?;
+    write(&dir.join(UNTRUSTED_ROOT), &stranger_root.pem())?;
     write(
         &pki.server_cert,
         &format!("{}{}", server.pem(), inter.pem()),
@@ -239,6 +287,8 @@ pub fn generate(dir: &Path, now: SystemTime) -> Result<DevPki, CertError> {
         let mut params = CertificateParams::default();
         let serial = vec![0x20, u8::try_from(i).unwrap_or(0xff) + 1];
         params.serial_number = Some(SerialNumber::from(serial.clone()));
+        let identity = s.identity_of.unwrap_or(s.name);
+        let number = SPECS.iter().position(|x| x.name == identity).unwrap_or(i) + 1;
         params.distinguished_name = DistinguishedName::new();
         params.distinguished_name.push(DnType::CountryName, "KR");
         params
@@ -246,17 +296,13 @@ pub fn generate(dir: &Path, now: SystemTime) -> Result<DevPki, CertError> {
             .push(DnType::CommonName, format!("Dev citizen {}", s.name));
         params.distinguished_name.push(
             DnType::CustomDnType(vec![2, 5, 4, 5]),
-            DnValue::PrintableString(format!("DEV{:04}", i + 1).try_into().map_err(rcgen_error)?),
+            DnValue::PrintableString(format!("DEV{number:04}").try_into().map_err(rcgen_error)?),
         );
         params.subject_alt_names = vec![
-            SanType::URI(
-                format!("urn:anyid:dev:citizen:{}", s.name)
-                    .try_into()
-                    .map_err(rcgen_error)?,
-            ),
+            SanType::URI(citizen.uri.clone().try_into().map_err(rcgen_error)?),
             SanType::OtherName((
                 oid_arcs(IDENTIFY_DATA_OID),
-                OtherNameValue::Utf8String(format!("dev-vid-{}", s.name)),
+                OtherNameValue::Utf8String(format!("dev-vid-{identity}")),
             )),
         ];
         params.key_usages = if s.signs {
@@ -268,30 +314,23 @@ pub fn generate(dir: &Path, now: SystemTime) -> Result<DevPki, CertError> {
             vec![KeyUsagePurpose::KeyEncipherment]
         };
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
-        params.custom_extensions = vec![policies_extension(s.policy)?];
+        params.custom_extensions = vec![policies_extension(&[s.policy])?];
         params.not_before = at(now, s.valid.0);
         params.not_after = at(now, s.valid.1);
-        let issuer = if s.stranger {
-            &stranger_issuer
-        } else {
-            &inter_issuer
+        let (issuer, issuer_cert) = match s.ca {
+            Ca::Citizen => (&inter_issuer, &inter),
+            Ca::Other => (&other_issuer, &other),
+            Ca::Stranger => (&stranger_issuer, &stranger_root),
         };
         let cert = params.signed_by(&key, issuer).map_err(rcgen_error)?;
-        let chain_tail = if s.stranger {
-            stranger_root.pem()
-        } else {
-            inter.pem()
-        };
-        write(&citizen.cert, &format!("{}{chain_tail}", cert.pem()))?;
+        write(
+            &citizen.cert,
+            &format!("{}{}", cert.pem(), issuer_cert.pem()),
+        )?;
         write(&citizen.key, &key.serialize_pem())?;
-        let issuer_der = if s.stranger {
-            stranger_root.der()
-        } else {
-            inter.der()
-        };
         let p12 = crate::p12::bundle(
             &key.serialize_der(),
-            &[cert.der().clone(), issuer_der.clone()],
+            &[cert.der().clone(), issuer_cert.der().clone()],
             &format!("Any-ID dev citizen {}", s.name),
             P12_PASSWORD,
         )?;
@@ -319,8 +358,12 @@ pub fn generate(dir: &Path, now: SystemTime) -> Result<DevPki, CertError> {
         .signed_by(&root_issuer)
         .map_err(rcgen_error)?;
     let inter_crl = crl(revoked).signed_by(&inter_issuer).map_err(rcgen_error)?;
-    write(&pki.crl_paths[0], &root_crl.pem().map_err(rcgen_error)?)?;
-    write(&pki.crl_paths[1], &inter_crl.pem().map_err(rcgen_error)?)?;
+    let other_crl = crl(Vec::new())
+        .signed_by(&other_issuer)
+        .map_err(rcgen_error)?;
+    for (path, crl) in pki.crl_paths.iter().zip([root_crl, inter_crl, other_crl]) {
+        write(path, &crl.pem().map_err(rcgen_error)?)?;
+    }
     let stamp = now.unix_timestamp().to_string();
     write(&dir.join(STAMP), &stamp)?;
     Ok(pki)
@@ -336,6 +379,7 @@ pub fn load_or_generate(dir: &Path, now: SystemTime) -> Result<DevPki, CertError
     let complete = [
         &pki.root,
         &pki.intermediate,
+        &pki.other_intermediate,
         &pki.server_cert,
         &pki.server_key,
     ]
@@ -352,13 +396,18 @@ pub fn load_or_generate(dir: &Path, now: SystemTime) -> Result<DevPki, CertError
 /// Where [`generate`] puts its files.
 fn layout(dir: &Path) -> DevPki {
     let citizens_dir = dir.join("citizens");
+    let intermediate = dir.join("intermediate.pem");
+    let other_intermediate = dir.join("other-ca.pem");
     DevPki {
         dir: dir.to_path_buf(),
         root: dir.join("root.pem"),
-        intermediate: dir.join("intermediate.pem"),
         server_cert: dir.join("server.pem"),
         server_key: dir.join("server.key"),
-        crl_paths: vec![dir.join("root.crl.pem"), dir.join("intermediate.crl.pem")],
+        crl_paths: vec![
+            dir.join("root.crl.pem"),
+            dir.join("intermediate.crl.pem"),
+            dir.join("other-ca.crl.pem"),
+        ],
         citizens: SPECS
             .iter()
             .map(|s| DevCitizen {
@@ -366,8 +415,16 @@ fn layout(dir: &Path) -> DevPki {
                 cert: citizens_dir.join(format!("{}.pem", s.name)),
                 key: citizens_dir.join(format!("{}.key", s.name)),
                 p12: citizens_dir.join(format!("{}.p12", s.name)),
+                ca: match s.ca {
+                    Ca::Citizen => intermediate.clone(),
+                    Ca::Other => other_intermediate.clone(),
+                    Ca::Stranger => dir.join(UNTRUSTED_ROOT),
+                },
+                uri: format!("urn:anyid:dev:citizen:{}", s.identity_of.unwrap_or(s.name)),
                 description: s.description.to_owned(),
             })
             .collect(),
+        intermediate,
+        other_intermediate,
     }
 }

@@ -1,16 +1,21 @@
 //! Any-ID certificates: one validation core for certificate login (X.509 path validation per
-//! RFC 5280 through rustls-webpki, validity, key usage, accepted certificate policies, CRL
-//! revocation, identity extraction), CMS SignedData challenge verification and a reference
-//! signer (RFC 5652), and the dev CA (rcgen). No HTTP server and no storage here.
+//! RFC 5280 through rustls-webpki, validity, key usage, accepted certificate policies bound to
+//! their issuing CAs, CRL and OCSP revocation with capped fetches, identity extraction within
+//! the issuing CA's namespace), CMS SignedData challenge verification and a reference signer
+//! (RFC 5652), and the dev CA (rcgen). No HTTP server and no storage here.
 
+mod ca;
 pub mod challenge;
 pub mod cms;
 pub mod dev;
+mod fetch;
 mod ocsp;
 mod p12;
 mod validate;
 mod x509;
 
+pub use ca::{ANY_POLICY, NAMESPACE_PREFIX, identity_namespace};
+pub use fetch::{MAX_CRL_BYTES, MAX_OCSP_RESPONSE_BYTES};
 pub use rustls_pki_types::CertificateDer;
 pub use validate::{
     AcceptedPolicy, CrlSource, IdentityAttribute, RevocationMode, RevocationStatus,

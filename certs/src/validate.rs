@@ -1,7 +1,8 @@
 //! The validation core: RFC 5280 path validation to the configured trust anchors
 //! (rustls-webpki, client-auth usage where an EKU is present), the validity window, key
-//! usage, an accepted certificate policy, revocation by CRL per the policy's mode, and the
-//! identity the configuration names.
+//! usage, an accepted certificate policy asserted by a CA bound to it and allowed along the
+//! path (`ca`), revocation by CRL or OCSP per the policy's mode (fetched bodies capped,
+//! `fetch`), and the identity the configuration names, within its issuing CA's namespace.
 
 use std::path::PathBuf;
 use std::sync::RwLock;
@@ -14,6 +15,8 @@ use webpki::{
     RevocationCheckDepth, RevocationOptionsBuilder, UnknownStatusPolicy,
 };
 
+use crate::ca::{self, CaName};
+use crate::fetch::{self, MAX_OCSP_RESPONSE_BYTES};
 use crate::x509::{Parsed, hex};
 use crate::{CertError, ocsp};
 
@@ -30,6 +33,16 @@ pub struct AcceptedPolicy {
     /// Dotted OID.
     pub oid: String,
     pub revocation: RevocationMode,
+    /// The CAs allowed to issue certificates under this policy, as their certificates (at
+    /// least one). Matched by name under their anchor (see `ca`), so a CA's renewed
+    /// certificate stays allowed.
+    pub issuers: Vec<CertificateDer<'static>>,
+}
+
+/// An accepted policy with its CAs resolved.
+struct BoundPolicy {
+    accepted: AcceptedPolicy,
+    issuers: Vec<CaName>,
 }
 
 /// Which certificate attribute identifies the citizen.
@@ -57,12 +70,15 @@ pub struct ValidatorConfig {
     pub anchors: Vec<CertificateDer<'static>>,
     /// Intermediates the client may leave out.
     pub intermediates: Vec<CertificateDer<'static>>,
-    /// A certificate must carry one of these; the first match (in this order) wins.
+    /// A certificate must carry one of these, asserted by a CA the policy lists and allowed
+    /// along its path; the first such (in this order) wins.
     pub policies: Vec<AcceptedPolicy>,
     pub identity: IdentityAttribute,
     pub crls: Vec<CrlSource>,
     /// Ask the OCSP responder a certificate names when no current CRL covers it.
     pub ocsp: bool,
+    /// A CRL fetched by URL larger than this is refused (default [`crate::MAX_CRL_BYTES`]).
+    pub max_crl_bytes: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,6 +94,9 @@ pub enum RevocationStatus {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidCertificate {
     pub policy_oid: String,
+    /// The namespace of `identity`: its issuing CA under its trust anchor
+    /// (`urn:anyid:x509:<hex>`, see [`crate::identity_namespace`]).
+    pub namespace: String,
     pub identity: String,
     /// SHA-256 of the leaf, lowercase hex.
     pub fingerprint: String,
@@ -90,9 +109,12 @@ pub struct ValidCertificate {
 pub struct Validator {
     anchors: Vec<TrustAnchor<'static>>,
     anchor_certs: Vec<CertificateDer<'static>>,
+    /// The anchors' subject names, DER, in the order of `anchors`.
+    anchor_names: Vec<Vec<u8>>,
     ocsp: bool,
+    max_crl_bytes: usize,
     intermediates: Vec<CertificateDer<'static>>,
-    policies: Vec<AcceptedPolicy>,
+    policies: Vec<BoundPolicy>,
     identity: IdentityAttribute,
     sources: Vec<CrlSource>,
     /// The latest good CRL of each source (by index); a failed refresh keeps the old one.
@@ -102,9 +124,14 @@ pub struct Validator {
 
 impl std::fmt::Debug for Validator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let policies: Vec<&str> = self
+            .policies
+            .iter()
+            .map(|p| p.accepted.oid.as_str())
+            .collect();
         f.debug_struct("Validator")
             .field("anchors", &self.anchors.len())
-            .field("policies", &self.policies)
+            .field("policies", &policies)
             .finish_non_exhaustive()
     }
 }
@@ -160,20 +187,54 @@ impl Validator {
         if config.policies.is_empty() {
             return Err(CertError::Config("no accepted certificate policy".into()));
         }
+        let anchor_names = config
+            .anchors
+            .iter()
+            .map(|a| Parsed::from_der(a.as_ref())?.subject_der())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| CertError::Config(format!("trust anchor: {e}")))?;
+        let cas = config
+            .intermediates
+            .iter()
+            .chain(config.policies.iter().flat_map(|p| p.issuers.iter()))
+            .map(|c| Parsed::from_der(c.as_ref()))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| CertError::Config(format!("CA certificate: {e}")))?;
+        let policies = config
+            .policies
+            .into_iter()
+            .map(|p| {
+                let named =
+                    |e: CertError| CertError::Config(format!("certificate policy {}: {e}", p.oid));
+                if p.issuers.is_empty() {
+                    return Err(named(CertError::Config(
+                        "no issuing CA is allowed to assert it".into(),
+                    )));
+                }
+                let issuers = p
+                    .issuers
+                    .iter()
+                    .map(|c| ca::resolve(&Parsed::from_der(c.as_ref())?, &anchor_names, &cas))
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(named)?;
+                Ok(BoundPolicy {
+                    accepted: p,
+                    issuers,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
         let validator = Self {
             anchors,
             anchor_certs: config.anchors,
+            anchor_names,
             ocsp: config.ocsp,
+            max_crl_bytes: config.max_crl_bytes,
             intermediates: config.intermediates,
-            policies: config.policies,
+            policies,
             identity: config.identity,
             crls: RwLock::new(config.crls.iter().map(|_| None).collect()),
             sources: config.crls,
-            http: reqwest::Client::builder()
-                .timeout(std::time::Duration::from_secs(10))
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .map_err(|e| CertError::Config(format!("http client: {e}")))?,
+            http: fetch::client()?,
         };
         for (i, source) in validator.sources.iter().enumerate() {
             if let CrlSource::File(path) = source {
@@ -214,23 +275,12 @@ impl Validator {
     }
 
     async fn fetch(&self, url: &str) -> Result<Vec<u8>, CertError> {
-        let response = self
-            .http
-            .get(url)
-            .send()
-            .await
-            .map_err(|e| CertError::Io(format!("CRL {url}: {e}")))?;
-        if !response.status().is_success() {
-            return Err(CertError::Io(format!(
-                "CRL {url}: HTTP {}",
-                response.status()
-            )));
-        }
-        response
-            .bytes()
-            .await
-            .map(|b| b.to_vec())
-            .map_err(|e| CertError::Io(format!("CRL {url}: {e}")))
+        fetch::read_capped(
+            self.http.get(url),
+            self.max_crl_bytes,
+            &format!("CRL {url}"),
+        )
+        .await
     }
 
     /// Validate `chain` (leaf first, then any intermediates the client sent) at `now`.
@@ -260,22 +310,47 @@ impl Validator {
                 None,
             )
             .map_err(refusal)?;
-        // The issuer of the leaf (for OCSP): an intermediate of the path or an anchor.
-        let issuer: Option<CertificateDer<'static>> = path
+        // The CA certificates of the path (the leaf's issuer first) and the anchor it ends at.
+        let path_cas: Vec<CertificateDer<'static>> = path
             .intermediate_certificates()
             .map(|c| c.der().into_owned())
-            .chain(self.anchor_certs.iter().cloned())
-            .find(|c| {
-                Parsed::from_der(c.as_ref())
-                    .is_ok_and(|p| p.0.tbs_certificate.subject == parsed.0.tbs_certificate.issuer)
-            });
+            .collect();
+        let anchor = self
+            .anchors
+            .iter()
+            .position(|a| a == path.anchor())
+            .ok_or(CertError::UnknownIssuer)?;
         drop(path);
+        // The issuer of the leaf (for OCSP): the first CA of the path, else the anchor.
+        let issuer = path_cas
+            .first()
+            .or_else(|| self.anchor_certs.get(anchor))
+            .cloned();
+        let issuing_ca = CaName {
+            anchor: self.anchor_names.get(anchor).cloned().unwrap_or_default(),
+            ca: parsed.issuer_der()?,
+        };
+        let ca_policies = path_cas
+            .iter()
+            .map(|c| Parsed::from_der(c.as_ref())?.policy_extension())
+            .collect::<Result<Vec<_>, _>>()?;
         // RFC 5280 §4.2.1.3: a signing login needs digitalSignature when key usage is given.
         if !parsed.signs()? {
             return Err(CertError::KeyUsage);
         }
-        let policies = parsed.policies()?;
-        let Some(policy) = self.policies.iter().find(|p| policies.contains(&p.oid)) else {
+        // RFC 5280 §4.2.1.4 and §6.1, simplified (see `ca`): a policy the leaf asserts, its
+        // issuing CA bound to it, and every CA of the path allowing it.
+        let leaf_policies = parsed.policies()?;
+        let Some(policy) = self
+            .policies
+            .iter()
+            .find(|p| {
+                leaf_policies.contains(&p.accepted.oid)
+                    && p.issuers.contains(&issuing_ca)
+                    && ca::path_allows(&ca_policies, &p.accepted.oid)
+            })
+            .map(|p| &p.accepted)
+        else {
             return Err(CertError::PolicyNotAccepted);
         };
         let crl = self.crl_status(&end_entity, &intermediates, time);
@@ -303,6 +378,7 @@ impl Validator {
         .ok_or(CertError::NoIdentity)?;
         Ok(ValidCertificate {
             policy_oid: policy.oid.clone(),
+            namespace: issuing_ca.namespace(),
             identity,
             fingerprint,
             subject: parsed.display_name(),
@@ -358,24 +434,13 @@ impl Validator {
         let answer = async {
             let issuer = Parsed::from_der(issuer_der.as_ref())?;
             let id = ocsp::cert_id(&leaf.0, &issuer.0)?;
-            let response = self
+            let request = self
                 .http
                 .post(&url)
                 .header("content-type", "application/ocsp-request")
-                .body(ocsp::request(&id)?)
-                .send()
-                .await
-                .map_err(|e| CertError::Io(format!("OCSP {url}: {e}")))?;
-            if !response.status().is_success() {
-                return Err(CertError::Io(format!(
-                    "OCSP {url}: HTTP {}",
-                    response.status()
-                )));
-            }
-            let body = response
-                .bytes()
-                .await
-                .map_err(|e| CertError::Io(format!("OCSP {url}: {e}")))?;
+                .body(ocsp::request(&id)?);
+            let body = fetch::read_capped(request, MAX_OCSP_RESPONSE_BYTES, &format!("OCSP {url}"))
+                .await?;
             ocsp::status(&body, &id, &issuer.0, issuer_der, time)
         };
         match answer.await {

@@ -38,8 +38,9 @@ impl Parsed {
         Certificate::from_der(der).map(Self).map_err(malformed)
     }
 
-    /// The certificate-policy OIDs, dotted.
-    pub fn policies(&self) -> Result<Vec<String>, CertError> {
+    /// The certificate-policy OIDs, dotted; `None` when there is no certificatePolicies
+    /// extension at all.
+    pub fn policy_extension(&self) -> Result<Option<Vec<String>>, CertError> {
         Ok(self
             .0
             .tbs_certificate
@@ -49,8 +50,22 @@ impl Parsed {
                 p.0.iter()
                     .map(|i| i.policy_identifier.to_string())
                     .collect()
-            })
-            .unwrap_or_default())
+            }))
+    }
+
+    /// The certificate-policy OIDs, dotted.
+    pub fn policies(&self) -> Result<Vec<String>, CertError> {
+        Ok(self.policy_extension()?.unwrap_or_default())
+    }
+
+    /// The subject name, DER (the whole SEQUENCE).
+    pub fn subject_der(&self) -> Result<Vec<u8>, CertError> {
+        der::Encode::to_der(&self.0.tbs_certificate.subject).map_err(malformed)
+    }
+
+    /// The issuer name, DER (the whole SEQUENCE).
+    pub fn issuer_der(&self) -> Result<Vec<u8>, CertError> {
+        der::Encode::to_der(&self.0.tbs_certificate.issuer).map_err(malformed)
     }
 
     /// Whether the key may make digital signatures: true when the certificate has no key

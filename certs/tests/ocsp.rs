@@ -2,15 +2,16 @@
 //! sign responses) issues a certificate naming the responder; with no CRL, the responder's
 //! good, revoked and unknown answers decide, and answers that are stale, signed by a stranger
 //! or missing count as an unknown status, which hard fail refuses and soft fail accepts. A
-//! delegated responder certificate (id-kp-OCSPSigning) is accepted.
+//! delegated responder certificate (id-kp-OCSPSigning) is accepted. An answer larger than
+//! the OCSP response cap is not read, however good it would be.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use anyid_certs::{
-    AcceptedPolicy, CertError, CertificateDer, IdentityAttribute, RevocationMode, RevocationStatus,
-    Validator, ValidatorConfig,
+    AcceptedPolicy, CertError, CertificateDer, IdentityAttribute, MAX_CRL_BYTES,
+    MAX_OCSP_RESPONSE_BYTES, RevocationMode, RevocationStatus, Validator, ValidatorConfig,
 };
 use der::asn1::{BitString, GeneralizedTime, Ia5String, Null, ObjectIdentifier};
 use der::{Decode, Encode};
@@ -37,6 +38,8 @@ enum Answer {
     Stranger,
     Delegated,
     Down,
+    /// A good answer, correctly signed, padded past the OCSP response cap.
+    Oversized,
 }
 
 struct Responder {
@@ -88,7 +91,14 @@ impl Responder {
                 next_update: Some(time(next_update)),
                 single_extensions: None,
             }],
-            response_extensions: None,
+            response_extensions: (answer == Answer::Oversized).then(|| {
+                vec![x509_cert::ext::Extension {
+                    extn_id: ObjectIdentifier::new_unwrap("1.3.6.1.4.1.32473.7.99"),
+                    critical: false,
+                    extn_value: der::asn1::OctetString::new(vec![0u8; MAX_OCSP_RESPONSE_BYTES])
+                        .unwrap(),
+                }]
+            }),
         };
         let tbs = data.to_der().unwrap();
         let (signer, certs) = match answer {
@@ -221,10 +231,12 @@ async fn the_responder_the_certificate_names_decides_when_no_crl_does() {
             policies: vec![AcceptedPolicy {
                 oid: POLICY.into(),
                 revocation: mode,
+                issuers: vec![ca.clone()],
             }],
             identity: IdentityAttribute::SanUri,
             crls: vec![],
             ocsp,
+            max_crl_bytes: MAX_CRL_BYTES,
         })
         .unwrap()
     };
@@ -241,6 +253,8 @@ async fn the_responder_the_certificate_names_decides_when_no_crl_does() {
         (Answer::Stale, Err("revocation_unknown")),
         (Answer::Stranger, Err("revocation_unknown")),
         (Answer::Down, Err("revocation_unknown")),
+        // Past the response cap: not read to the end, so no answer.
+        (Answer::Oversized, Err("revocation_unknown")),
     ] {
         *responder.answer.lock().unwrap() = answer;
         let got = hard.validate(&chain, now).await;

@@ -1,6 +1,7 @@
 //! The validation core and the signed challenge against a freshly generated dev PKI: every
 //! refusal has its own reason, revocation follows the policy's mode, CRLs refresh from a
-//! real HTTP server on loopback, and no input makes the parsers panic.
+//! real HTTP server on loopback (and one larger than the cap is refused without being read to
+//! the end), and no input makes the parsers panic.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
@@ -10,8 +11,8 @@ use std::time::{Duration, SystemTime};
 
 use anyid_certs::dev::{self, DevPki};
 use anyid_certs::{
-    AcceptedPolicy, CertError, CertificateDer, CrlSource, IdentityAttribute, RevocationMode,
-    RevocationStatus, Validator, ValidatorConfig, certificates_from_pem, cms,
+    AcceptedPolicy, CertError, CertificateDer, CrlSource, IdentityAttribute, MAX_CRL_BYTES,
+    RevocationMode, RevocationStatus, Validator, ValidatorConfig, certificates_from_pem, cms,
 };
 
 fn pki() -> (tempfile::TempDir, DevPki) {
@@ -36,15 +37,18 @@ fn config(pki: &DevPki, identity: IdentityAttribute, mode: RevocationMode) -> Va
             AcceptedPolicy {
                 oid: dev::DEV_POLICY_HIGH.into(),
                 revocation: mode,
+                issuers: pem(&pki.intermediate),
             },
             AcceptedPolicy {
                 oid: dev::DEV_POLICY_SUBSTANTIAL.into(),
                 revocation: mode,
+                issuers: pem(&pki.intermediate),
             },
         ],
         identity,
         crls: pki.crl_paths.iter().cloned().map(CrlSource::File).collect(),
         ocsp: false,
+        max_crl_bytes: MAX_CRL_BYTES,
     }
 }
 
@@ -110,6 +114,8 @@ async fn each_bad_certificate_is_refused_for_its_own_reason() {
         ("stranger", "unknown_issuer"),
         ("wrong-policy", "policy_not_accepted"),
         ("wrong-usage", "key_usage"),
+        // An accepted policy from a CA it is not bound to.
+        ("other-ca", "policy_not_accepted"),
     ] {
         let err = v.validate(&chain(&pki, name), now).await.unwrap_err();
         assert_eq!(err.code(), code, "{name}: {err}");
@@ -212,6 +218,84 @@ async fn crls_refresh_from_a_url_and_a_failed_refresh_keeps_the_last_good_one() 
     ));
 }
 
+/// A one-connection HTTP/1.1 server on loopback answering 200 with `total` zero bytes, with
+/// a Content-Length when `announce`, else delimited by closing the connection. The task
+/// returns how many body bytes the client took before it hung up.
+async fn big_answer(total: usize, announce: bool) -> (String, tokio::task::JoinHandle<usize>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/big.crl", listener.local_addr().unwrap());
+    let task = tokio::spawn(async move {
+        let (mut socket, _) = listener.accept().await.unwrap();
+        let mut head = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+            let n = socket.read(&mut buf).await.unwrap();
+            assert!(n > 0, "the request ended early");
+            head.extend_from_slice(&buf[..n]);
+        }
+        let length = if announce {
+            format!("content-length: {total}\r\n")
+        } else {
+            String::new()
+        };
+        let status = format!("HTTP/1.1 200 OK\r\n{length}connection: close\r\n\r\n");
+        if socket.write_all(status.as_bytes()).await.is_err() {
+            return 0;
+        }
+        let chunk = vec![0u8; 64 << 10];
+        let mut sent = 0;
+        while sent < total {
+            let n = chunk.len().min(total - sent);
+            if socket.write_all(&chunk[..n]).await.is_err() {
+                break;
+            }
+            sent += n;
+        }
+        sent
+    });
+    (url, task)
+}
+
+#[tokio::test]
+async fn a_crl_larger_than_the_cap_is_refused_and_the_last_good_one_kept() {
+    let (_dir, pki) = pki();
+    let now = SystemTime::now();
+    for announce in [false, true] {
+        // Far more than the cap (and than any socket buffer between the two ends).
+        let total = 32 * MAX_CRL_BYTES;
+        let (url, served) = big_answer(total, announce).await;
+        let mut c = config(&pki, IdentityAttribute::SanUri, RevocationMode::HardFail);
+        c.crls = vec![
+            CrlSource::File(pki.crl_paths[0].clone()),
+            CrlSource::File(pki.crl_paths[1].clone()),
+            CrlSource::Url(url),
+        ];
+        let v = Validator::new(c).unwrap();
+        let err = v.refresh_crls().await.unwrap_err().to_string();
+        assert!(
+            err.contains(&format!("larger than {MAX_CRL_BYTES} bytes")),
+            "announce {announce}: {err}"
+        );
+        drop(v);
+        let sent = served.await.unwrap();
+        assert!(
+            sent < total / 2,
+            "announce {announce}: the client stopped reading ({sent} of {total} bytes sent)"
+        );
+    }
+    // The refusal of one source leaves the others in force.
+    let mut c = config(&pki, IdentityAttribute::SanUri, RevocationMode::HardFail);
+    let (url, _served) = big_answer(MAX_CRL_BYTES + 1, false).await;
+    c.crls.push(CrlSource::Url(url));
+    let v = Validator::new(c).unwrap();
+    assert!(v.refresh_crls().await.is_err());
+    assert!(matches!(
+        v.validate(&chain(&pki, "revoked"), now).await,
+        Err(CertError::Revoked)
+    ));
+}
+
 fn credentials(pki: &DevPki, name: &str) -> (String, String) {
     let c = pki.citizens.iter().find(|c| c.name == name).unwrap();
     (
@@ -271,6 +355,25 @@ async fn a_signed_challenge_round_trips_for_rsa_and_ecdsa_and_tampering_is_caugh
             }
         }
     }
+    // The signer's algorithm parameters are outside the signature; RSA's must be NULL (RFC
+    // 5754 §3.2), so an empty OCTET STRING in their place is refused.
+    let (key, chain) = credentials(&pki, "kim");
+    let der = cms::sign_challenge(b"challenge-1", &key, &chain).unwrap();
+    let rsa_null = [
+        0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01, 0x05, 0x00,
+    ];
+    let at = der
+        .windows(rsa_null.len())
+        .rposition(|w| w == rsa_null)
+        .unwrap()
+        + rsa_null.len()
+        - 2;
+    let mut bad = der.clone();
+    bad[at] = 0x04;
+    assert!(matches!(
+        cms::verify_signed_challenge(&bad, b"challenge-1"),
+        Err(CertError::Malformed(_))
+    ));
     // The wrong key for the certificate is refused by the reference signer.
     let (hong_key, _) = credentials(&pki, "hong");
     let (_, lee_chain) = credentials(&pki, "lee");

@@ -508,14 +508,18 @@ fn certificates(
         config.enabled = Some(true);
         config.trust_anchors = vec![pki.root.clone()];
         config.intermediates = vec![pki.intermediate.clone()];
+        // Both dev policies are bound to the citizen CA alone: the dev CA's other CA (and its
+        // `other-ca` citizen) shows a CA refused for a policy it is not bound to.
         config.policies = vec![
             PolicyLevel {
                 oid: anyid_certs::dev::DEV_POLICY_HIGH.into(),
                 loa: Loa::High,
+                issuers: vec![pki.intermediate.clone()],
             },
             PolicyLevel {
                 oid: anyid_certs::dev::DEV_POLICY_SUBSTANTIAL.into(),
                 loa: Loa::Substantial,
+                issuers: vec![pki.intermediate.clone()],
             },
         ];
         // The dev citizens' URI SAN stands in for a national linking value; a fingerprint
@@ -764,6 +768,17 @@ mod tests {
             [dir.path().join("certs").join("root.pem")]
         );
         assert!(certificates.trust_anchors[0].exists());
+        // Every dev policy is bound to the citizen CA alone.
+        let citizen_ca = dir.path().join("certs").join("intermediate.pem");
+        assert!(!certificates.policies.is_empty());
+        for policy in &certificates.policies {
+            assert_eq!(
+                policy.issuers,
+                std::slice::from_ref(&citizen_ca),
+                "{}",
+                policy.oid
+            );
+        }
         let mtls = config.mtls.expect("the listener");
         assert_eq!(mtls.url, "https://localhost:8443");
         let mut off = file;

@@ -262,6 +262,10 @@ fn certs_command(cmd: CertsCommand) -> anyhow::Result<ExitCode> {
             println!("  trust anchor   {}", pki.root.display());
             println!("  intermediate   {}", pki.intermediate.display());
             println!(
+                "  other CA       {} (bound to no dev policy)",
+                pki.other_intermediate.display()
+            );
+            println!(
                 "  TLS server     {} (key {})",
                 pki.server_cert.display(),
                 pki.server_key.display()
@@ -533,6 +537,12 @@ async fn config_check(dev: bool, place: &Place) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::FAILURE);
         }
     };
+    if let Some(certificates) = &config.certificates
+        && let Err(e) = anyid_adapters::certificate::CertificateLogin::new(certificates.clone())
+    {
+        println!("problem: {e}");
+        return Ok(ExitCode::FAILURE);
+    }
     println!("issuer:   {}", config.issuer);
     println!("listen:   {}", config.listen);
     println!(

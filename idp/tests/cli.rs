@@ -200,6 +200,67 @@ fn config_check_reports_problems_and_passes_a_good_config() {
 }
 
 #[test]
+fn config_check_sets_certificate_login_up_and_names_a_policy_without_its_cas() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    assert!(
+        anyid(&["certs", "dev", "--data-dir", d], dir.path())
+            .status
+            .success()
+    );
+    let certs = dir.path().join("certs");
+    let check = |policy: &str| {
+        let path = dir.path().join("anyid.toml");
+        std::fs::write(
+            &path,
+            format!(
+                "issuer = \"https://id.example.gov\"\n{KEYS}\n[certificates]\nenabled = true\n\
+                 trust_anchors = [\"{}\"]\n\n[[certificates.policy]]\n\
+                 oid = \"1.3.6.1.4.1.32473.1.1\"\nloa = \"high\"\n{policy}",
+                certs.join("root.pem").display()
+            ),
+        )
+        .unwrap();
+        let out = anyid(
+            &[
+                "config",
+                "check",
+                "--config",
+                path.to_str().unwrap(),
+                "--data-dir",
+                d,
+            ],
+            dir.path(),
+        );
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+        )
+    };
+    let (ok, text) = check("");
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("certificates.policy 1.3.6.1.4.1.32473.1.1: issuers is empty"),
+        "{text}"
+    );
+    let (ok, text) = check(&format!(
+        "issuers = [\"{}\"]\n",
+        certs.join("untrusted-root.pem").display()
+    ));
+    assert!(!ok, "{text}");
+    assert!(
+        text.contains("does not chain to a configured trust anchor"),
+        "{text}"
+    );
+    let (ok, text) = check(&format!(
+        "issuers = [\"{}\"]\n",
+        certs.join("intermediate.pem").display()
+    ));
+    assert!(ok, "{text}");
+    assert!(text.contains("configuration OK"), "{text}");
+}
+
+#[test]
 fn keys_rotate_adds_keys_and_schedules_the_old_ones_out() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();

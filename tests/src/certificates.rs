@@ -15,13 +15,33 @@ pub fn dev_pki(op: &TestServer) -> DevPki {
         .expect("the dev CA")
 }
 
-/// The PEM key and certificate chain of dev citizen `name`.
-pub fn credentials(pki: &DevPki, name: &str) -> (String, String) {
-    let c = pki
-        .citizens
+fn citizen<'a>(pki: &'a DevPki, name: &str) -> &'a anyid_certs::dev::DevCitizen {
+    pki.citizens
         .iter()
         .find(|c| c.name == name)
-        .unwrap_or_else(|| panic!("no dev citizen {name}"));
+        .unwrap_or_else(|| panic!("no dev citizen {name}"))
+}
+
+/// The namespace dev citizen `name`'s certificate identities are linked under: its CA under
+/// the dev root.
+pub fn namespace_of(pki: &DevPki, name: &str) -> String {
+    let first = |path: &std::path::Path| {
+        anyid_certs::certificates_from_pem(&std::fs::read(path).expect("PEM"))
+            .expect("a certificate")
+            .remove(0)
+    };
+    anyid_certs::identity_namespace(&first(&pki.root), &first(&citizen(pki, name).ca))
+        .expect("namespace")
+}
+
+/// Dev citizen `name`'s URI SAN: its identity when the server identifies by `san_uri`.
+pub fn uri_of(pki: &DevPki, name: &str) -> String {
+    citizen(pki, name).uri.clone()
+}
+
+/// The PEM key and certificate chain of dev citizen `name`.
+pub fn credentials(pki: &DevPki, name: &str) -> (String, String) {
+    let c = citizen(pki, name);
     (
         std::fs::read_to_string(&c.key).expect("key"),
         std::fs::read_to_string(&c.cert).expect("certificate"),

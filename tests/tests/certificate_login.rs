@@ -1,16 +1,18 @@
 //! Certificate login over both transports with the dev CA the server generated for itself:
 //! a signed challenge (CMS SignedData from the reference signer) and mutual TLS (a client
 //! certificate in the browser). A valid certificate logs in at its policy's level; expired,
-//! not-yet-valid, revoked, unknown-issuer, wrong-policy and wrong-usage certificates, stale,
-//! replayed or mismatched challenges and tampered signatures are refused with a clear
-//! message, and nothing is created.
+//! not-yet-valid, revoked, unknown-issuer, wrong-policy and wrong-usage certificates, a
+//! policy from a CA not bound to it, stale, replayed or mismatched challenges and tampered
+//! signatures are refused with a clear message, and nothing is created. Two CAs handing out
+//! the same identity value give two citizens.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use anyid::store::AccountStore;
-use anyid_adapters::certificate::ISSUER;
+use anyid_adapters::Loa;
+use anyid_adapters::certificate::PolicyLevel;
 use anyid_certs::dev::DevPki;
 use anyid_tests::browser::hidden;
-use anyid_tests::certificates::{credentials, dev_pki, post_signature, sign};
+use anyid_tests::certificates::{credentials, dev_pki, namespace_of, post_signature, sign, uri_of};
 use anyid_tests::{Browser, Landing, Rp, TestServer, backends};
 use base64::Engine;
 use reqwest::StatusCode;
@@ -49,6 +51,7 @@ async fn answer_with(
 /// A refusal page saying `message`, with nobody signed in and no account for `name`.
 async fn assert_refused(
     op: &TestServer,
+    pki: &DevPki,
     browser: &Browser,
     landing: Landing,
     message: &str,
@@ -61,16 +64,15 @@ async fn assert_refused(
         "{name}: expected {message:?} in {body}"
     );
     assert!(body.contains("/login?flow="), "{name}: a way back");
-    assert_nothing_created(op, browser, name).await;
+    assert_nothing_created(op, pki, browser, name).await;
 }
 
-/// No account for dev citizen `name`, and `browser` is not signed in.
-async fn assert_nothing_created(op: &TestServer, browser: &Browser, name: &str) {
-    let subject = format!("urn:anyid:dev:citizen:{name}");
+/// No account for dev citizen `name`'s identity, and `browser` is not signed in.
+async fn assert_nothing_created(op: &TestServer, pki: &DevPki, browser: &Browser, name: &str) {
     assert!(
         op.state()
             .store
-            .citizen_by_identity(ISSUER, &subject)
+            .citizen_by_identity(&namespace_of(pki, name), &uri_of(pki, name))
             .await
             .unwrap()
             .is_none(),
@@ -83,13 +85,15 @@ async fn assert_nothing_created(op: &TestServer, browser: &Browser, name: &str) 
     );
 }
 
-const REFUSALS: [(&str, &str); 6] = [
+const REFUSALS: [(&str, &str); 7] = [
     ("expired", "유효기간이 지났습니다"),
     ("future", "아직 유효하지 않습니다"),
     ("revoked", "폐지되었습니다"),
     ("stranger", "신뢰할 수 없습니다"),
     ("wrong-policy", "인증서 정책"),
     ("wrong-usage", "전자서명 용도가 아니어서"),
+    // Hong's identity values and an accepted policy, from a CA not bound to it.
+    ("other-ca", "인증서 정책"),
 ];
 
 #[tokio::test]
@@ -121,7 +125,7 @@ async fn a_signed_challenge_logs_in_at_the_policy_level_and_bad_certificates_are
         for (name, message) in REFUSALS {
             let browser = Browser::new();
             let (_, landing) = answer_with(&browser, &op, &rp, |c| sign(&pki, name, c)).await;
-            assert_refused(&op, &browser, landing, message, name).await;
+            assert_refused(&op, &pki, &browser, landing, message, name).await;
         }
         op.stop().await;
     }
@@ -165,13 +169,13 @@ async fn challenges_are_single_use_short_lived_and_bound_to_the_signature() {
         let signature = sign(&pki, "kim", &challenge);
         op.clock.advance(121);
         let landing = post_signature(&browser, &op, &page, &challenge, &signature).await;
-        assert_refused(&op, &browser, landing, stale, "kim").await;
+        assert_refused(&op, &pki, &browser, landing, stale, "kim").await;
 
         // A signature over a different challenge.
         let browser = Browser::new();
         let other = |_: &str| sign(&pki, "kim", "another challenge");
         let (_, landing) = answer_with(&browser, &op, &rp, other).await;
-        assert_refused(&op, &browser, landing, altered, "kim").await;
+        assert_refused(&op, &pki, &browser, landing, altered, "kim").await;
 
         // Tampered SignedData: a flipped byte in the signature, then in the middle.
         for at_end in [true, false] {
@@ -189,7 +193,7 @@ async fn challenges_are_single_use_short_lived_and_bound_to_the_signature() {
                 body.contains(altered) || body.contains("서명 형식을 읽을 수 없습니다"),
                 "tampered: {body}"
             );
-            assert_nothing_created(&op, &browser, "kim").await;
+            assert_nothing_created(&op, &pki, &browser, "kim").await;
         }
 
         // Not a signature at all.
@@ -198,6 +202,7 @@ async fn challenges_are_single_use_short_lived_and_bound_to_the_signature() {
         let (_, landing) = answer_with(&browser, &op, &rp, garbage).await;
         assert_refused(
             &op,
+            &pki,
             &browser,
             landing,
             "서명 형식을 읽을 수 없습니다",
@@ -237,7 +242,7 @@ async fn a_challenge_is_bound_to_its_origin_purpose_and_flow() {
         let (_, second) = chooser(&browser, &op, &rp).await;
         let signature = sign(&pki, "kim", &issued);
         let landing = post_signature(&browser, &op, &second, &issued, &signature).await;
-        assert_refused(&op, &browser, landing, stale, "kim").await;
+        assert_refused(&op, &pki, &browser, landing, stale, "kim").await;
 
         // Rebound to the second flow by hand: the tag no longer matches.
         let mut moved = decoded.challenge.clone();
@@ -246,7 +251,7 @@ async fn a_challenge_is_bound_to_its_origin_purpose_and_flow() {
         let forged = moved.encode(|_| tag).unwrap();
         let landing =
             post_signature(&browser, &op, &second, &forged, &sign(&pki, "kim", &forged)).await;
-        assert_refused(&op, &browser, landing, stale, "kim").await;
+        assert_refused(&op, &pki, &browser, landing, stale, "kim").await;
 
         // The portal's challenge registers a certificate to the signed-in account and is
         // useless for logging in; a login challenge cannot register a certificate.
@@ -268,7 +273,7 @@ async fn a_challenge_is_bound_to_its_origin_purpose_and_flow() {
             &sign(&pki, "kim", &register),
         )
         .await;
-        assert_refused(&op, &browser, landing, stale, "kim").await;
+        assert_refused(&op, &pki, &browser, landing, stale, "kim").await;
         let login = hidden(&third, "challenge");
         let (_, after) = owner
             .submit(
@@ -362,7 +367,7 @@ async fn mutual_tls_logs_in_the_same_citizen_and_bad_certificates_are_refused() 
         for (name, message) in REFUSALS {
             let browser = tls_browser(&pki, Some(name));
             let (_, landing) = tls_login(&browser, &op, &rp).await;
-            assert_refused(&op, &browser, landing, message, name).await;
+            assert_refused(&op, &pki, &browser, landing, message, name).await;
         }
 
         // No certificate at all.
@@ -498,4 +503,71 @@ async fn a_certificate_without_the_configured_identity_attribute_is_refused_and_
         "{body}"
     );
     op.stop().await;
+}
+
+#[tokio::test]
+async fn the_same_serial_number_from_two_cas_bound_to_the_policy_is_two_citizens() {
+    for backend in backends() {
+        // Production-like: the subject serial number identifies (it is no national linking
+        // value), and the high policy is bound to both dev CAs.
+        let op = TestServer::start_with(backend, |c| {
+            let pki = anyid_certs::dev::load_or_generate(
+                &c.data_dir.join("certs"),
+                std::time::SystemTime::now(),
+            )
+            .unwrap();
+            let certs = &mut c.certificates;
+            certs.enabled = Some(true);
+            certs.trust_anchors = vec![pki.root.clone()];
+            certs.intermediates = vec![pki.intermediate.clone()];
+            certs.identity = "subject_serial_number".into();
+            certs.strong_identifier = false;
+            certs.crls = pki
+                .crl_paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect();
+            certs.policies = vec![PolicyLevel {
+                oid: anyid_certs::dev::DEV_POLICY_HIGH.into(),
+                loa: Loa::High,
+                issuers: vec![pki.intermediate.clone(), pki.other_intermediate.clone()],
+            }];
+            c.mtls.certificate = Some(pki.server_cert.clone());
+            c.mtls.private_key = Some(pki.server_key.clone());
+        })
+        .await
+        .unwrap();
+        let pki = dev_pki(&op);
+        let rp = op.relying_party("Land registry", "127.0.0.1").await;
+        let mut subjects = Vec::new();
+        for name in ["hong", "other-ca", "hong"] {
+            let browser = Browser::new();
+            let (p, landing) = answer_with(&browser, &op, &rp, |c| sign(&pki, name, c)).await;
+            let cb = browser
+                .finish_consent(op.issuer(), landing)
+                .await
+                .callback();
+            let claims = rp.sign_in_claims(&cb, &p).await;
+            assert_eq!(
+                claims.auth_context_ref().unwrap().as_str(),
+                "urn:anyid:loa:high"
+            );
+            subjects.push(claims.subject().to_string());
+        }
+        assert_ne!(subjects[0], subjects[1], "{backend:?}: two citizens");
+        assert_eq!(subjects[0], subjects[2], "{backend:?}: hong again");
+        let store = &op.state().store;
+        let hong = store
+            .citizen_by_identity(&namespace_of(&pki, "hong"), "DEV0001")
+            .await
+            .unwrap()
+            .expect("hong's identity");
+        let twin = store
+            .citizen_by_identity(&namespace_of(&pki, "other-ca"), "DEV0001")
+            .await
+            .unwrap()
+            .expect("the other CA's identity");
+        assert_ne!(hong, twin, "{backend:?}");
+        op.stop().await;
+    }
 }

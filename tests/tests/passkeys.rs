@@ -6,7 +6,7 @@
 
 use anyid::store::{AccountStore, PasskeyStore};
 use anyid_tests::browser::hidden;
-use anyid_tests::certificates::{dev_pki, sign_in_as};
+use anyid_tests::certificates::{dev_pki, namespace_of, sign_in_as, uri_of};
 use anyid_tests::passkey::{Authenticator, attribute};
 use anyid_tests::{Browser, Landing, TestServer, backends};
 use reqwest::StatusCode;
@@ -323,10 +323,7 @@ async fn a_passkey_registered_right_after_a_high_login_is_high_and_later_substan
         let citizen = op
             .state()
             .store
-            .citizen_by_identity(
-                anyid_adapters::certificate::ISSUER,
-                "urn:anyid:dev:citizen:hong",
-            )
+            .citizen_by_identity(&namespace_of(&pki, "hong"), &uri_of(&pki, "hong"))
             .await
             .unwrap()
             .unwrap();

@@ -3,12 +3,14 @@
 //! Kakao-like OIDC provider, a Naver-like OAuth 2 provider and an Apple-like `form_post`
 //! provider, then every failure an adapter must turn into the right error: refusals, state
 //! and nonce mismatches, forged or expired ID tokens, unknown keys and the JWKS refetch rate
-//! limit, Naver result codes, timeouts and the circuit breaker. Time is the test's `now`.
+//! limit, Naver result codes, timeouts and the circuit breaker (which made-up codes posted to
+//! the callback never open). PKCE S256 reaches every provider that takes it, Naver's legacy
+//! API none. Time is the test's `now`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, Instant};
 
-use anyid_adapters::upstream::{Preset, Upstream};
+use anyid_adapters::upstream::{BREAKER_THRESHOLD, Preset, Upstream};
 use anyid_adapters::{AdapterError, Begin, Callback, PendingLogin, VerifiedIdentity};
 use anyid_policy::Loa;
 use anyid_tests::upstream::{Behaviour, FakeNaver, FakeOidcProvider, follow_authorize, unix_now};
@@ -456,4 +458,174 @@ async fn config_check_reports_reachability() {
         matches!(result, Err(AdapterError::Upstream(_))),
         "{result:?}"
     );
+}
+
+/// RFC 7636 §4.2: the S256 challenge of `verifier`.
+fn s256(verifier: &str) -> String {
+    use base64::Engine;
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest.as_ref())
+}
+
+#[tokio::test]
+async fn pkce_s256_reaches_every_preset_that_takes_it_and_naver_gets_none() {
+    let now = unix_now();
+    let op = FakeOidcProvider::start().await;
+    let apple = FakeOidcProvider::start_apple().await;
+    let mut cases: Vec<(&FakeOidcProvider, _)> = [Preset::Generic, Preset::Kakao, Preset::Google]
+        .into_iter()
+        .map(|preset| (&op, op.config_with_preset("oidc", preset)))
+        .collect();
+    cases.push((&apple, apple.config("apple")));
+    for (peer, config) in cases {
+        let preset = config.preset;
+        login(&Upstream::new(config).unwrap(), now).await.unwrap();
+        let (authorization, token) = (peer.last_authorization(), peer.last_token_request());
+        assert_eq!(authorization["code_challenge_method"], "S256", "{preset:?}");
+        let verifier = &token["code_verifier"];
+        // RFC 7636 §4.1: 43 to 128 characters.
+        assert!((43..=128).contains(&verifier.len()), "{preset:?}");
+        assert_eq!(
+            s256(verifier),
+            authorization["code_challenge"],
+            "{preset:?}"
+        );
+    }
+    // The operator may turn it off for a provider that refuses it: neither end sees any.
+    let mut off = op.config("off");
+    off.pkce = Some(false);
+    login(&Upstream::new(off).unwrap(), now).await.unwrap();
+    assert!(!op.last_authorization().contains_key("code_challenge"));
+    assert!(!op.last_token_request().contains_key("code_verifier"));
+
+    // Naver's legacy API takes none: the browser-bound state, sent again with the client
+    // secret on the token request, protects the code.
+    let naver = FakeNaver::start().await;
+    login(&Upstream::new(naver.config("naver")).unwrap(), now)
+        .await
+        .unwrap();
+    let (authorization, token) = (naver.last_authorization(), naver.last_token_request());
+    assert!(
+        !authorization.contains_key("code_challenge")
+            && !authorization.contains_key("code_challenge_method"),
+        "{authorization:?}"
+    );
+    assert!(!token.contains_key("code_verifier"), "{token:?}");
+    assert_eq!(token["state"], authorization["state"]);
+    // For Naver's newer endpoints the operator turns it on.
+    let mut on = naver.config("naver-new");
+    on.pkce = Some(true);
+    login(&Upstream::new(on).unwrap(), now).await.unwrap();
+    let (authorization, token) = (naver.last_authorization(), naver.last_token_request());
+    assert_eq!(authorization["code_challenge_method"], "S256");
+    assert_eq!(
+        s256(&token["code_verifier"]),
+        authorization["code_challenge"]
+    );
+}
+
+/// What anyone can post to our callback: the `state` of a login they began themselves and a
+/// code they made up.
+async fn garbage_callback(
+    up: &Upstream,
+    now: i64,
+    i: usize,
+) -> Result<VerifiedIdentity, AdapterError> {
+    let Begin::Redirect { pending, .. } = up.begin(CALLBACK, now).await.expect("begin");
+    let callback = Callback {
+        code: Some(format!("made-up-code-{i}")),
+        state: Some(pending.state.clone()),
+        ..Callback::default()
+    };
+    up.complete(&pending, &callback, now).await
+}
+
+fn rejected(result: Result<VerifiedIdentity, AdapterError>, what: &str) {
+    match result {
+        Err(AdapterError::Rejected(message)) => {
+            assert!(message.contains(what), "{what:?} not in {message:?}")
+        }
+        other => panic!("expected Rejected({what}), got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn garbage_callbacks_never_switch_a_provider_off() {
+    let rounds = 3 * BREAKER_THRESHOLD as usize;
+    let now = unix_now();
+    let kakao = FakeOidcProvider::start().await;
+    let up = Upstream::new(kakao.config("kakao")).unwrap();
+    // The provider's own answer to a made-up code: 400 invalid_grant.
+    for i in 0..rounds {
+        rejected(garbage_callback(&up, now, i).await, "invalid_grant");
+    }
+    assert!(up.available(now));
+    // A front end's error pages, rate limiting included.
+    for status in [400, 401, 403, 429] {
+        kakao.set_behaviour(Behaviour::TokenPage(status));
+        for i in 0..rounds {
+            rejected(
+                garbage_callback(&up, now, i).await,
+                &format!("HTTP {status}"),
+            );
+        }
+        assert!(up.available(now), "{status}");
+    }
+    assert_eq!(kakao.token_requests(), 5 * rounds, "each one was asked");
+    kakao.set_behaviour(Behaviour::Normal);
+    login(&up, now).await.unwrap();
+
+    // Naver refuses with status 200 and an error, or its front end with a page.
+    let naver = FakeNaver::start().await;
+    let up = Upstream::new(naver.config("naver")).unwrap();
+    for i in 0..rounds {
+        rejected(garbage_callback(&up, now, i).await, "invalid_request");
+    }
+    naver.set_behaviour(Behaviour::TokenPage(429));
+    for i in 0..rounds {
+        rejected(garbage_callback(&up, now, i).await, "HTTP 429");
+    }
+    assert!(up.available(now));
+    naver.set_behaviour(Behaviour::Normal);
+    login(&up, now).await.unwrap();
+}
+
+#[tokio::test]
+async fn server_errors_and_timeouts_still_open_the_breaker() {
+    let now = unix_now();
+    // The same made-up codes, but the provider is failing: 5xx pages count.
+    let kakao = FakeOidcProvider::start().await;
+    kakao.set_behaviour(Behaviour::TokenPage(503));
+    let up = Upstream::new(kakao.config("kakao")).unwrap();
+    for i in 0..BREAKER_THRESHOLD as usize {
+        assert!(up.available(now));
+        let result = garbage_callback(&up, now, i).await;
+        assert!(
+            matches!(result, Err(AdapterError::Upstream(ref m)) if m.contains("503")),
+            "{result:?}"
+        );
+    }
+    assert!(!up.available(now), "5xx opened it");
+
+    // Three logins under way when the provider stops answering in time.
+    let slow = FakeOidcProvider::start().await;
+    let up = Upstream::new(slow.config("slow")).unwrap();
+    let (a, b, c) = (
+        start(&up, now).await,
+        start(&up, now).await,
+        start(&up, now).await,
+    );
+    slow.set_behaviour(Behaviour::Slow);
+    let results = tokio::join!(
+        up.complete(&a.0, &a.1, now),
+        up.complete(&b.0, &b.1, now),
+        up.complete(&c.0, &c.1, now),
+    );
+    for result in [results.0, results.1, results.2] {
+        assert!(
+            matches!(result, Err(AdapterError::Upstream(ref m)) if m.contains("timed out")),
+            "{result:?}"
+        );
+    }
+    assert!(!up.available(now), "timeouts opened it");
 }

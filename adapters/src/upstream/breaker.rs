@@ -1,9 +1,13 @@
 //! The per-provider circuit breaker (korea-any-id.md §8 "Scale and resilience"): after
-//! [`THRESHOLD`] consecutive back-channel failures (unreachable, timeout, 5xx, garbage) the
-//! provider is switched off for [`OPEN_S`] seconds, so the login page stops sending people to
-//! a provider that is down; then one trial call goes through (half-open) and its outcome closes
-//! or reopens the breaker. A person's own refusal (`access_denied`) is never a failure. Time is
-//! the caller's `now` (Unix seconds), so tests move it instead of sleeping.
+//! [`THRESHOLD`] consecutive back-channel failures (unreachable, timeout, 5xx, a success
+//! answer that is garbage) the provider is switched off for [`OPEN_S`] seconds, so the login
+//! page stops sending people to a provider that is down; then one trial call goes through
+//! (half-open) and its outcome closes or reopens the breaker. Only those count: a 4xx or 429
+//! answer, an OAuth error such as `invalid_grant`, an answer that does not verify and a
+//! person's own refusal (`access_denied`) are answers from a provider that is up. Anyone can
+//! post a made-up code to our callback and make the provider answer `invalid_grant`; were
+//! that a failure, a few such posts would switch the provider off for everyone. Time is the
+//! caller's `now` (Unix seconds), so tests move it instead of sleeping.
 
 /// Consecutive failures that open the breaker.
 pub const THRESHOLD: u32 = 3;

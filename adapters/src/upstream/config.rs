@@ -55,6 +55,9 @@ pub struct UpstreamConfig {
     /// OIDC: also call userinfo and merge its claims (ID token claims win).
     #[serde(default)]
     pub userinfo: bool,
+    /// RFC 7636 PKCE (S256) towards this provider. Unset: the preset's choice, on for every
+    /// preset but Naver's (see `settings`).
+    pub pkce: Option<bool>,
 }
 
 fn yes() -> bool {
@@ -85,6 +88,7 @@ impl Default for UpstreamConfig {
             loa: Loa::Low,
             strong_identifier_claim: None,
             userinfo: false,
+            pkce: None,
         }
     }
 }
@@ -112,6 +116,7 @@ impl fmt::Debug for UpstreamConfig {
             .field("loa", &self.loa)
             .field("strong_identifier_claim", &self.strong_identifier_claim)
             .field("userinfo", &self.userinfo)
+            .field("pkce", &self.pkce)
             .finish_non_exhaustive()
     }
 }
@@ -208,7 +213,7 @@ pub(crate) struct Settings {
     pub client_auth: Option<ClientAuth>,
     pub algs: Vec<IdTokenAlg>,
     pub form_post: bool,
-    /// RFC 7636 PKCE S256 (Naver's legacy API has none).
+    /// RFC 7636 PKCE S256: the preset's choice unless the configuration says.
     pub pkce: bool,
     /// Naver's token endpoint wants the `state` again.
     pub state_on_token: bool,
@@ -239,6 +244,17 @@ impl UpstreamConfig {
     }
 
     /// The effective settings: the preset's defaults under the explicit configuration.
+    ///
+    /// PKCE (RFC 7636, S256) goes to every provider that takes it: Kakao (its discovery lists
+    /// S256), Google, Apple (which then requires the verifier), and generic OIDC and OAuth 2
+    /// providers, since RFC 6749 §3.1 has a server ignore parameters it does not know and RFC
+    /// 9700 §2.1.1 recommends PKCE for every client. Not to Naver's legacy API
+    /// (`/oauth2.0/`), which documents none; its code is protected instead by the `state`
+    /// bound to the browser that began the login (single use, kept server-side, and sent
+    /// again on Naver's token request) and by the client secret Naver requires to redeem it.
+    /// `pkce = true` turns it on for Naver's newer `/oauth2/` endpoints, which list S256;
+    /// `pkce = false` turns it off for a provider that refuses the parameters, only with a
+    /// client secret.
     pub(crate) fn settings(&self) -> Settings {
         let mut s = Settings {
             issuer: None,
@@ -266,7 +282,7 @@ impl UpstreamConfig {
                 }
             }
             Preset::Kakao => {
-                // korea-any-id.md §1.1, R-KAKAO-1..3.
+                // korea-any-id.md §1.1, R-KAKAO-1..3; PKCE S256 per its discovery.
                 s.issuer = Some(KAKAO_ISSUER.into());
                 s.scopes = strings(&[
                     "openid",
@@ -279,14 +295,15 @@ impl UpstreamConfig {
                 s.id_token_email_is_verified = true;
             }
             Preset::Google => {
-                // korea-any-id.md §1.3, R-GOOGLE-1.
+                // korea-any-id.md §1.3, R-GOOGLE-1; takes PKCE S256.
                 s.issuer = Some(GOOGLE_ISSUER.into());
                 s.issuer_aliases = vec![GOOGLE_LEGACY_ISSUER.into()];
                 s.scopes = strings(&["openid", "email", "profile"]);
                 s.algs = vec![IdTokenAlg::Rs256];
             }
             Preset::Apple => {
-                // korea-any-id.md §1.4, R-APPLE-1..3.
+                // korea-any-id.md §1.4, R-APPLE-1..3; takes PKCE S256 (and then requires the
+                // verifier).
                 s.issuer = Some(APPLE_ISSUER.into());
                 s.scopes = strings(&["openid", "name", "email"]);
                 s.client_auth = Some(ClientAuth::Post);
@@ -301,9 +318,14 @@ impl UpstreamConfig {
                 s.subject_pointer = Some("/response/id".into());
                 s.claims = naver_claims();
                 s.client_auth = Some(ClientAuth::Post);
+                // No PKCE on the legacy API: the browser-bound state (sent again on the token
+                // request) and the required client secret protect the code.
                 s.pkce = false;
                 s.state_on_token = true;
             }
+        }
+        if let Some(pkce) = self.pkce {
+            s.pkce = pkce;
         }
         if let Some(issuer) = &self.issuer {
             s.issuer = Some(issuer.trim_end_matches('/').to_owned());
@@ -395,6 +417,10 @@ impl UpstreamConfig {
             return Err(self.err("Naver needs a client secret"));
         }
         let s = self.settings();
+        // RFC 9700 §2.1.1: a public client always uses PKCE.
+        if !s.pkce && secrets == 0 && self.apple.is_none() {
+            return Err(self.err("pkce = false needs a client secret (a public client uses PKCE)"));
+        }
         match self.kind {
             Kind::Oidc => {
                 let issuer = s
@@ -518,6 +544,17 @@ mod tests {
         assert_eq!(s.subject_pointer.as_deref(), Some("/response/id"));
         assert_eq!(s.claims["email"], "/response/email");
         assert!(s.state_on_token && !s.pkce);
+        // The operator's word wins over the preset's, both ways.
+        let mut new_path = n.clone();
+        new_path.pkce = Some(true);
+        assert!(new_path.settings().pkce);
+        let mut kakao = n.clone();
+        kakao.kind = Kind::Oidc;
+        kakao.preset = Preset::Kakao;
+        assert!(kakao.settings().pkce);
+        kakao.pkce = Some(false);
+        assert!(!kakao.settings().pkce);
+        kakao.validate().unwrap();
         let mut local = n.clone();
         local.token_endpoint = Some("http://127.0.0.1:9/token".into());
         local.claims.insert("email".into(), "/response/mail".into());
@@ -613,6 +650,14 @@ mod tests {
             (
                 "strong_identifier_claim",
                 Box::new(|c| c.strong_identifier_claim = Some(String::new())),
+            ),
+            (
+                "pkce = false needs a client secret",
+                Box::new(|c| {
+                    c.preset = Preset::Generic;
+                    c.client_secret = None;
+                    c.pkce = Some(false);
+                }),
             ),
         ];
         for (expected, tweak) in cases {

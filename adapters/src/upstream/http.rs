@@ -2,7 +2,8 @@
 //! never followed — RFC 9700 §4.11 and the openidconnect crate's SSRF advice — no cookies), a
 //! body size cap, and the `openidconnect` [`AsyncHttpClient`] adapter over it so discovery and
 //! JWKS fetching share the same stack (crates-and-protocols.md §3.4). A 5xx answer is an error
-//! here, so every caller counts it as an upstream failure for the circuit breaker.
+//! here, so every caller counts it as an upstream failure for the circuit breaker; a 4xx is an
+//! answer, which callers turn into a refusal that never counts.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -59,6 +60,11 @@ pub struct Answer {
 impl Answer {
     pub fn success(&self) -> bool {
         (200..300).contains(&self.status)
+    }
+
+    /// A 4xx (429 included): the provider is up and refused this request.
+    pub fn client_error(&self) -> bool {
+        (400..500).contains(&self.status)
     }
 
     /// The body as JSON, if it is JSON.

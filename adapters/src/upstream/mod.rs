@@ -1,7 +1,8 @@
 //! Upstream identity providers (DESIGN §1 `adapters`, korea-any-id.md §8 "Upstream provider
 //! adapters"): OpenID Connect (Kakao, Google, Apple, generic) and OAuth 2 with a profile API
 //! (Naver, generic). An [`Upstream`] begins a login (authorization request with `state`, PKCE
-//! S256 and, for OIDC, a `nonce`; RFC 6749 §4.1.1, RFC 7636, OIDC Core §3.1.2.1) and completes
+//! S256 unless the preset or the operator says the provider takes none, and, for OIDC, a
+//! `nonce`; RFC 6749 §4.1.1, RFC 7636, OIDC Core §3.1.2.1) and completes
 //! it from the callback into a [`VerifiedIdentity`]. It owns its HTTP client and its circuit
 //! breaker; every time decision uses the caller's `now` (Unix seconds).
 //!
@@ -427,6 +428,25 @@ mod tests {
         );
         assert_eq!(pending.provider, "naver");
         assert_eq!((pending.nonce, pending.pkce_verifier), (None, None));
+
+        // pkce = true (Naver's newer endpoints): the S256 challenge of the kept verifier.
+        let up = Upstream::new(UpstreamConfig {
+            pkce: Some(true),
+            ..naver()
+        })
+        .unwrap();
+        let Begin::Redirect { url, pending } = up.begin("https://id.example/cb", 0).await.unwrap();
+        let q: std::collections::HashMap<_, _> = Url::parse(&url)
+            .unwrap()
+            .query_pairs()
+            .into_owned()
+            .collect();
+        let verifier = pending.pkce_verifier.expect("a verifier is kept");
+        let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes());
+        use base64::Engine;
+        let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest.as_ref());
+        assert_eq!(q["code_challenge"], challenge);
+        assert_eq!(q["code_challenge_method"], "S256");
     }
 
     #[tokio::test]

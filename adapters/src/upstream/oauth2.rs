@@ -79,8 +79,10 @@ pub fn parse_expires_in(value: &Value) -> Option<i64> {
     .filter(|n| *n >= 0)
 }
 
-/// RFC 6749 §4.1.3 / §5: redeem the code. Protocol errors are `Invalid`; an unreachable or
-/// garbled endpoint is `Upstream`.
+/// RFC 6749 §4.1.3 / §5: redeem the code. The provider's refusal (an OAuth error, or any
+/// 4xx answer such as 429) is `Rejected`: the provider is up, and a made-up code causes it
+/// too. An unreachable endpoint, a 5xx or a success answer that is not a token answer is
+/// `Upstream`.
 pub(crate) async fn exchange_code(
     http: &UpstreamHttp,
     req: &TokenRequest<'_>,
@@ -115,26 +117,34 @@ pub(crate) async fn exchange_code(
         (_, None) => form.push(("client_id", req.client_id)),
     }
     let answer = http.send(builder.form(&form)).await?;
-    let Some(Value::Object(body)) = answer.json() else {
+    let body = match answer.json() {
+        Some(Value::Object(body)) => Some(body),
+        _ => None,
+    };
+    // RFC 6749 §5.2 (Naver sends these with status 200 too).
+    if let Some(error) = body
+        .as_ref()
+        .and_then(|b| b.get("error"))
+        .and_then(Value::as_str)
+    {
+        return Err(AdapterError::Rejected(format!(
+            "the token endpoint refused the code: {}",
+            safe_code(error)
+        )));
+    }
+    if answer.client_error() {
+        return Err(AdapterError::Rejected(format!(
+            "the token endpoint answered HTTP {}",
+            answer.status
+        )));
+    }
+    let Some(body) = body.filter(|_| answer.success()) else {
         return Err(AdapterError::Upstream(if answer.success() {
             "the token endpoint answered something that is not JSON".into()
         } else {
             format!("the token endpoint answered HTTP {}", answer.status)
         }));
     };
-    // RFC 6749 §5.2 (Naver sends these with status 200 too).
-    if let Some(error) = body.get("error").and_then(Value::as_str) {
-        return Err(AdapterError::Invalid(format!(
-            "the token endpoint refused the code: {}",
-            safe_code(error)
-        )));
-    }
-    if !answer.success() {
-        return Err(AdapterError::Upstream(format!(
-            "the token endpoint answered HTTP {}",
-            answer.status
-        )));
-    }
     let access_token = body
         .get("access_token")
         .and_then(Value::as_str)

@@ -130,6 +130,10 @@ pub fn merge_claims(
 fn discovery_error(e: DiscoveryError<HttpError>) -> AdapterError {
     match e {
         DiscoveryError::Request(e) => AdapterError::Upstream(format!("discovery: {e}")),
+        // A 4xx (429 included) is the provider refusing, not failing (see `breaker`).
+        DiscoveryError::Response(status, _, _) if status.is_client_error() => {
+            AdapterError::Rejected(format!("discovery answered HTTP {}", status.as_u16()))
+        }
         DiscoveryError::Response(status, _, _) => {
             AdapterError::Upstream(format!("discovery answered HTTP {}", status.as_u16()))
         }

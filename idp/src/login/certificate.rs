@@ -13,7 +13,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyid_adapters::VerifiedIdentity;
-use anyid_adapters::certificate::{ISSUER, Refusal};
+use anyid_adapters::certificate::Refusal;
 use anyid_certs::CertificateDer;
 use anyid_certs::challenge::Purpose;
 use anyid_policy::Loa;
@@ -199,7 +199,7 @@ async fn accept(
     if by_fingerprint
         && core
             .store
-            .citizen_by_identity(ISSUER, &identity.subject)
+            .citizen_by_identity(&identity.issuer, &identity.subject)
             .await?
             .is_none()
         && super::step_up_session(core, flow, visitor.session)

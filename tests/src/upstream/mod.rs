@@ -40,6 +40,9 @@ pub enum Behaviour {
     Expired,
     /// The token endpoint answers 500.
     TokenServerError,
+    /// The token endpoint answers this status with an HTML page, as a front end in front of
+    /// the provider does (429 Too Many Requests, a 400 or a 503 page), not JSON.
+    TokenPage(u16),
     /// The token endpoint answers after [`SLOW`], longer than any adapter waits.
     Slow,
     /// Naver-like: the profile API answers `resultcode` "024".
@@ -58,6 +61,18 @@ pub fn unix_now() -> i64 {
 
 pub(crate) fn random_token() -> String {
     uuid::Uuid::new_v4().simple().to_string()
+}
+
+/// An HTML error page with `status` (a front end's answer, not the provider's JSON).
+pub(crate) fn page(status: u16) -> Response {
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (
+        status,
+        Html(format!(
+            "<!doctype html><title>{status}</title><h1>{status}</h1>"
+        )),
+    )
+        .into_response()
 }
 
 /// A 302 to `location` (what a browser follows on an authorization answer).

@@ -1,7 +1,8 @@
 //! A Naver-like OAuth 2 provider on loopback (korea-any-id.md §1.2): `/oauth2.0/authorize`
 //! consents at once, `/oauth2.0/token` wants `state` again and answers `expires_in` as a
 //! string (and its errors with status 200, as Naver does), `/v1/nid/me` answers the real
-//! `resultcode` envelope.
+//! `resultcode` envelope. The last authorization and token requests are kept for tests to
+//! read.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -33,6 +34,8 @@ struct PeerState {
     /// code -> (state, redirect_uri)
     codes: HashMap<String, (String, String)>,
     access_tokens: Vec<String>,
+    last_authorization: HashMap<String, String>,
+    last_token_request: HashMap<String, String>,
 }
 
 /// The handle of a running Naver-like provider; the server stops when it is dropped.
@@ -66,6 +69,8 @@ impl FakeNaver {
                 }),
                 codes: HashMap::new(),
                 access_tokens: Vec::new(),
+                last_authorization: HashMap::new(),
+                last_token_request: HashMap::new(),
             }),
             token_requests: AtomicUsize::new(0),
         });
@@ -125,6 +130,16 @@ impl FakeNaver {
     pub fn token_requests(&self) -> usize {
         self.peer.token_requests.load(Ordering::SeqCst)
     }
+
+    /// The query of the last authorization request.
+    pub fn last_authorization(&self) -> HashMap<String, String> {
+        self.state().last_authorization.clone()
+    }
+
+    /// The form of the last token request (without `client_secret`).
+    pub fn last_token_request(&self) -> HashMap<String, String> {
+        self.state().last_token_request.clone()
+    }
 }
 
 type Shared = State<Arc<Peer>>;
@@ -139,6 +154,7 @@ async fn authorize(State(peer): Shared, Query(q): Query<HashMap<String, String>>
         return super::json(StatusCode::BAD_REQUEST, json!({"error": "invalid_request"}));
     }
     let mut s = peer.state.lock().expect("peer state");
+    s.last_authorization = q.clone();
     let echoed = if s.behaviour == Behaviour::WrongState {
         "not-the-state".to_owned()
     } else {
@@ -173,7 +189,12 @@ fn token_error(error: &str, description: &str) -> Response {
 
 async fn token(State(peer): Shared, Form(form): Form<HashMap<String, String>>) -> Response {
     peer.token_requests.fetch_add(1, Ordering::SeqCst);
-    let behaviour = peer.state.lock().expect("peer state").behaviour;
+    let behaviour = {
+        let mut s = peer.state.lock().expect("peer state");
+        s.last_token_request = form.clone();
+        s.last_token_request.remove("client_secret");
+        s.behaviour
+    };
     match behaviour {
         Behaviour::TokenServerError => {
             return super::json(
@@ -181,6 +202,7 @@ async fn token(State(peer): Shared, Form(form): Form<HashMap<String, String>>) -
                 json!({"error": "server_error"}),
             );
         }
+        Behaviour::TokenPage(status) => return super::page(status),
         Behaviour::Slow => tokio::time::sleep(SLOW).await,
         _ => {}
     }

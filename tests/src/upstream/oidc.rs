@@ -2,7 +2,8 @@
 //! discovery, JWKS of RS256 keys it generates, an authorization endpoint that consents at
 //! once, a token endpoint that checks client authentication, the code and the PKCE verifier
 //! and signs an ID token with the request's nonce, and userinfo. Every failure an adapter
-//! must survive is a [`Behaviour`]; keys can be rotated, or withheld and published later.
+//! must survive is a [`Behaviour`]; keys can be rotated, or withheld and published later. The
+//! last authorization and token requests are kept for tests to read.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -63,6 +64,8 @@ struct PeerState {
     key_counter: usize,
     codes: HashMap<String, Grant>,
     access_tokens: HashMap<String, String>,
+    last_authorization: HashMap<String, String>,
+    last_token_request: HashMap<String, String>,
 }
 
 /// The handle of a running provider; the server stops when it is dropped.
@@ -123,6 +126,8 @@ impl FakeOidcProvider {
                 key_counter: 1,
                 codes: HashMap::new(),
                 access_tokens: HashMap::new(),
+                last_authorization: HashMap::new(),
+                last_token_request: HashMap::new(),
             }),
             discovery_fetches: AtomicUsize::new(0),
             jwks_fetches: AtomicUsize::new(0),
@@ -255,6 +260,16 @@ impl FakeOidcProvider {
     pub fn token_requests(&self) -> usize {
         self.peer.token_requests.load(Ordering::SeqCst)
     }
+
+    /// The query of the last authorization request.
+    pub fn last_authorization(&self) -> HashMap<String, String> {
+        self.state().last_authorization.clone()
+    }
+
+    /// The form of the last token request (without `client_secret`).
+    pub fn last_token_request(&self) -> HashMap<String, String> {
+        self.state().last_token_request.clone()
+    }
 }
 
 type Shared = State<Arc<Peer>>;
@@ -320,6 +335,7 @@ async fn authorize(State(peer): Shared, Query(q): Query<HashMap<String, String>>
         _ => return super::json(StatusCode::BAD_REQUEST, json!({"error": "invalid_request"})),
     };
     let mut s = peer.state.lock().expect("peer state");
+    s.last_authorization = q.clone();
     let mut answer: Vec<(&str, String)> = match s.behaviour {
         Behaviour::ErrorResponse => vec![
             ("error", "access_denied".into()),
@@ -397,7 +413,12 @@ async fn token(
     Form(form): Form<HashMap<String, String>>,
 ) -> Response {
     peer.token_requests.fetch_add(1, Ordering::SeqCst);
-    let behaviour = peer.state.lock().expect("peer state").behaviour;
+    let behaviour = {
+        let mut s = peer.state.lock().expect("peer state");
+        s.last_token_request = form.clone();
+        s.last_token_request.remove("client_secret");
+        s.behaviour
+    };
     match behaviour {
         Behaviour::TokenServerError => {
             return super::json(
@@ -405,6 +426,7 @@ async fn token(
                 json!({"error": "server_error"}),
             );
         }
+        Behaviour::TokenPage(status) => return super::page(status),
         Behaviour::Slow => tokio::time::sleep(SLOW).await,
         _ => {}
     }
