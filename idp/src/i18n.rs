@@ -123,6 +123,7 @@ pub enum Notice {
     AnotherPerson,
     StepUpNotBound,
     BoundBelowLevel,
+    TooManyRequests,
 }
 
 impl Notice {
@@ -168,6 +169,7 @@ impl Notice {
             Notice::AnotherPerson => t.err_another_person,
             Notice::StepUpNotBound => t.err_step_up_not_bound,
             Notice::BoundBelowLevel => t.err_bound_below_level,
+            Notice::TooManyRequests => t.err_too_many_requests,
         }
     }
 }
@@ -305,6 +307,7 @@ pub struct Text {
     pub err_another_person: &'static str,
     pub err_step_up_not_bound: &'static str,
     pub err_bound_below_level: &'static str,
+    pub err_too_many_requests: &'static str,
     pub err_cert_no_identity: &'static str,
 }
 
@@ -462,6 +465,7 @@ pub static KO: Text = Text {
     err_cert_not_registered: "이 인증서는 어떤 계정에도 등록되어 있지 않습니다. 다른 방법으로 로그인한 뒤 내 계정에서 등록하세요.",
     err_another_person: "이 로그인 방법은 지금 계정과 다른 사람의 본인 확인 정보를 담고 있어 사용할 수 없습니다.",
     err_step_up_not_bound: "이 방법은 지금 로그인한 계정에 연결되어 있지 않아 그 계정의 보증 수준을 높일 수 없습니다. 계정을 보호하기 위해 아무것도 연결하지 않았습니다. 본인의 방법이라면 로그아웃한 뒤 이 방법으로 직접 로그인하세요.",
+    err_too_many_requests: "지금 이 네트워크에서 로그인 요청이 너무 많습니다. 잠시 후 다시 시도하세요.",
     err_bound_below_level: "이 방법은 더 낮은 수준의 로그인 중에 계정에 연결되어, 이 계정에 대해서는 그 수준까지만 증명합니다. 이 서비스가 요구하는 수준에 미치지 못합니다.",
     err_cert_no_identity: "이 인증서에는 Any-ID가 본인을 확인하는 데 쓰는 정보가 없어 로그인에 사용할 수 없습니다.",
 };
@@ -598,6 +602,7 @@ pub static EN: Text = Text {
     err_cert_not_registered: "This certificate is not registered to any account. Sign in another way, then register it in your account.",
     err_another_person: "This sign-in method carries another person's identity check than this account's, so it cannot be used here.",
     err_step_up_not_bound: "This method is not linked to the account you are signed in with, so it cannot raise that account's level. To protect the account, nothing was linked. If the method is yours, sign out and sign in with it directly.",
+    err_too_many_requests: "There are too many sign-in requests from your network right now. Please wait a moment and try again.",
     err_bound_below_level: "This method was linked to your account during a sign-in of a lower level, so for this account it proves no more than that level, which is below what this service requires.",
     err_cert_no_identity: "This certificate lacks the information Any-ID uses to identify you, so it cannot be used to sign in.",
 };

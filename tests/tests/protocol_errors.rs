@@ -524,6 +524,9 @@ async fn malformed_and_oversized_requests_get_a_clear_4xx() {
         for (request, status, code) in cases {
             let response = request.send().await.unwrap();
             assert_eq!(response.status(), status);
+            // Answers made by outer layers (413 here) carry the security headers too.
+            assert_eq!(response.headers()["x-content-type-options"], "nosniff");
+            assert!(response.headers().contains_key("content-security-policy"));
             if let Some(code) = code {
                 let json: Value = response.json().await.unwrap();
                 assert_eq!(json["error"], code);

@@ -31,6 +31,7 @@ use tower_http::cors::{Any, CorsLayer};
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 
+use self::extract::ClientAddress;
 use crate::state::AppState;
 
 /// Request bodies larger than this are refused with 413.
@@ -58,8 +59,9 @@ pub fn public_router(state: AppState) -> Router {
         .route("/introspect", post(introspection::post_introspect))
         .route("/revoke", post(revocation::post_revoke))
         .layer(cors);
-    let mut router = Router::new()
-        .merge(api)
+    // Routes that start or continue a login before anyone is signed in: they create
+    // server-side state (flows, hand-offs, upstream starts), so they are rate limited.
+    let login = Router::new()
         .route(
             "/authorize",
             get(authorize::get_authorize).post(authorize::post_authorize),
@@ -74,18 +76,6 @@ pub fn public_router(state: AppState) -> Router {
             "/login/callback/{provider}",
             get(authorize::get_login_callback).post(authorize::post_login_callback),
         )
-        .route("/account", get(portal::get_account))
-        .route("/account/action", post(portal::post_account_action))
-        .route("/account/passkeys", post(portal::post_account_passkey))
-        .route(
-            "/account/certificate",
-            post(portal::post_account_certificate),
-        )
-        .route("/account/link/{provider}", post(portal::post_account_link))
-        .route("/consent", post(authorize::post_consent))
-        .route("/logout", get(logout::get_logout).post(logout::post_logout))
-        .route("/static/anyid.css", get(pages::get_stylesheet))
-        .route("/static/passkey.js", get(pages::get_passkey_script))
         .route("/login/passkey", post(authorize::post_login_passkey))
         .route(
             "/login/certificate",
@@ -95,6 +85,22 @@ pub fn public_router(state: AppState) -> Router {
             "/login/certificate/return",
             get(authorize::get_login_certificate_return),
         )
+        .route("/consent", post(authorize::post_consent))
+        .route("/account", get(portal::get_account))
+        .route_layer(middleware::from_fn_with_state(state.clone(), limit_logins));
+    let mut router = Router::new()
+        .merge(api)
+        .merge(login)
+        .route("/account/action", post(portal::post_account_action))
+        .route("/account/passkeys", post(portal::post_account_passkey))
+        .route(
+            "/account/certificate",
+            post(portal::post_account_certificate),
+        )
+        .route("/account/link/{provider}", post(portal::post_account_link))
+        .route("/logout", get(logout::get_logout).post(logout::post_logout))
+        .route("/static/anyid.css", get(pages::get_stylesheet))
+        .route("/static/passkey.js", get(pages::get_passkey_script))
         .route("/healthz", get(health::get_healthz))
         .route("/readyz", get(health::get_readyz))
         .route("/", get(pages::get_home));
@@ -108,6 +114,7 @@ pub fn public_router(state: AppState) -> Router {
 pub fn mtls_router(state: AppState) -> Router {
     let router = Router::new()
         .route("/login/certificate", get(mtls::get_login_certificate))
+        .route_layer(middleware::from_fn_with_state(state.clone(), limit_logins))
         .route("/healthz", get(health::get_healthz));
     with_common_layers(router.fallback(pages::not_found), state)
 }
@@ -122,20 +129,49 @@ pub fn admin_router(state: AppState) -> Router {
     with_common_layers(router, state)
 }
 
+/// The layers every plane shares: metrics outermost (they count every answer), then
+/// [`protected`].
 fn with_common_layers(router: Router<AppState>, state: AppState) -> Router {
+    let hsts = state.secure_cookies();
+    protected(router.with_state(state.clone()), hsts)
+        .layer(middleware::from_fn_with_state(state, observe))
+}
+
+/// Security headers around the body limit, the request timeout and caught panics, so the
+/// answers those layers make themselves (413, 408, 500) carry the headers too.
+fn protected(router: Router, hsts: bool) -> Router {
     router
-        .layer(middleware::from_fn_with_state(state.clone(), observe))
-        .layer(middleware::from_fn_with_state(
-            state.clone(),
-            security_headers,
-        ))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
         ))
         .layer(CatchPanicLayer::custom(respond::panic_response))
-        .with_state(state)
+        .layer(middleware::from_fn(move |request, next| {
+            security_headers(hsts, request, next)
+        }))
+}
+
+/// Admit a login request from its address, or answer 429 with a page: the same answer for
+/// every route and every request, so it tells nothing about clients or flows.
+async fn limit_logins(
+    State(state): State<AppState>,
+    ClientAddress(address): ClientAddress,
+    request: Request,
+    next: Next,
+) -> Response {
+    match state.login_limits.admit(address) {
+        Ok(()) => next.run(request).await,
+        Err(wait) => {
+            let prefs = pages::Prefs::from_request(request.headers(), None, None);
+            let page = pages::error(
+                axum::http::StatusCode::TOO_MANY_REQUESTS,
+                crate::i18n::Notice::TooManyRequests,
+                &prefs,
+            );
+            respond::too_many_requests(wait, page)
+        }
+    }
 }
 
 /// Count and time every request per route template; never log query strings or bodies.
@@ -157,8 +193,9 @@ async fn observe(State(state): State<AppState>, request: Request, next: Next) ->
     response
 }
 
-/// Strict CSP, anti-framing and no caching unless a handler chose otherwise.
-async fn security_headers(State(state): State<AppState>, request: Request, next: Next) -> Response {
+/// Strict CSP, anti-framing and no caching unless a handler chose otherwise; HSTS when
+/// served over https.
+async fn security_headers(hsts: bool, request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     let set = |headers: &mut axum::http::HeaderMap, name, value: &'static str| {
@@ -179,7 +216,7 @@ async fn security_headers(State(state): State<AppState>, request: Request, next:
         set(headers, header::CACHE_CONTROL, "no-store");
         set(headers, header::PRAGMA, "no-cache");
     }
-    if state.secure_cookies() {
+    if hsts {
         set(
             headers,
             header::STRICT_TRANSPORT_SECURITY,
@@ -187,4 +224,45 @@ async fn security_headers(State(state): State<AppState>, request: Request, next:
         );
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tower::ServiceExt;
+
+    /// Answers made by the protective layers themselves carry every security header.
+    #[tokio::test]
+    async fn a_caught_panic_and_an_oversized_body_still_carry_the_security_headers() {
+        async fn boom() -> &'static str {
+            panic!("a bug")
+        }
+        let router = protected(
+            Router::new()
+                .route("/boom", get(boom))
+                .route("/echo", post(|body: axum::body::Bytes| async move { body })),
+            true,
+        );
+        let panicked = Request::builder()
+            .uri("/boom")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let oversized = Request::builder()
+            .method("POST")
+            .uri("/echo")
+            .header(header::CONTENT_LENGTH, BODY_LIMIT + 1)
+            .body(axum::body::Body::from(vec![b'a'; BODY_LIMIT + 1]))
+            .unwrap();
+        for (request, status) in [
+            (panicked, axum::http::StatusCode::INTERNAL_SERVER_ERROR),
+            (oversized, axum::http::StatusCode::PAYLOAD_TOO_LARGE),
+        ] {
+            let response = router.clone().oneshot(request).await.unwrap();
+            assert_eq!(response.status(), status);
+            let headers = response.headers();
+            assert_eq!(headers[header::X_FRAME_OPTIONS], "DENY", "{status}");
+            assert!(headers.contains_key(header::CONTENT_SECURITY_POLICY));
+            assert!(headers.contains_key(header::STRICT_TRANSPORT_SECURITY));
+        }
+    }
 }
