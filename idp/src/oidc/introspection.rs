@@ -36,17 +36,12 @@ pub async fn introspect(
     }
     let Some(info) = core
         .store
-        .refresh_token(&crypto::secret_hash(token))
+        .refresh_token(&crypto::secret_hash(token), core.now())
         .await?
     else {
         return Ok(inactive);
     };
-    let now = core.now();
-    let active = info.grant.client_id == client.id
-        && info.rotated_at.is_none()
-        && info.grant.revoked_at.is_none()
-        && info.expires_at > now;
-    if !active {
+    if info.grant.client_id != client.id || !info.usable(core.now()) {
         return Ok(inactive);
     }
     Ok(json!({

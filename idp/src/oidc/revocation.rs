@@ -37,7 +37,7 @@ pub async fn revoke(
     }
     if let Some(info) = core
         .store
-        .refresh_token(&crypto::secret_hash(token))
+        .refresh_token(&crypto::secret_hash(token), core.now())
         .await?
         && info.grant.client_id == client.id
     {

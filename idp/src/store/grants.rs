@@ -29,6 +29,8 @@ struct CodeRow {
     amr: String,
     created_at: i64,
     expires_at: i64,
+    session_live: i64,
+    consented: Option<String>,
 }
 
 #[derive(FromRow)]
@@ -63,6 +65,83 @@ impl TryFrom<GrantRow> for GrantRecord {
     }
 }
 
+/// A code being redeemed: consumed inside a transaction that is still open, with what the
+/// code depends on read in the same statement. [`Redemption::grant`] commits the grant (and
+/// its first refresh token) with the consumption; [`Redemption::refuse`] commits the
+/// consumption alone. Dropped without either, nothing happened: the code is still unused.
+pub struct Redemption {
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    pub code: CodeRecord,
+    /// The session the code was issued under is neither signed out nor expired.
+    pub session_live: bool,
+    /// The scopes the citizen's consent to the client covers now, if it stands.
+    pub consented: Option<String>,
+}
+
+impl std::fmt::Debug for Redemption {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Redemption")
+            .field("grant", &self.code.grant.id)
+            .field("session_live", &self.session_live)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Redemption {
+    /// Record `grant`, made from this code, with its first refresh token (if any).
+    pub async fn grant(
+        mut self,
+        grant: &GrantRecord,
+        refresh: Option<(&[u8], UnixTime)>,
+    ) -> StoreResult<()> {
+        insert_grant(&mut self.tx, grant, refresh).await?;
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    /// The code is refused: it stays consumed, and nothing is granted.
+    pub async fn refuse(self) -> StoreResult<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+async fn insert_grant(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    g: &GrantRecord,
+    refresh: Option<(&[u8], UnixTime)>,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO grants (id, client_id, citizen_id, session_id, scope, auth_time, acr, \
+         amr, created_at, offline) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+    )
+    .bind(&g.id)
+    .bind(&g.client_id)
+    .bind(&g.citizen_id)
+    .bind(&g.session_id)
+    .bind(&g.scope)
+    .bind(g.auth_time)
+    .bind(&g.acr)
+    .bind(to_json_list(&g.amr))
+    .bind(g.created_at)
+    .bind(g.offline())
+    .execute(&mut **tx)
+    .await?;
+    if let Some((hash, expires_at)) = refresh {
+        sqlx::query(
+            "INSERT INTO refresh_tokens (token_hash, grant_id, created_at, expires_at) \
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(hash)
+        .bind(&g.id)
+        .bind(g.created_at)
+        .bind(expires_at)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
 const GRANT_COLUMNS: &str =
     "id, client_id, citizen_id, session_id, scope, auth_time, acr, amr, created_at, revoked_at";
 
@@ -95,19 +174,27 @@ impl GrantStore for SqlStore {
     }
 
     async fn redeem_code(&self, code_hash: &[u8], now: UnixTime) -> StoreResult<CodeRedemption> {
-        // RFC 6749 §4.1.2: a code is used once. The conditional update is the only check.
+        let mut tx = self.write.begin().await?;
+        // RFC 6749 §4.1.2: a code is used once. The conditional update is the only check;
+        // what the code still depends on (its session, the consent behind it) is read in
+        // the same statement.
         let row: Option<CodeRow> = sqlx::query_as(
             "UPDATE authorization_codes SET consumed_at = $1 \
              WHERE code_hash = $2 AND consumed_at IS NULL \
              RETURNING grant_id, client_id, redirect_uri, code_challenge, nonce, citizen_id, \
-             session_id, scope, auth_time, acr, amr, created_at, expires_at",
+             session_id, scope, auth_time, acr, amr, created_at, expires_at, \
+             (SELECT COUNT(*) FROM sso_sessions s WHERE s.id = authorization_codes.session_id \
+              AND s.revoked_at IS NULL AND s.expires_at > $1) AS session_live, \
+             (SELECT c.scopes FROM consents c \
+              WHERE c.citizen_id = authorization_codes.citizen_id \
+              AND c.client_id = authorization_codes.client_id) AS consented",
         )
         .bind(now)
         .bind(code_hash)
-        .fetch_optional(&self.write)
+        .fetch_optional(&mut *tx)
         .await?;
         if let Some(r) = row {
-            return Ok(CodeRedemption::Consumed(Box::new(CodeRecord {
+            let code = CodeRecord {
                 code_hash: code_hash.to_vec(),
                 grant: GrantRecord {
                     id: r.grant_id,
@@ -125,13 +212,20 @@ impl GrantStore for SqlStore {
                 code_challenge: r.code_challenge,
                 nonce: r.nonce,
                 expires_at: r.expires_at,
+            };
+            return Ok(CodeRedemption::Consumed(Box::new(Redemption {
+                tx,
+                code,
+                session_live: r.session_live > 0,
+                consented: r.consented,
             })));
         }
         let seen: Option<(String,)> =
             sqlx::query_as("SELECT grant_id FROM authorization_codes WHERE code_hash = $1")
                 .bind(code_hash)
-                .fetch_optional(&self.write)
+                .fetch_optional(&mut *tx)
                 .await?;
+        tx.commit().await?;
         Ok(match seen {
             Some((grant_id,)) => CodeRedemption::Replayed { grant_id },
             None => CodeRedemption::Unknown,
@@ -144,33 +238,7 @@ impl GrantStore for SqlStore {
         refresh: Option<(&[u8], UnixTime)>,
     ) -> StoreResult<()> {
         let mut tx = self.write.begin().await?;
-        sqlx::query(
-            "INSERT INTO grants (id, client_id, citizen_id, session_id, scope, auth_time, acr, \
-             amr, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-        )
-        .bind(&g.id)
-        .bind(&g.client_id)
-        .bind(&g.citizen_id)
-        .bind(&g.session_id)
-        .bind(&g.scope)
-        .bind(g.auth_time)
-        .bind(&g.acr)
-        .bind(to_json_list(&g.amr))
-        .bind(g.created_at)
-        .execute(&mut *tx)
-        .await?;
-        if let Some((hash, expires_at)) = refresh {
-            sqlx::query(
-                "INSERT INTO refresh_tokens (token_hash, grant_id, created_at, expires_at) \
-                 VALUES ($1, $2, $3, $4)",
-            )
-            .bind(hash)
-            .bind(&g.id)
-            .bind(g.created_at)
-            .bind(expires_at)
-            .execute(&mut *tx)
-            .await?;
-        }
+        insert_grant(&mut tx, g, refresh).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -192,11 +260,14 @@ impl GrantStore for SqlStore {
         now: UnixTime,
     ) -> StoreResult<RefreshRotation> {
         let mut tx = self.write.begin().await?;
-        // RFC 9700 §4.14.2: rotation. Only a current token of a live grant rotates.
+        // RFC 9700 §4.14.2: rotation. Only a current token of a live grant rotates; OIDC
+        // Core §11: without offline_access, only while the grant's session lives.
         let rotated: Option<(String, i64)> = sqlx::query_as(
             "UPDATE refresh_tokens SET rotated_at = $1 \
              WHERE token_hash = $2 AND rotated_at IS NULL AND expires_at > $1 \
-             AND grant_id IN (SELECT id FROM grants WHERE revoked_at IS NULL) \
+             AND grant_id IN (SELECT g.id FROM grants g WHERE g.revoked_at IS NULL \
+               AND (g.offline OR EXISTS (SELECT 1 FROM sso_sessions s \
+                 WHERE s.id = g.session_id AND s.revoked_at IS NULL AND s.expires_at > $1))) \
              RETURNING grant_id, expires_at",
         )
         .bind(now)
@@ -238,20 +309,29 @@ impl GrantStore for SqlStore {
         })
     }
 
-    async fn refresh_token(&self, hash: &[u8]) -> StoreResult<Option<RefreshTokenInfo>> {
-        let row: Option<(String, i64, Option<i64>)> = sqlx::query_as(
-            "SELECT grant_id, expires_at, rotated_at FROM refresh_tokens WHERE token_hash = $1",
+    async fn refresh_token(
+        &self,
+        hash: &[u8],
+        now: UnixTime,
+    ) -> StoreResult<Option<RefreshTokenInfo>> {
+        let row: Option<(String, i64, Option<i64>, i64)> = sqlx::query_as(
+            "SELECT r.grant_id, r.expires_at, r.rotated_at, \
+             (SELECT COUNT(*) FROM grants g JOIN sso_sessions s ON s.id = g.session_id \
+              WHERE g.id = r.grant_id AND s.revoked_at IS NULL AND s.expires_at > $2) \
+             FROM refresh_tokens r WHERE r.token_hash = $1",
         )
         .bind(hash)
+        .bind(now)
         .fetch_optional(&self.read)
         .await?;
-        let Some((grant_id, expires_at, rotated_at)) = row else {
+        let Some((grant_id, expires_at, rotated_at, live)) = row else {
             return Ok(None);
         };
         Ok(self.grant(&grant_id).await?.map(|grant| RefreshTokenInfo {
             grant,
             expires_at,
             rotated_at,
+            session_live: live > 0,
         }))
     }
 

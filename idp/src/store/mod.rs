@@ -14,6 +14,7 @@ mod pending;
 mod sessions;
 mod sql;
 
+pub use grants::Redemption;
 pub use sql::{Backend, SqlStore};
 
 use crate::clock::UnixTime;
@@ -249,6 +250,14 @@ pub struct GrantRecord {
     pub revoked_at: Option<UnixTime>,
 }
 
+impl GrantRecord {
+    /// OIDC Core §11: a grant with `offline_access` outlives the session it was made in;
+    /// any other ends with it.
+    pub fn offline(&self) -> bool {
+        self.scope.split(' ').any(|s| s == "offline_access")
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CodeRecord {
     pub code_hash: Vec<u8>,
@@ -259,11 +268,12 @@ pub struct CodeRecord {
     pub expires_at: UnixTime,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum CodeRedemption {
-    /// First use: the code, now consumed.
-    Consumed(Box<CodeRecord>),
-    /// Already consumed once: the grant issued from its first use.
+    /// First use: the code, consumed in a transaction still open (see [`Redemption`]).
+    Consumed(Box<Redemption>),
+    /// Already consumed once: the grant issued from its first use (committed with that use,
+    /// so it can be revoked now).
     Replayed {
         grant_id: String,
     },
@@ -288,6 +298,19 @@ pub struct RefreshTokenInfo {
     pub grant: GrantRecord,
     pub expires_at: UnixTime,
     pub rotated_at: Option<UnixTime>,
+    /// The grant's session is neither signed out nor expired (as of the `now` asked about).
+    pub session_live: bool,
+}
+
+impl RefreshTokenInfo {
+    /// Whether the token can still be used at `now` (OIDC Core §11: without offline
+    /// access, only while its session lives).
+    pub fn usable(&self, now: UnixTime) -> bool {
+        self.rotated_at.is_none()
+            && self.grant.revoked_at.is_none()
+            && self.expires_at > now
+            && (self.grant.offline() || self.session_live)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -468,7 +491,10 @@ pub trait ConsentStore {
 #[allow(async_fn_in_trait)]
 pub trait GrantStore {
     async fn insert_code(&self, code: &CodeRecord, now: UnixTime) -> StoreResult<()>;
-    /// Consume a code in one statement; a second use reports the grant of the first.
+    /// Consume a code (one conditional statement) in a transaction that stays open until
+    /// the caller records the grant made from it or refuses it ([`Redemption`]); a second
+    /// use reports the grant of the first. The consumption and the grant commit together,
+    /// so a replay always finds the grant to revoke (RFC 6749 §4.1.2).
     async fn redeem_code(&self, code_hash: &[u8], now: UnixTime) -> StoreResult<CodeRedemption>;
     /// Record the grant of a redeemed code with its first refresh token (if any).
     async fn insert_grant(
@@ -485,7 +511,11 @@ pub trait GrantStore {
         new_expires_at: UnixTime,
         now: UnixTime,
     ) -> StoreResult<RefreshRotation>;
-    async fn refresh_token(&self, hash: &[u8]) -> StoreResult<Option<RefreshTokenInfo>>;
+    async fn refresh_token(
+        &self,
+        hash: &[u8],
+        now: UnixTime,
+    ) -> StoreResult<Option<RefreshTokenInfo>>;
     /// Revoke a grant: every token issued from it stops working.
     async fn revoke_grant(&self, id: &str, now: UnixTime) -> StoreResult<()>;
     async fn revoke_access_token(&self, jti: &str, expires_at: UnixTime) -> StoreResult<()>;

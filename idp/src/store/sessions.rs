@@ -60,9 +60,11 @@ impl SessionStore for SqlStore {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-        // Tokens issued under the session stop working with it.
+        // Tokens issued under the session stop working with it, except those the citizen
+        // granted offline access (OIDC Core §11; withdrawing consent ends those).
         sqlx::query(
-            "UPDATE grants SET revoked_at = $1 WHERE session_id = $2 AND revoked_at IS NULL",
+            "UPDATE grants SET revoked_at = $1 \
+             WHERE session_id = $2 AND revoked_at IS NULL AND NOT offline",
         )
         .bind(now)
         .bind(id)

@@ -5,14 +5,19 @@
 //!
 //! Writes one ready-made token request body per line for `bench/redeem.lua`. Codes expire
 //! `--ttl` seconds after seeding (default 600), not after the server's 60 s, so a run that
-//! starts a little later still finds them live. Test-only: it needs direct database access.
+//! starts a little later still finds them live. They belong to one bench citizen with a live
+//! session and a consent to the client, as a redemption requires. Test-only: it needs
+//! direct database access.
 
 use std::io::Write;
 
 use anyhow::{Context, bail};
 use anyid::clock::{Clock, SystemClock};
 use anyid::crypto;
-use anyid::store::{CodeRecord, GrantRecord, GrantStore, SqlStore};
+use anyid::store::{
+    AccountStore, Citizen, CodeRecord, ConsentStore, GrantRecord, GrantStore, IdentityLink,
+    SessionStore, SqlStore, SsoSession,
+};
 
 const USAGE: &str = "usage: anyid-bench-seed --database-url URL --client-id ID \
 --redirect-uri URI --count N --out FILE [--ttl SECONDS] [--concurrency N]";
@@ -67,8 +72,43 @@ fn parse_args() -> anyhow::Result<Args> {
     })
 }
 
+/// A citizen signed in (a live session for the codes' lifetime) who consented to the client.
+async fn bench_session(store: &SqlStore, args: &Args, now: i64) -> anyhow::Result<SsoSession> {
+    let id = uuid::Uuid::now_v7().to_string();
+    let citizen = Citizen {
+        id: id.clone(),
+        claims: serde_json::json!({}),
+        created_at: now,
+    };
+    let identity = IdentityLink {
+        method: "bench".into(),
+        issuer: "urn:anyid:bench".into(),
+        subject: id.clone(),
+        loa: "urn:anyid:loa:low".into(),
+        vouched_loa: "urn:anyid:loa:high".into(),
+        claims: serde_json::json!({}),
+    };
+    store.create_citizen(&citizen, &identity, None).await?;
+    let session = SsoSession {
+        id: uuid::Uuid::now_v7().to_string(),
+        citizen_id: id.clone(),
+        auth_time: now,
+        acr: "urn:anyid:loa:low".into(),
+        amr: vec!["user".into()],
+        created_at: now,
+        expires_at: now + args.ttl + 3600,
+    };
+    store
+        .insert_session(&session, &crypto::secret_hash(&crypto::random_token()?))
+        .await?;
+    store
+        .put_consent(&id, &args.client_id, "openid", now)
+        .await?;
+    Ok(session)
+}
+
 /// One code as `issue_code` would store it, and the token request body that redeems it.
-fn mint(args: &Args, now: i64) -> anyhow::Result<(CodeRecord, String)> {
+fn mint(args: &Args, session: &SsoSession, now: i64) -> anyhow::Result<(CodeRecord, String)> {
     let code = crypto::random_token()?;
     let verifier = crypto::random_token()?;
     let record = CodeRecord {
@@ -76,8 +116,8 @@ fn mint(args: &Args, now: i64) -> anyhow::Result<(CodeRecord, String)> {
         grant: GrantRecord {
             id: uuid::Uuid::now_v7().to_string(),
             client_id: args.client_id.clone(),
-            citizen_id: format!("bench-citizen-{}", uuid::Uuid::new_v4().simple()),
-            session_id: format!("bench-session-{}", uuid::Uuid::new_v4().simple()),
+            citizen_id: session.citizen_id.clone(),
+            session_id: session.id.clone(),
             scope: "openid".into(),
             auth_time: now,
             acr: "urn:anyid:loa:low".into(),
@@ -106,10 +146,11 @@ async fn main() -> anyhow::Result<()> {
         .await
         .context("connecting to the database (start the server or run `anyid migrate` first)")?;
     let now = SystemClock.now();
+    let session = bench_session(&store, &args, now).await?;
     let mut records = Vec::with_capacity(args.count);
     let mut bodies = Vec::with_capacity(args.count);
     for _ in 0..args.count {
-        let (record, body) = mint(&args, now)?;
+        let (record, body) = mint(&args, &session, now)?;
         records.push(record);
         bodies.push(body);
     }

@@ -1,5 +1,26 @@
 use super::*;
 
+/// What a redemption gave: the consumed code (its transaction committed as refused), or
+/// the outcome as it was.
+#[derive(Debug, PartialEq, Eq)]
+enum Outcome {
+    Consumed(Box<CodeRecord>),
+    Replayed(String),
+    Unknown,
+}
+
+async fn redeem(store: &SqlStore, hash: &[u8], now: UnixTime) -> Outcome {
+    match store.redeem_code(hash, now).await.unwrap() {
+        CodeRedemption::Consumed(r) => {
+            let code = r.code.clone();
+            r.refuse().await.unwrap();
+            Outcome::Consumed(Box::new(code))
+        }
+        CodeRedemption::Replayed { grant_id } => Outcome::Replayed(grant_id),
+        CodeRedemption::Unknown => Outcome::Unknown,
+    }
+}
+
 #[tokio::test]
 async fn a_code_is_consumed_once_with_everything_it_carries() {
     on_every_backend(async |store: SqlStore, backend: Backend| {
@@ -12,26 +33,83 @@ async fn a_code_is_consumed_once_with_everything_it_carries() {
         store.insert_code(&public, T0).await.unwrap();
 
         assert_eq!(
-            store.redeem_code(b"code-1", T0 + 5).await.unwrap(),
-            CodeRedemption::Consumed(Box::new(record)),
+            redeem(&store, b"code-1", T0 + 5).await,
+            Outcome::Consumed(Box::new(record)),
             "{backend:?}"
         );
         assert_eq!(
-            store.redeem_code(b"code-1", T0 + 6).await.unwrap(),
-            CodeRedemption::Replayed {
-                grant_id: "g1".to_owned()
-            },
+            redeem(&store, b"code-1", T0 + 6).await,
+            Outcome::Replayed("g1".to_owned()),
             "{backend:?}"
         );
         assert_eq!(
-            store.redeem_code(b"code-2", T0 + 7).await.unwrap(),
-            CodeRedemption::Consumed(Box::new(public)),
+            redeem(&store, b"code-2", T0 + 7).await,
+            Outcome::Consumed(Box::new(public)),
             "{backend:?}"
         );
         assert_eq!(
-            store.redeem_code(b"never-issued", T0).await.unwrap(),
-            CodeRedemption::Unknown,
+            redeem(&store, b"never-issued", T0).await,
+            Outcome::Unknown,
             "{backend:?}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_redemption_reads_the_session_and_consent_and_commits_with_its_grant() {
+    on_every_backend(async |store: SqlStore, backend: Backend| {
+        citizen(&store, "c1").await;
+        store
+            .insert_session(&session("s1", "c1", T0 + 100), b"t1")
+            .await
+            .unwrap();
+        let mut record = code(b"code-1", "g1", T0 + 60);
+        record.grant.citizen_id = "c1".into();
+        record.grant.session_id = "s1".into();
+        store.insert_code(&record, T0).await.unwrap();
+        let again = CodeRecord {
+            code_hash: b"code-2".to_vec(),
+            ..record.clone()
+        };
+        store.insert_code(&again, T0).await.unwrap();
+        store
+            .put_consent("c1", "rp", "openid profile", T0)
+            .await
+            .unwrap();
+
+        let CodeRedemption::Consumed(r) = store.redeem_code(b"code-1", T0 + 1).await.unwrap()
+        else {
+            panic!("consumed")
+        };
+        assert!(r.session_live, "{backend:?}");
+        assert_eq!(r.consented.as_deref(), Some("openid profile"));
+        let grant = r.code.grant.clone();
+        r.grant(&grant, Some((b"rt-1", T0 + 3600))).await.unwrap();
+        assert_eq!(store.grant("g1").await.unwrap(), Some(grant), "{backend:?}");
+        assert!(store.refresh_token(b"rt-1", T0).await.unwrap().is_some());
+
+        // Signed out, consent withdrawn: the next redemption sees both.
+        store.revoke_session("s1", T0 + 2).await.unwrap();
+        store.revoke_consent("c1", "rp", T0 + 2).await.unwrap();
+        let CodeRedemption::Consumed(r) = store.redeem_code(b"code-2", T0 + 3).await.unwrap()
+        else {
+            panic!("consumed")
+        };
+        assert!(!r.session_live, "{backend:?}");
+        assert_eq!(r.consented, None);
+        // Dropped without a decision: nothing happened, the code is still unused.
+        drop(r);
+        assert!(
+            matches!(
+                redeem(&store, b"code-2", T0 + 4).await,
+                Outcome::Consumed(_)
+            ),
+            "{backend:?}"
+        );
+        assert_eq!(
+            redeem(&store, b"code-2", T0 + 5).await,
+            Outcome::Replayed("g1".into())
         );
     })
     .await;
@@ -49,15 +127,15 @@ async fn a_code_is_redeemed_once_even_under_concurrency() {
                 .unwrap();
             let outcomes = race(RACERS, |_| {
                 let (store, hash) = (store.clone(), hash.clone());
-                async move { store.redeem_code(&hash, T0 + 1).await.unwrap() }
+                async move { redeem(&store, &hash, T0 + 1).await }
             })
             .await;
             let consumed = outcomes
                 .iter()
-                .filter(|o| matches!(o, CodeRedemption::Consumed(_)))
+                .filter(|o| matches!(o, Outcome::Consumed(_)))
                 .count();
             assert_eq!(consumed, 1, "{backend:?}, round {round}: {outcomes:?}");
-            let replayed = CodeRedemption::Replayed { grant_id };
+            let replayed = Outcome::Replayed(grant_id);
             let replays = outcomes.iter().filter(|o| **o == replayed).count();
             assert_eq!(replays, RACERS - 1, "{backend:?}, round {round}");
         }
@@ -104,7 +182,7 @@ async fn a_refresh_token_rotates_once_and_its_replay_names_the_grant() {
             .insert_grant(&record, Some((b"rt-1", T0 + 3600)))
             .await
             .unwrap();
-        let first = store.refresh_token(b"rt-1").await.unwrap().unwrap();
+        let first = store.refresh_token(b"rt-1", T0).await.unwrap().unwrap();
         assert_eq!(
             (&first.grant, first.expires_at, first.rotated_at),
             (&record, T0 + 3600, None),
@@ -123,9 +201,9 @@ async fn a_refresh_token_rotates_once_and_its_replay_names_the_grant() {
             },
             "{backend:?}"
         );
-        let old = store.refresh_token(b"rt-1").await.unwrap().unwrap();
+        let old = store.refresh_token(b"rt-1", T0).await.unwrap().unwrap();
         assert_eq!(old.rotated_at, Some(T0 + 100), "{backend:?}");
-        let new = store.refresh_token(b"rt-2").await.unwrap().unwrap();
+        let new = store.refresh_token(b"rt-2", T0).await.unwrap().unwrap();
         assert_eq!(
             (new.grant.id.as_str(), new.expires_at, new.rotated_at),
             ("g1", T0 + 7200, None),
@@ -144,7 +222,7 @@ async fn a_refresh_token_rotates_once_and_its_replay_names_the_grant() {
             "{backend:?}"
         );
         assert_eq!(
-            store.refresh_token(b"rt-x").await.unwrap(),
+            store.refresh_token(b"rt-x", T0).await.unwrap(),
             None,
             "{backend:?}: a replay issues no successor"
         );
@@ -156,7 +234,76 @@ async fn a_refresh_token_rotates_once_and_its_replay_names_the_grant() {
             RefreshRotation::Invalid,
             "{backend:?}"
         );
-        assert_eq!(store.refresh_token(b"never-issued").await.unwrap(), None);
+        assert_eq!(
+            store.refresh_token(b"never-issued", T0).await.unwrap(),
+            None
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_refresh_token_without_offline_access_rotates_only_while_its_session_lives() {
+    on_every_backend(async |store: SqlStore, backend: Backend| {
+        citizen(&store, "c1").await;
+        store
+            .insert_session(&session("s1", "c1", T0 + 100), b"t1")
+            .await
+            .unwrap();
+        let mut online = grant("g-on", "rp");
+        online.session_id = "s1".into();
+        online.scope = "openid email".into();
+        store
+            .insert_grant(&online, Some((b"rt-on", T0 + 3600)))
+            .await
+            .unwrap();
+        let mut offline = grant("g-off", "rp");
+        offline.session_id = "s1".into();
+        store
+            .insert_grant(&offline, Some((b"rt-off", T0 + 3600)))
+            .await
+            .unwrap();
+        let info = store
+            .refresh_token(b"rt-on", T0 + 10)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(info.session_live && info.usable(T0 + 10), "{backend:?}");
+        assert!(matches!(
+            store
+                .rotate_refresh_token(b"rt-on", b"rt-on-2", T0 + 3600, T0 + 10)
+                .await
+                .unwrap(),
+            RefreshRotation::Rotated { .. }
+        ));
+        // The session has expired: only the offline grant's token goes on.
+        let info = store
+            .refresh_token(b"rt-on-2", T0 + 200)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(!info.session_live && !info.usable(T0 + 200), "{backend:?}");
+        assert_eq!(
+            store
+                .rotate_refresh_token(b"rt-on-2", b"rt-on-3", T0 + 3600, T0 + 200)
+                .await
+                .unwrap(),
+            RefreshRotation::Invalid,
+            "{backend:?}"
+        );
+        let info = store
+            .refresh_token(b"rt-off", T0 + 200)
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(info.usable(T0 + 200), "{backend:?}");
+        assert!(matches!(
+            store
+                .rotate_refresh_token(b"rt-off", b"rt-off-2", T0 + 3600, T0 + 200)
+                .await
+                .unwrap(),
+            RefreshRotation::Rotated { .. }
+        ));
     })
     .await;
 }
@@ -194,9 +341,9 @@ async fn a_refresh_token_of_a_revoked_grant_or_past_its_expiry_does_not_rotate()
             (&b"rt-revoked"[..], &b"next-1"[..]),
             (b"rt-expiring", b"next-2"),
         ] {
-            let info = store.refresh_token(token).await.unwrap().unwrap();
+            let info = store.refresh_token(token, T0).await.unwrap().unwrap();
             assert_eq!(info.rotated_at, None, "{backend:?}: not burnt");
-            assert_eq!(store.refresh_token(successor).await.unwrap(), None);
+            assert_eq!(store.refresh_token(successor, T0).await.unwrap(), None);
         }
     })
     .await;
@@ -233,7 +380,7 @@ async fn a_refresh_token_is_rotated_once_even_under_concurrency() {
             assert_eq!(replays, RACERS - 1, "{backend:?}, round {round}");
             let mut successors = 0;
             for i in 0..RACERS {
-                if store.refresh_token(&next(i)).await.unwrap().is_some() {
+                if store.refresh_token(&next(i), T0).await.unwrap().is_some() {
                     successors += 1;
                 }
             }
@@ -310,17 +457,17 @@ async fn purging_removes_what_has_expired_and_keeps_what_lives() {
         assert!(store.live_session(b"c-live", T0).await.unwrap().is_some());
         assert!(!store.access_token_revoked("jti-dead").await.unwrap());
         assert!(store.access_token_revoked("jti-live").await.unwrap());
-        assert_eq!(store.refresh_token(b"rt-dead").await.unwrap(), None);
-        assert!(store.refresh_token(b"rt-live").await.unwrap().is_some());
+        assert_eq!(store.refresh_token(b"rt-dead", T0).await.unwrap(), None);
+        assert!(store.refresh_token(b"rt-live", T0).await.unwrap().is_some());
         assert!(store.grant("g1").await.unwrap().is_some(), "{backend:?}");
         assert_eq!(
-            store.redeem_code(b"code-old", now).await.unwrap(),
-            CodeRedemption::Unknown,
+            redeem(&store, b"code-old", now).await,
+            Outcome::Unknown,
             "{backend:?}"
         );
         assert_eq!(
-            store.redeem_code(b"code-recent", now).await.unwrap(),
-            CodeRedemption::Consumed(Box::new(recent_code)),
+            redeem(&store, b"code-recent", now).await,
+            Outcome::Consumed(Box::new(recent_code)),
             "{backend:?}"
         );
         assert_eq!(store.purge_expired(now).await.unwrap(), 0, "{backend:?}");

@@ -53,10 +53,16 @@ async fn revoking_a_session_revokes_its_grants_and_lists_only_live_ones() {
             .unwrap();
         let mut g = grant("g1", "rp");
         g.session_id = "s1".into();
+        g.scope = "openid email".into();
         store.insert_grant(&g, None).await.unwrap();
         let mut other = grant("g2", "rp");
         other.session_id = "s2".into();
         store.insert_grant(&other, None).await.unwrap();
+        // OIDC Core §11: a grant with offline_access outlives its session.
+        let mut offline = grant("g3", "rp");
+        offline.session_id = "s1".into();
+        offline.scope = "openid offline_access".into();
+        store.insert_grant(&offline, None).await.unwrap();
         assert_eq!(
             store.sessions_of("c1", T0).await.unwrap().len(),
             2,
@@ -69,6 +75,11 @@ async fn revoking_a_session_revokes_its_grants_and_lists_only_live_ones() {
             "{backend:?}"
         );
         assert_eq!(store.grant("g2").await.unwrap().unwrap().revoked_at, None);
+        assert_eq!(
+            store.grant("g3").await.unwrap().unwrap().revoked_at,
+            None,
+            "{backend:?}: offline access survives the session"
+        );
         let live: Vec<String> = store
             .sessions_of("c1", T0)
             .await

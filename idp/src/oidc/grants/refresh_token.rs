@@ -19,7 +19,7 @@ pub async fn exchange(
     let now = core.now();
     let old_hash = crypto::secret_hash(presented);
     // Check ownership before rotating, so another client cannot burn this client's token.
-    match core.store.refresh_token(&old_hash).await? {
+    match core.store.refresh_token(&old_hash, now).await? {
         Some(info) if info.grant.client_id == client.id => {}
         _ => return Err(OAuthError::invalid_grant("the refresh token is invalid")),
     }
