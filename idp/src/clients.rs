@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::clock::UnixTime;
-use crate::config::is_loopback;
+use crate::config::{Secret, is_loopback};
 use crate::crypto;
 use crate::oidc::SUPPORTED_SCOPES;
 use crate::oidc::grants::GrantType;
@@ -90,12 +90,14 @@ impl From<&ClientRecord> for ClientView {
 }
 
 /// A new client and its secret, which is shown this once.
-#[derive(Debug, Serialize)]
+#[derive(Serialize)]
 pub struct Registered {
     #[serde(flatten)]
     pub client: ClientView,
     pub client_secret: String,
 }
+
+crate::redact::debug_without_secrets!(Registered { client });
 
 /// Validate a registration into a record (with `secret_hash` still empty).
 pub fn validate(new: &NewClient, now: UnixTime) -> Result<ClientRecord, ClientError> {
@@ -235,6 +237,33 @@ fn check_redirect_uri(uri: &str) -> Result<(), ClientError> {
     }
 }
 
+/// Permission to manage relying parties: every function here that changes or reveals a
+/// registration takes one, so a handler that forgets the check does not compile. The admin
+/// API makes one only from the configured admin token ([`Admin::with_token`]); the
+/// operator's command line and the dev server's own demo registration, which run with the
+/// database's credentials and so hold every registration already, say so
+/// ([`Admin::operator`]).
+pub struct Admin(());
+
+impl Admin {
+    /// The admin API: `presented` must equal the configured token (constant time).
+    pub fn with_token(configured: Option<&Secret>, presented: Option<&str>) -> Option<Self> {
+        match (configured, presented) {
+            (Some(expected), Some(given))
+                if crypto::constant_time_eq(expected.expose().as_bytes(), given.as_bytes()) =>
+            {
+                Some(Self(()))
+            }
+            _ => None,
+        }
+    }
+
+    /// The process itself, holding the database: the CLI, or dev mode's demo client.
+    pub fn operator() -> Self {
+        Self(())
+    }
+}
+
 fn new_secret() -> Result<(String, Vec<u8>), ClientError> {
     let secret = crypto::random_token().map_err(|_| ClientError::Random)?;
     let hash = crypto::secret_hash(&secret);
@@ -242,6 +271,7 @@ fn new_secret() -> Result<(String, Vec<u8>), ClientError> {
 }
 
 pub async fn add(
+    _: &Admin,
     store: &SqlStore,
     new: &NewClient,
     now: UnixTime,
@@ -266,6 +296,7 @@ pub async fn add(
 
 /// Register or replace a client with a given secret (dev mode's demo relying party).
 pub async fn put_with_secret(
+    _: &Admin,
     store: &SqlStore,
     new: &NewClient,
     secret: &str,
@@ -277,7 +308,7 @@ pub async fn put_with_secret(
     Ok(record)
 }
 
-pub async fn list(store: &SqlStore) -> Result<Vec<ClientView>, ClientError> {
+pub async fn list(_: &Admin, store: &SqlStore) -> Result<Vec<ClientView>, ClientError> {
     Ok(store
         .clients()
         .await?
@@ -286,7 +317,7 @@ pub async fn list(store: &SqlStore) -> Result<Vec<ClientView>, ClientError> {
         .collect())
 }
 
-pub async fn show(store: &SqlStore, id: &str) -> Result<ClientView, ClientError> {
+pub async fn show(_: &Admin, store: &SqlStore, id: &str) -> Result<ClientView, ClientError> {
     store
         .client(id)
         .await?
@@ -297,6 +328,7 @@ pub async fn show(store: &SqlStore, id: &str) -> Result<ClientView, ClientError>
 
 /// Replace a client's secret; the old one stops working at once.
 pub async fn rotate_secret(
+    admin: &Admin,
     store: &SqlStore,
     id: &str,
     now: UnixTime,
@@ -306,13 +338,18 @@ pub async fn rotate_secret(
         return Err(ClientError::NotFound(id.to_owned()));
     }
     Ok(Registered {
-        client: show(store, id).await?,
+        client: show(admin, store, id).await?,
         client_secret: secret,
     })
 }
 
 /// Remove a client; every grant issued to it is revoked.
-pub async fn remove(store: &SqlStore, id: &str, now: UnixTime) -> Result<(), ClientError> {
+pub async fn remove(
+    _: &Admin,
+    store: &SqlStore,
+    id: &str,
+    now: UnixTime,
+) -> Result<(), ClientError> {
     if store.remove_client(id, now).await? {
         Ok(())
     } else {
@@ -323,6 +360,16 @@ pub async fn remove(store: &SqlStore, id: &str, now: UnixTime) -> Result<(), Cli
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_the_configured_admin_token_makes_the_capability() {
+        let token = Secret::new("t".repeat(40));
+        assert!(Admin::with_token(Some(&token), Some(&"t".repeat(40))).is_some());
+        assert!(Admin::with_token(Some(&token), Some(&"t".repeat(39))).is_none());
+        assert!(Admin::with_token(Some(&token), None).is_none());
+        // No token configured: no admin API at all.
+        assert!(Admin::with_token(None, Some("anything")).is_none());
+    }
 
     fn new(uris: &[&str]) -> NewClient {
         NewClient {

@@ -13,6 +13,7 @@ pub mod i18n;
 pub mod keys;
 pub mod login;
 pub mod oidc;
+mod redact;
 pub mod server;
 pub mod state;
 pub mod store;

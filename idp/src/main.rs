@@ -9,7 +9,7 @@ use anyhow::Context;
 use base64::Engine;
 use clap::{Args, Parser, Subcommand};
 
-use anyid::clients::{self, NewClient, Registered};
+use anyid::clients::{self, Admin, NewClient, Registered};
 use anyid::clock::{Clock, SystemClock};
 use anyid::config::{CliOverrides, Config, ConfigFile, Mode};
 use anyid::store::{KeyStore, SqlStore};
@@ -424,11 +424,14 @@ async fn client(cmd: ClientCommand) -> anyhow::Result<ExitCode> {
                 id_token_signed_response_alg: id_token_alg,
                 min_acr,
             };
-            print_registered(&clients::add(&store, &new, now()).await?, json)?;
+            print_registered(
+                &clients::add(&Admin::operator(), &store, &new, now()).await?,
+                json,
+            )?;
         }
         ClientCommand::List { json, place } => {
             let store = connect(&place.load()?).await?;
-            let list = clients::list(&store).await?;
+            let list = clients::list(&Admin::operator(), &store).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&list)?);
             } else if list.is_empty() {
@@ -445,7 +448,7 @@ async fn client(cmd: ClientCommand) -> anyhow::Result<ExitCode> {
             place,
         } => {
             let store = connect(&place.load()?).await?;
-            let view = clients::show(&store, &client_id).await?;
+            let view = clients::show(&Admin::operator(), &store, &client_id).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&view)?);
             } else {
@@ -472,13 +475,13 @@ async fn client(cmd: ClientCommand) -> anyhow::Result<ExitCode> {
         } => {
             let store = connect(&place.load()?).await?;
             print_registered(
-                &clients::rotate_secret(&store, &client_id, now()).await?,
+                &clients::rotate_secret(&Admin::operator(), &store, &client_id, now()).await?,
                 json,
             )?;
         }
         ClientCommand::Remove { client_id, place } => {
             let store = connect(&place.load()?).await?;
-            clients::remove(&store, &client_id, now()).await?;
+            clients::remove(&Admin::operator(), &store, &client_id, now()).await?;
             println!("removed {client_id}");
         }
     }

@@ -14,7 +14,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::clients::{self, NewClient};
+use crate::clients::{self, Admin, NewClient};
 use crate::clock::Clock;
 use crate::config::{Config, Mode};
 use crate::crypto;
@@ -64,9 +64,15 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppS
             post_logout_redirect_uris: vec![demo.home.clone()],
             ..NewClient::default()
         };
-        clients::put_with_secret(&store, &registration, &secret, clock.now())
-            .await
-            .context("registering the demo relying party")?;
+        clients::put_with_secret(
+            &Admin::operator(),
+            &store,
+            &registration,
+            &secret,
+            clock.now(),
+        )
+        .await
+        .context("registering the demo relying party")?;
         Some(demo)
     } else {
         None

@@ -427,9 +427,14 @@ async fn a_secret_rotated_by_another_process_stops_working_within_a_second() {
     assert_eq!(token(secret.clone()).await, StatusCode::OK);
     // The CLI rotates through the database, behind the server's back.
     let state = op.state();
-    let rotated = anyid::clients::rotate_secret(&state.store, &id, state.now())
-        .await
-        .unwrap();
+    let rotated = anyid::clients::rotate_secret(
+        &anyid::clients::Admin::operator(),
+        &state.store,
+        &id,
+        state.now(),
+    )
+    .await
+    .unwrap();
     op.clock.advance(1);
     assert_eq!(
         token(secret).await,

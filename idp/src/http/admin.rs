@@ -1,5 +1,6 @@
-//! The admin JSON API (client management), on the admin plane. Every handler takes an
-//! [`Admin`] capability, which only a valid admin bearer token produces. Errors are RFC 9457
+//! The admin JSON API (client management), on the admin plane. Every handler takes the
+//! [`Admin`] capability the clients module requires, made only from a valid admin bearer
+//! token. Errors are RFC 9457
 //! problem details.
 
 use axum::extract::{FromRequestParts, Path, State};
@@ -11,32 +12,23 @@ use axum::{Json, Router};
 
 use super::extract::bearer;
 use super::respond::problem;
-use crate::clients::{self, ClientError, NewClient};
-use crate::crypto::constant_time_eq;
+use crate::clients::{self, Admin, ClientError, NewClient};
 use crate::error::ApiError;
 use crate::state::AppState;
 
-/// Proof that the request carried the admin token.
-pub struct Admin(());
+/// The admin capability, made from the request's bearer token (or a 401 problem).
+pub struct AdminToken(Admin);
 
-impl FromRequestParts<AppState> for Admin {
+impl FromRequestParts<AppState> for AdminToken {
     type Rejection = Response;
 
     async fn from_request_parts(
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let expected = state
-            .config
-            .admin_token
-            .as_ref()
-            .map(|t| t.expose().as_bytes());
-        match (expected, bearer(&parts.headers)) {
-            (Some(expected), Some(given)) if constant_time_eq(expected, given.as_bytes()) => {
-                Ok(Admin(()))
-            }
-            _ => Err(problem(ApiError::Unauthorized)),
-        }
+        Admin::with_token(state.config.admin_token.as_ref(), bearer(&parts.headers))
+            .map(AdminToken)
+            .ok_or_else(|| problem(ApiError::Unauthorized))
     }
 }
 
@@ -56,37 +48,45 @@ fn api_error(e: ClientError) -> Response {
     })
 }
 
-async fn list_clients(_: Admin, State(state): State<AppState>) -> Response {
-    match clients::list(&state.store).await {
+async fn list_clients(AdminToken(admin): AdminToken, State(state): State<AppState>) -> Response {
+    match clients::list(&admin, &state.store).await {
         Ok(list) => Json(list).into_response(),
         Err(e) => api_error(e),
     }
 }
 
-async fn post_client(_: Admin, State(state): State<AppState>, body: axum::body::Bytes) -> Response {
+async fn post_client(
+    AdminToken(admin): AdminToken,
+    State(state): State<AppState>,
+    body: axum::body::Bytes,
+) -> Response {
     let new: NewClient = match serde_json::from_slice(&body) {
         Ok(n) => n,
         Err(e) => return problem(ApiError::BadRequest(format!("invalid client JSON: {e}"))),
     };
-    match clients::add(&state.store, &new, state.now()).await {
+    match clients::add(&admin, &state.store, &new, state.now()).await {
         Ok(registered) => (StatusCode::CREATED, Json(registered)).into_response(),
         Err(e) => api_error(e),
     }
 }
 
-async fn get_client(_: Admin, State(state): State<AppState>, Path(id): Path<String>) -> Response {
-    match clients::show(&state.store, &id).await {
+async fn get_client(
+    AdminToken(admin): AdminToken,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Response {
+    match clients::show(&admin, &state.store, &id).await {
         Ok(view) => Json(view).into_response(),
         Err(e) => api_error(e),
     }
 }
 
 async fn delete_client(
-    _: Admin,
+    AdminToken(admin): AdminToken,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Response {
-    let removed = clients::remove(&state.store, &id, state.now()).await;
+    let removed = clients::remove(&admin, &state.store, &id, state.now()).await;
     state.client_cache.forget(&id);
     match removed {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
@@ -95,11 +95,11 @@ async fn delete_client(
 }
 
 async fn post_client_secret(
-    _: Admin,
+    AdminToken(admin): AdminToken,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Response {
-    let rotated = clients::rotate_secret(&state.store, &id, state.now()).await;
+    let rotated = clients::rotate_secret(&admin, &state.store, &id, state.now()).await;
     state.client_cache.forget(&id);
     match rotated {
         Ok(registered) => Json(registered).into_response(),

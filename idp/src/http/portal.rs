@@ -10,12 +10,11 @@ use super::authorize::{BrowserBinding, failure, incomplete, see_other};
 use super::extract::{self, cookie};
 use super::pages::{self, Frame, MethodRow, Prefs, lang_param, remember_lang};
 use crate::i18n::{Lang, Notice, Text};
-use crate::login::portal::{self, Action, PortalView};
+use crate::login::portal::{self, Action, NotSignedIn, PortalView, SignedIn};
 use crate::login::{self, certificate, passkey, upstream};
 use crate::oidc::params::Params;
 use crate::oidc::session::{self, cookie_name};
 use crate::state::AppState;
-use crate::store::SsoSession;
 
 pub struct IdentityRow {
     id: String,
@@ -285,25 +284,21 @@ async fn signed_in_form(
     headers: &HeaderMap,
     body: &[u8],
     prefs: &Prefs,
-) -> Result<(Params, SsoSession), Response> {
+) -> Result<(Params, SignedIn), Response> {
     let Ok(params) = extract::form(headers, body) else {
         return Err(incomplete(prefs));
     };
-    let Ok(Some(current)) = session::current(state, cookie(headers, cookie_name(state))).await
-    else {
-        return Err(see_other(Redirect::to("/account").into_response()));
-    };
-    if !params
-        .get("csrf")
-        .is_some_and(|c| portal::csrf_ok(state, &current, c))
-    {
-        return Err(pages::error(
+    let session = cookie(headers, cookie_name(state));
+    match portal::signed_in(state, session, params.get("csrf")).await {
+        Ok(Ok(signed_in)) => Ok((params, signed_in)),
+        Ok(Err(NotSignedIn::NoSession)) => Err(see_other(Redirect::to("/account").into_response())),
+        Ok(Err(NotSignedIn::WrongForm)) => Err(pages::error(
             StatusCode::BAD_REQUEST,
             Notice::WrongBrowser,
             prefs,
-        ));
+        )),
+        Err(e) => Err(failure(e, prefs)),
     }
-    Ok((params, current))
 }
 
 /// A portal form: unlink, revoke a session or all, withdraw a consent.
@@ -399,7 +394,7 @@ pub async fn post_account_link(
         Ok(form) => form,
         Err(response) => return response,
     };
-    match upstream::begin_link(&state, &provider, &current.citizen_id).await {
+    match upstream::begin_link(&state, &provider, &current).await {
         Ok(step) => see_other(pages::step(step, &prefs)),
         Err(e) => failure(e, &prefs),
     }

@@ -19,6 +19,7 @@ use anyid_certs::challenge::Purpose;
 use anyid_policy::Loa;
 
 use super::kept::{self, Kept, keep, take};
+use super::portal::SignedIn;
 use super::{Step, Visitor, error, finish_login, flow_error, flow_for_form};
 use crate::crypto;
 use crate::error::OAuthError;
@@ -26,7 +27,7 @@ use crate::i18n::Notice;
 use crate::oidc::authorize::append_query;
 use crate::oidc::flow::{self, Flow, FlowState};
 use crate::state::Core;
-use crate::store::{AccountStore, SsoSession};
+use crate::store::AccountStore;
 
 /// A challenge must be signed and posted within 2 minutes.
 pub const CHALLENGE_TTL_S: i64 = 120;
@@ -36,12 +37,14 @@ pub const TLS_HANDOFF_TTL_S: i64 = 60;
 const TLS_HANDOFF: &str = "certificate-tls";
 
 /// What the chooser shows for certificates.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CertificateOffer {
     pub challenge: String,
     /// The mutual-TLS login for this flow, when that listener runs.
     pub tls_url: Option<String>,
 }
+
+crate::redact::debug_without_secrets!(CertificateOffer { tls_url });
 
 fn system_time(core: &Core) -> SystemTime {
     UNIX_EPOCH + Duration::from_secs(u64::try_from(core.now()).unwrap_or_default())
@@ -224,10 +227,11 @@ pub fn link_offer(core: &Core, citizen_id: &str) -> Result<Option<String>, OAuth
 /// link is vouched at the session's level (DESIGN §4).
 pub async fn link_signed(
     core: &Core,
-    session: &SsoSession,
+    signed_in: &SignedIn,
     challenge: &str,
     signature: &str,
 ) -> Result<Result<(), Notice>, OAuthError> {
+    let session = signed_in.session();
     let Some(certificates) = &core.certificates else {
         return Ok(Err(Notice::NotFound));
     };

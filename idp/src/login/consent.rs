@@ -8,7 +8,6 @@ use crate::oidc::parse_scope;
 use crate::state::Core;
 use crate::store::ConsentStore;
 
-#[derive(Debug)]
 pub struct ConsentView {
     pub flow_id: String,
     pub csrf: String,
@@ -17,6 +16,12 @@ pub struct ConsentView {
     /// The scopes the relying party will receive; pages describe them in plain words.
     pub scopes: Vec<String>,
 }
+
+crate::redact::debug_without_secrets!(ConsentView {
+    flow_id,
+    client_name,
+    scopes
+});
 
 impl ConsentView {
     pub fn new(flow: &Flow, client_name: String) -> Self {

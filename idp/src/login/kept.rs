@@ -27,13 +27,19 @@ fn derived_key(core: &Core, label: &[u8]) -> [u8; 32] {
 }
 
 /// State a page carries until a method uses it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Carried {
     pub flow_id: Option<String>,
     pub citizen_id: Option<String>,
     pub data: String,
     pub expires_at: i64,
 }
+
+crate::redact::debug_without_secrets!(Carried {
+    flow_id,
+    citizen_id,
+    expires_at
+});
 
 /// Seal `carried` as `kind` for the page.
 pub(crate) fn carry(core: &Core, kind: &str, carried: &Carried) -> Result<String, OAuthError> {

@@ -57,7 +57,6 @@ pub struct WaysBack {
     pub service: String,
 }
 
-#[derive(Debug)]
 pub struct LoginView {
     pub flow_id: String,
     pub csrf: String,
@@ -77,6 +76,15 @@ pub struct LoginView {
     /// During a step-up: the signed-in citizen's name (the method used is linked to them).
     pub stepping_up_as: Option<String>,
 }
+
+crate::redact::debug_without_secrets!(LoginView {
+    flow_id,
+    client_name,
+    methods,
+    required_acr,
+    passkey,
+    certificate
+});
 
 /// An upstream method on the chooser.
 #[derive(Debug, Clone)]
@@ -305,12 +313,14 @@ pub async fn flow_for_form(
 
 /// Who is at the other end of a login request: the browser-binding and session cookies it
 /// presented, and its address (for the citizen's login history).
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct Visitor<'a> {
     pub browser: Option<&'a str>,
     pub session: Option<&'a str>,
     pub address: Option<String>,
 }
+
+crate::redact::debug_without_secrets!(Visitor<'a> { address });
 
 /// The dev method's form: a demo citizen was picked.
 pub async fn complete_dev_login(

@@ -11,6 +11,7 @@ use anyid_adapters::passkey::{self, Ceremony, PasskeyLogin};
 use anyid_policy::Loa;
 
 use super::kept::{self, Carried};
+use super::portal::SignedIn;
 use super::{Authenticated, Step, Visitor, authenticated, error, flow_error, flow_for_form};
 use crate::error::OAuthError;
 use crate::i18n::Notice;
@@ -27,12 +28,14 @@ const LOGIN: &str = "passkey-login";
 const REGISTER: &str = "passkey-register";
 
 /// A started ceremony as a page embeds it.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct PasskeyOffer {
     pub ceremony: String,
     /// The browser options, JSON.
     pub options: String,
 }
+
+crate::redact::debug_without_secrets!(PasskeyOffer { options });
 
 fn offer(
     core: &Core,
@@ -242,11 +245,12 @@ pub fn valid_name(name: &str) -> Option<&str> {
 /// Finish a registration for the signed-in citizen.
 pub async fn register(
     core: &Core,
-    session: &SsoSession,
+    signed_in: &SignedIn,
     ceremony: &str,
     credential: &str,
     name: &str,
 ) -> Result<Result<(), Notice>, OAuthError> {
+    let session = signed_in.session();
     let Some(name) = valid_name(name) else {
         return Ok(Err(Notice::PasskeyName));
     };
@@ -293,7 +297,7 @@ pub async fn register(
 /// Rename or remove one of the signed-in citizen's passkeys.
 pub async fn rename(
     core: &Core,
-    session: &SsoSession,
+    signed_in: &SignedIn,
     id: &str,
     name: &str,
 ) -> Result<Result<(), Notice>, OAuthError> {
@@ -301,17 +305,21 @@ pub async fn rename(
         return Ok(Err(Notice::PasskeyName));
     };
     core.store
-        .rename_passkey(&session.citizen_id, id, name)
+        .rename_passkey(signed_in.citizen_id(), id, name)
         .await?;
     Ok(Ok(()))
 }
 
-pub async fn remove(core: &Core, session: &SsoSession, id: &str) -> Result<(), OAuthError> {
-    if core.store.remove_passkey(&session.citizen_id, id).await? {
+pub async fn remove(core: &Core, signed_in: &SignedIn, id: &str) -> Result<(), OAuthError> {
+    if core
+        .store
+        .remove_passkey(signed_in.citizen_id(), id)
+        .await?
+    {
         core.store
             .record_passkey_event(&PasskeyEvent {
                 passkey_id: id.to_owned(),
-                citizen_id: session.citizen_id.clone(),
+                citizen_id: signed_in.citizen_id().to_owned(),
                 at: core.now(),
                 kind: "removed".into(),
                 detail: String::new(),

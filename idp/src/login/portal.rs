@@ -95,8 +95,47 @@ pub fn csrf(core: &Core, session: &SsoSession) -> String {
     ))
 }
 
-pub fn csrf_ok(core: &Core, session: &SsoSession, presented: &str) -> bool {
+fn csrf_ok(core: &Core, session: &SsoSession, presented: &str) -> bool {
     crypto::constant_time_eq(csrf(core, session).as_bytes(), presented.as_bytes())
+}
+
+/// Proof that a portal form came from the signed-in citizen: a live session and the form's
+/// CSRF token bound to it. Only [`signed_in`] makes one, and every portal action takes one,
+/// so an action cannot be reached without the check.
+pub struct SignedIn(SsoSession);
+
+impl SignedIn {
+    pub fn session(&self) -> &SsoSession {
+        &self.0
+    }
+
+    pub fn citizen_id(&self) -> &str {
+        &self.0.citizen_id
+    }
+}
+
+/// Why a portal form was not accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotSignedIn {
+    /// No live session: sign in first.
+    NoSession,
+    /// The form's CSRF token is not this session's.
+    WrongForm,
+}
+
+/// Check a portal form: the session cookie's live session, and the form's CSRF token.
+pub async fn signed_in(
+    core: &Core,
+    session_token: Option<&str>,
+    csrf: Option<&str>,
+) -> Result<Result<SignedIn, NotSignedIn>, OAuthError> {
+    let Some(session) = crate::oidc::session::current(core, session_token).await? else {
+        return Ok(Err(NotSignedIn::NoSession));
+    };
+    if !csrf.is_some_and(|c| csrf_ok(core, &session, c)) {
+        return Ok(Err(NotSignedIn::WrongForm));
+    }
+    Ok(Ok(SignedIn(session)))
 }
 
 #[derive(Debug)]
@@ -112,11 +151,11 @@ pub enum Action {
 /// Carry out an action for the signed-in citizen; `Err(notice)` explains a refusal.
 pub async fn act(
     core: &Core,
-    session: &SsoSession,
+    signed_in: &SignedIn,
     action: Action,
 ) -> Result<Result<(), Notice>, OAuthError> {
     let now = core.now();
-    let citizen = &session.citizen_id;
+    let citizen = signed_in.citizen_id();
     match action {
         Action::RevokeSession(id) => {
             // Only the citizen's own sessions.
@@ -145,9 +184,9 @@ pub async fn act(
             }
         }
         Action::RenamePasskey { id, name } => {
-            return passkey::rename(core, session, &id, &name).await;
+            return passkey::rename(core, signed_in, &id, &name).await;
         }
-        Action::RemovePasskey(id) => passkey::remove(core, session, &id).await?,
+        Action::RemovePasskey(id) => passkey::remove(core, signed_in, &id).await?,
     }
     Ok(Ok(()))
 }

@@ -10,6 +10,7 @@ use anyid_policy::Loa;
 use serde_json::{Value, json};
 
 use super::account;
+use super::portal::SignedIn;
 use super::{Step, Visitor, error, finish_login, flow_error, flow_for_form};
 use crate::crypto;
 use crate::error::OAuthError;
@@ -78,7 +79,12 @@ pub async fn begin_login(
 }
 
 /// Start `provider` to link it to the signed-in citizen (the portal).
-pub async fn begin_link(core: &Core, provider: &str, citizen_id: &str) -> Result<Step, OAuthError> {
+pub async fn begin_link(
+    core: &Core,
+    provider: &str,
+    signed_in: &SignedIn,
+) -> Result<Step, OAuthError> {
+    let citizen_id = signed_in.citizen_id();
     let Some(upstream) = core.upstream(provider) else {
         return Ok(error(Notice::NotFound));
     };

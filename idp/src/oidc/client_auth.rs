@@ -18,11 +18,12 @@ use crate::state::Core;
 
 use crate::store::ClientRecord;
 
-#[derive(Debug)]
 pub struct PresentedCredentials {
     pub client_id: String,
     secret: String,
 }
+
+crate::redact::debug_without_secrets!(PresentedCredentials { client_id });
 
 /// Read the client's credentials from the `Authorization` header or the body (removing them
 /// from `params`). RFC 6749 §2.3: a client uses one method per request.

@@ -50,7 +50,7 @@ impl FlowState {
 }
 
 /// A live flow, decoded.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Flow {
     pub id: String,
     pub state: FlowState,
@@ -59,6 +59,12 @@ pub struct Flow {
     pub csrf: String,
     browser_hash: Vec<u8>,
 }
+
+crate::redact::debug_without_secrets!(Flow {
+    id,
+    state,
+    session_id
+});
 
 impl Flow {
     /// Is this the browser that started the flow?

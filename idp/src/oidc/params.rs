@@ -19,8 +19,17 @@ pub enum ParamError {
     TooMany,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Params(HashMap<String, String>);
+
+/// Parameter values can be secrets (codes, verifiers, client secrets): only names print.
+impl std::fmt::Debug for Params {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names: Vec<&String> = self.0.keys().collect();
+        names.sort();
+        f.debug_tuple("Params").field(&names).finish()
+    }
+}
 
 impl Params {
     pub fn parse(encoded: &str) -> Result<Self, ParamError> {

@@ -47,7 +47,7 @@ pub struct AccessTokenClaims {
     pub gid: Option<String>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Serialize)]
 pub struct TokenResponse {
     pub access_token: String,
     pub token_type: &'static str,
@@ -59,6 +59,12 @@ pub struct TokenResponse {
     #[serde(skip_serializing_if = "String::is_empty")]
     pub scope: String,
 }
+
+crate::redact::debug_without_secrets!(TokenResponse {
+    token_type,
+    expires_in,
+    scope
+});
 
 /// RFC 9068 §2.1: access tokens carry `typ: at+jwt`.
 pub const ACCESS_TOKEN_TYP: &str = "at+jwt";

@@ -146,7 +146,7 @@ pub struct ConsentRecord {
 }
 
 /// An upstream login between its start and its callback.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct PendingRecord {
     pub state_hash: Vec<u8>,
     /// The login flow it belongs to (a login), or none (linking from the portal).
@@ -161,6 +161,13 @@ pub struct PendingRecord {
     pub created_at: UnixTime,
     pub expires_at: UnixTime,
 }
+
+crate::redact::debug_without_secrets!(PendingRecord {
+    flow_id,
+    link_citizen_id,
+    provider,
+    expires_at
+});
 
 /// The outcome of unlinking an identity.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -221,7 +228,7 @@ pub struct SsoSession {
     pub expires_at: UnixTime,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct FlowRecord {
     pub id: String,
     pub browser_hash: Vec<u8>,
@@ -234,6 +241,14 @@ pub struct FlowRecord {
     pub created_at: UnixTime,
     pub expires_at: UnixTime,
 }
+
+crate::redact::debug_without_secrets!(FlowRecord {
+    id,
+    client_id,
+    state,
+    session_id,
+    expires_at
+});
 
 /// What an authorization code or a grant carries about the authentication behind it.
 #[derive(Debug, Clone, PartialEq, Eq)]
