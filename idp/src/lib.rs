@@ -7,6 +7,7 @@ pub mod clients;
 pub mod clock;
 pub mod config;
 pub mod crypto;
+pub mod demo;
 pub mod error;
 pub mod http;
 pub mod i18n;
@@ -18,3 +19,5 @@ pub mod server;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+#[cfg(test)]
+mod testing;

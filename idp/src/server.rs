@@ -18,10 +18,8 @@ use crate::clients::{self, Admin, NewClient};
 use crate::clock::Clock;
 use crate::config::{Config, Mode};
 use crate::crypto;
-use crate::http::{
-    self,
-    demo::{DEMO_CLIENT_ID, DemoClient},
-};
+use crate::demo::{DEMO_CLIENT_ID, DemoClient};
+use crate::http;
 use crate::keys::Keys;
 use crate::oidc::discovery;
 use crate::state::{AppState, Core};
@@ -107,9 +105,11 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppS
         None => None,
     };
     let limits = config.limits;
+    let origin = config.issuer.origin().ascii_serialization();
     Ok(Arc::new(Core {
         config,
         issuer,
+        origin,
         store,
         keys,
         clock,

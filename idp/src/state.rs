@@ -16,18 +16,20 @@ pub struct Core {
     pub config: Config,
     /// The issuer identifier, exactly as published (no trailing slash).
     pub issuer: String,
+    /// The issuer's origin (scheme, host, port).
+    pub origin: String,
     pub store: SqlStore,
     pub keys: Keys,
     pub clock: Arc<dyn Clock>,
     pub metrics: Metrics,
     /// Recently read client registrations (the token endpoint's hot path).
-    pub client_cache: crate::clients::ClientCache,
+    pub client_cache: crate::oidc::client_cache::ClientCache,
     /// Throttles repeated failed client authentications per client and address.
     pub client_auth_failures: AuthFailureLimits,
     /// Bounds unauthenticated requests that create login state, per address and in total.
     pub login_limits: RequestLimiter,
     /// Dev mode's demo relying party, when running.
-    pub demo: Option<crate::http::demo::DemoClient>,
+    pub demo: Option<crate::demo::DemoClient>,
     /// The discovery document, serialised once.
     pub discovery: Arc<[u8]>,
     /// Upstream identity providers, in the order of the configuration.
@@ -41,6 +43,35 @@ pub struct Core {
 pub type AppState = Arc<Core>;
 
 impl Core {
+    /// What the protocol domain needs, lent for a request.
+    pub fn provider(&self) -> crate::oidc::Provider<'_> {
+        crate::oidc::Provider {
+            store: &self.store,
+            clock: self.clock.as_ref(),
+            keys: &self.keys,
+            issuer: &self.issuer,
+            lifetimes: self.config.tokens,
+            subject_secret: &self.config.subject_secret.0,
+            clients: &self.client_cache,
+            client_auth_failures: &self.client_auth_failures,
+            secure_cookies: self.secure_cookies(),
+        }
+    }
+
+    /// What login orchestration needs, lent for a request.
+    pub fn broker(&self) -> crate::login::Broker<'_> {
+        crate::login::Broker {
+            op: self.provider(),
+            upstreams: &self.upstreams,
+            passkeys: self.passkeys.as_ref(),
+            certificates: self.certificates.as_ref(),
+            dev_login: self.config.dev_login,
+            mtls_url: self.config.mtls.as_ref().map(|m| m.url.as_str()),
+            key_encryption_key: &self.config.key_encryption_key.0,
+            origin: &self.origin,
+        }
+    }
+
     pub fn now(&self) -> UnixTime {
         self.clock.now()
     }

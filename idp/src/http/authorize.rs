@@ -62,11 +62,12 @@ async fn authorize(state: AppState, headers: HeaderMap, params: Params, prefs: P
             &prefs,
         );
     };
-    let session = cookie(&headers, cookie_name(&state));
-    let mut response = match login::authorize(&state, &params, session, &browser.token).await {
-        Ok(step) => pages::step(step, &prefs),
-        Err(e) => failure(e, &prefs),
-    };
+    let session = cookie(&headers, cookie_name(state.secure_cookies()));
+    let mut response =
+        match login::authorize(&state.broker(), &params, session, &browser.token).await {
+            Ok(step) => pages::step(step, &prefs),
+            Err(e) => failure(e, &prefs),
+        };
     browser.keep(&state, &mut response);
     remember_lang(response, prefs.switch.as_deref())
 }
@@ -80,7 +81,7 @@ pub struct BrowserBinding {
 
 impl BrowserBinding {
     pub fn read(state: &AppState, headers: &HeaderMap) -> Option<Self> {
-        match cookie(headers, browser_cookie_name(state)) {
+        match cookie(headers, browser_cookie_name(state.secure_cookies())) {
             Some(token) => Some(Self {
                 token: token.to_owned(),
                 new: false,
@@ -94,7 +95,7 @@ impl BrowserBinding {
     pub fn keep(&self, state: &AppState, response: &mut Response) {
         if self.new {
             let cookie = set_cookie(
-                browser_cookie_name(state),
+                browser_cookie_name(state.secure_cookies()),
                 &self.token,
                 state.secure_cookies(),
                 Some(YEAR),
@@ -119,9 +120,9 @@ pub async fn get_login(
     let Some(flow) = params.get("flow") else {
         return pages::error(StatusCode::BAD_REQUEST, Notice::Stale, &prefs);
     };
-    let browser = cookie(&headers, browser_cookie_name(&state));
-    let session = cookie(&headers, cookie_name(&state));
-    let response = match login::resume(&state, flow, browser, session).await {
+    let browser = cookie(&headers, browser_cookie_name(state.secure_cookies()));
+    let session = cookie(&headers, cookie_name(state.secure_cookies()));
+    let response = match login::resume(&state.broker(), flow, browser, session).await {
         Ok(step) => pages::step(step, &prefs),
         Err(e) => failure(e, &prefs),
     };
@@ -149,7 +150,7 @@ pub async fn post_login_dev(
         return incomplete(&prefs);
     };
     let visitor = visitor(&state, &headers, peer);
-    match login::complete_dev_login(&state, flow, csrf, &visitor, identity).await {
+    match login::complete_dev_login(&state.broker(), flow, csrf, &visitor, identity).await {
         Ok((step, session_token)) => {
             let mut response = see_other(pages::step(step, &prefs));
             start_session(&state, &mut response, session_token);
@@ -182,7 +183,7 @@ pub async fn post_login_passkey(
         credential,
     };
     let visitor = visitor(&state, &headers, peer);
-    let result = passkey::finish_login(&state, answer, &visitor).await;
+    let result = passkey::finish_login(&state.broker(), answer, &visitor).await;
     logged_in(&state, result, &prefs)
 }
 
@@ -209,7 +210,7 @@ pub async fn post_login_certificate(
         signature,
     };
     let visitor = visitor(&state, &headers, peer);
-    let result = certificate::finish_signed(&state, answer, &visitor).await;
+    let result = certificate::finish_signed(&state.broker(), answer, &visitor).await;
     logged_in(&state, result, &prefs)
 }
 
@@ -226,15 +227,15 @@ pub async fn get_login_certificate_return(
         return incomplete(&prefs);
     };
     let visitor = visitor(&state, &headers, peer);
-    let result = certificate::finish_tls(&state, token, &visitor).await;
+    let result = certificate::finish_tls(&state.broker(), token, &visitor).await;
     logged_in(&state, result, &prefs)
 }
 
 /// The cookies and address a login request came with.
 fn visitor<'a>(state: &AppState, headers: &'a HeaderMap, peer: SocketAddr) -> login::Visitor<'a> {
     login::Visitor {
-        browser: cookie(headers, browser_cookie_name(state)),
-        session: cookie(headers, cookie_name(state)),
+        browser: cookie(headers, browser_cookie_name(state.secure_cookies())),
+        session: cookie(headers, cookie_name(state.secure_cookies())),
         address: Some(peer.ip().to_string()),
     }
 }
@@ -269,8 +270,8 @@ pub async fn post_login_upstream(
     let Some([flow, csrf]) = params.all(["flow", "csrf"]) else {
         return incomplete(&prefs);
     };
-    let browser = cookie(&headers, browser_cookie_name(&state));
-    match upstream::begin_login(&state, &provider, flow, csrf, browser).await {
+    let browser = cookie(&headers, browser_cookie_name(state.secure_cookies()));
+    match upstream::begin_login(&state.broker(), &provider, flow, csrf, browser).await {
         Ok(step) => see_other(pages::step(step, &prefs)),
         Err(e) => failure(e, &prefs),
     }
@@ -300,7 +301,7 @@ pub async fn get_login_callback(
         return incomplete(&prefs);
     };
     let visitor = visitor(&state, &headers, peer);
-    match upstream::finish(&state, &provider, callback_of(&params), &visitor).await {
+    match upstream::finish(&state.broker(), &provider, callback_of(&params), &visitor).await {
         Ok(done) => {
             let mut response = pages::step(done.step, &prefs);
             start_session(&state, &mut response, done.session_token);
@@ -330,7 +331,7 @@ pub async fn post_login_callback(
     let Ok(params) = extract::form(&headers, &body) else {
         return incomplete(&prefs);
     };
-    match upstream::keep_form_post(&state, &provider, &callback_of(&params)).await {
+    match upstream::keep_form_post(&state.broker(), &provider, &callback_of(&params)).await {
         Ok(step) => see_other(pages::step(step, &prefs)),
         Err(e) => failure(e, &prefs),
     }
@@ -348,9 +349,18 @@ pub async fn post_consent(
     let Some([flow, csrf, decision]) = params.all(["flow", "csrf", "decision"]) else {
         return incomplete(&prefs);
     };
-    let browser = cookie(&headers, browser_cookie_name(&state));
-    let session = cookie(&headers, cookie_name(&state));
-    match login::decide_consent(&state, flow, csrf, browser, session, decision == "allow").await {
+    let browser = cookie(&headers, browser_cookie_name(state.secure_cookies()));
+    let session = cookie(&headers, cookie_name(state.secure_cookies()));
+    match login::decide_consent(
+        &state.broker(),
+        flow,
+        csrf,
+        browser,
+        session,
+        decision == "allow",
+    )
+    .await
+    {
         Ok(step) => see_other(pages::step(step, &prefs)),
         Err(e) => failure(e, &prefs),
     }
@@ -366,7 +376,12 @@ fn start_session(state: &AppState, response: &mut Response, token: Option<String
     if let Some(token) = token {
         add_cookie(
             response,
-            &set_cookie(cookie_name(state), &token, state.secure_cookies(), None),
+            &set_cookie(
+                cookie_name(state.secure_cookies()),
+                &token,
+                state.secure_cookies(),
+                None,
+            ),
         );
     }
 }

@@ -32,7 +32,7 @@ async fn run(
 ) -> Result<serde_json::Value, OAuthError> {
     let mut params = extract::form(headers, body)?;
     let client = client_auth::authenticate_request(
-        state,
+        &state.provider(),
         extract::authorization(headers),
         &mut params,
         source,
@@ -41,5 +41,11 @@ async fn run(
     let token = params
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
-    introspection::introspect(state, &client, token, params.get("token_type_hint")).await
+    introspection::introspect(
+        &state.provider(),
+        &client,
+        token,
+        params.get("token_type_hint"),
+    )
+    .await
 }

@@ -57,9 +57,9 @@ pub async fn post_logout(
 
 async fn run(state: &AppState, headers: &HeaderMap, params: Params, posted: bool) -> Response {
     let prefs = Prefs::from_request(headers, None, None);
-    let session = cookie(headers, cookie_name(state));
+    let session = cookie(headers, cookie_name(state.secure_cookies()));
     let csrf = if posted { params.get("csrf") } else { None };
-    match end_session(state, &params, session, csrf).await {
+    match end_session(&state.provider(), &params, session, csrf).await {
         Ok(LogoutOutcome::Done { redirect }) => {
             let mut response = match redirect {
                 Some(location) => Redirect::to(&location).into_response(),
@@ -68,9 +68,10 @@ async fn run(state: &AppState, headers: &HeaderMap, params: Params, posted: bool
             if posted && response.status().is_redirection() {
                 *response.status_mut() = StatusCode::SEE_OTHER;
             }
-            if let Ok(value) =
-                HeaderValue::from_str(&clear_cookie(cookie_name(state), state.secure_cookies()))
-            {
+            if let Ok(value) = HeaderValue::from_str(&clear_cookie(
+                cookie_name(state.secure_cookies()),
+                state.secure_cookies(),
+            )) {
                 response.headers_mut().append(header::SET_COOKIE, value);
             }
             response

@@ -199,7 +199,7 @@ pub async fn get_login_certificate(
         return pages::error(StatusCode::BAD_REQUEST, Notice::Stale, &prefs);
     };
     let chain = peer.0.as_deref().map(Vec::as_slice).unwrap_or_default();
-    match certificate::hand_off(&state, flow, chain).await {
+    match certificate::hand_off(&state.broker(), flow, chain).await {
         Ok(Some(location)) => Redirect::to(&location).into_response(),
         Ok(None) => pages::error(StatusCode::BAD_REQUEST, Notice::Stale, &prefs),
         Err(e) => super::authorize::failure(e, &prefs),

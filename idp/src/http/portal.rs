@@ -124,7 +124,12 @@ pub async fn get_account(
 ) -> Response {
     let switch = lang_param(query.as_deref());
     let prefs = Prefs::from_request(&headers, switch.as_deref(), Some(uri.path().to_owned()));
-    let Ok(current) = session::current(&state, cookie(&headers, cookie_name(&state))).await else {
+    let Ok(current) = session::current(
+        &state.provider(),
+        cookie(&headers, cookie_name(state.secure_cookies())),
+    )
+    .await
+    else {
         return pages::error(
             StatusCode::INTERNAL_SERVER_ERROR,
             Notice::ServerError,
@@ -151,7 +156,7 @@ pub async fn get_account(
             .find(|(code, _)| *code == r)
             .map(|(_, notice)| notice.text(f.language))
     });
-    let view = match portal::view(&state, &current).await {
+    let view = match portal::view(&state.broker(), &current).await {
         Ok(v) => v,
         Err(e) => return failure(e, &prefs),
     };
@@ -269,7 +274,7 @@ async fn sign_in(state: &AppState, headers: &HeaderMap, prefs: &Prefs) -> Respon
         );
     };
     let mut response =
-        match login::portal_sign_in(state, &browser.token, prefs.switch.clone()).await {
+        match login::portal_sign_in(&state.broker(), &browser.token, prefs.switch.clone()).await {
             Ok(step) => pages::step(step, prefs),
             Err(e) => failure(e, prefs),
         };
@@ -288,8 +293,8 @@ async fn signed_in_form(
     let Ok(params) = extract::form(headers, body) else {
         return Err(incomplete(prefs));
     };
-    let session = cookie(headers, cookie_name(state));
-    match portal::signed_in(state, session, params.get("csrf")).await {
+    let session = cookie(headers, cookie_name(state.secure_cookies()));
+    match portal::signed_in(&state.broker(), session, params.get("csrf")).await {
         Ok(Ok(signed_in)) => Ok((params, signed_in)),
         Ok(Err(NotSignedIn::NoSession)) => Err(see_other(Redirect::to("/account").into_response())),
         Ok(Err(NotSignedIn::WrongForm)) => Err(pages::error(
@@ -329,7 +334,7 @@ pub async fn post_account_action(
     } else {
         return incomplete(&prefs);
     };
-    let location = match portal::act(&state, &current, action).await {
+    let location = match portal::act(&state.broker(), &current, action).await {
         Ok(Ok(())) => format!("/account?done={done}"),
         Ok(Err(notice)) => format!("/account?refused={}", refusal_code(notice)),
         Err(e) => return failure(e, &prefs),
@@ -351,11 +356,12 @@ pub async fn post_account_passkey(
     let Some([ceremony, credential, name]) = params.all(["ceremony", "credential", "name"]) else {
         return incomplete(&prefs);
     };
-    let location = match passkey::register(&state, &current, ceremony, credential, name).await {
-        Ok(Ok(())) => "/account?done=passkey_added".to_owned(),
-        Ok(Err(notice)) => format!("/account?refused={}", refusal_code(notice)),
-        Err(e) => return failure(e, &prefs),
-    };
+    let location =
+        match passkey::register(&state.broker(), &current, ceremony, credential, name).await {
+            Ok(Ok(())) => "/account?done=passkey_added".to_owned(),
+            Ok(Err(notice)) => format!("/account?refused={}", refusal_code(notice)),
+            Err(e) => return failure(e, &prefs),
+        };
     see_other(Redirect::to(&location).into_response())
 }
 
@@ -373,7 +379,7 @@ pub async fn post_account_certificate(
     let Some([challenge, signature]) = params.all(["challenge", "signature"]) else {
         return incomplete(&prefs);
     };
-    let linked = certificate::link_signed(&state, &current, challenge, signature).await;
+    let linked = certificate::link_signed(&state.broker(), &current, challenge, signature).await;
     let location = match linked {
         Ok(Ok(())) => "/account?done=linked".to_owned(),
         Ok(Err(notice)) => format!("/account?refused={}", refusal_code(notice)),
@@ -394,7 +400,7 @@ pub async fn post_account_link(
         Ok(form) => form,
         Err(response) => return response,
     };
-    match upstream::begin_link(&state, &provider, &current).await {
+    match upstream::begin_link(&state.broker(), &provider, &current).await {
         Ok(step) => see_other(pages::step(step, &prefs)),
         Err(e) => failure(e, &prefs),
     }

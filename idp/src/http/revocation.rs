@@ -31,7 +31,7 @@ async fn run(
 ) -> Result<(), OAuthError> {
     let mut params = extract::form(headers, body)?;
     let client = client_auth::authenticate_request(
-        state,
+        &state.provider(),
         extract::authorization(headers),
         &mut params,
         source,
@@ -40,5 +40,11 @@ async fn run(
     let token = params
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("token is required"))?;
-    revocation::revoke(state, &client, token, params.get("token_type_hint")).await
+    revocation::revoke(
+        &state.provider(),
+        &client,
+        token,
+        params.get("token_type_hint"),
+    )
+    .await
 }

@@ -19,12 +19,16 @@ pub async fn post_token(
 ) -> Response {
     let result = match extract::form(&headers, &body) {
         Ok(params) => {
-            grants::exchange(&state, extract::authorization(&headers), params, source).await
+            let authorization = extract::authorization(&headers);
+            grants::exchange(&state.provider(), authorization, params, source).await
         }
         Err(e) => Err(e),
     };
     let mut response = match result {
-        Ok(tokens) => Json(tokens).into_response(),
+        Ok((grant_type, tokens)) => {
+            state.metrics.token_issued(grant_type.as_str());
+            Json(tokens).into_response()
+        }
         Err(e) => oauth_json(e),
     };
     response.headers_mut().insert(

@@ -38,7 +38,7 @@ async fn answer(state: &AppState, token: Option<&str>) -> Response {
     let Some(token) = token else {
         return bearer_error(None);
     };
-    match userinfo(state, token).await {
+    match userinfo(&state.provider(), token).await {
         Ok(claims) => Json(claims).into_response(),
         Err(e) => bearer_error(Some(e)),
     }

@@ -28,18 +28,18 @@ use anyid_adapters::VerifiedIdentity;
 use anyid_policy::Loa;
 use serde_json::Value;
 
+use super::Broker;
 use crate::crypto;
 use crate::error::OAuthError;
 use crate::i18n::Notice;
-use crate::state::Core;
 use crate::store::{AccountStore, Citizen, IdentityBinding, IdentityLink, StoreError, Unlink};
 
 /// The keyed hash under which a strong identifier is stored and compared; the value itself
 /// is never stored or logged.
-fn strong_id_hash(core: &Core, identity: &VerifiedIdentity) -> Option<Vec<u8>> {
+fn strong_id_hash(ctx: &Broker<'_>, identity: &VerifiedIdentity) -> Option<Vec<u8>> {
     identity.strong_identifier.as_ref().map(|s| {
         crypto::hmac_sha256(
-            &core.config.subject_secret.0,
+            ctx.op.subject_secret,
             &[b"anyid strong-id v1", s.0.as_bytes()],
         )
     })
@@ -119,16 +119,20 @@ pub enum Resolution {
 }
 
 /// The citizen for a completed login, creating or joining an account as described above.
-pub async fn resolve(core: &Core, identity: &VerifiedIdentity) -> Result<Resolution, OAuthError> {
-    let now = core.now();
-    let strong = strong_id_hash(core, identity);
-    if let Some(binding) = core
+pub async fn resolve(
+    ctx: &Broker<'_>,
+    identity: &VerifiedIdentity,
+) -> Result<Resolution, OAuthError> {
+    let now = ctx.op.now();
+    let strong = strong_id_hash(ctx, identity);
+    if let Some(binding) = ctx
+        .op
         .store
         .identity_binding(&identity.issuer, &identity.subject)
         .await?
     {
         return Ok(
-            match known(core, &binding, identity, strong.as_deref()).await? {
+            match known(ctx, &binding, identity, strong.as_deref()).await? {
                 Ok(loa) => Resolution::Citizen {
                     id: binding.citizen_id,
                     loa,
@@ -138,20 +142,20 @@ pub async fn resolve(core: &Core, identity: &VerifiedIdentity) -> Result<Resolut
         );
     }
     if let Some(hash) = &strong
-        && let Some(id) = core.store.citizen_by_strong_id(hash).await?
+        && let Some(id) = ctx.op.store.citizen_by_strong_id(hash).await?
     {
         // Same verified strong identifier: the same person, another method.
         let link = link_of(identity, Loa::High);
-        return match core.store.link_identity(&id, &link, None, now).await {
+        return match ctx.op.store.link_identity(&id, &link, None, now).await {
             Ok(()) => {
-                refresh_profile(core, &id, &identity.claims).await?;
+                refresh_profile(ctx, &id, &identity.claims).await?;
                 Ok(Resolution::Citizen {
                     id,
                     loa: identity.loa,
                 })
             }
             // A concurrent login linked it first: resolve again through its binding.
-            Err(StoreError::Conflict(_)) => Box::pin(resolve(core, identity)).await,
+            Err(StoreError::Conflict(_)) => Box::pin(resolve(ctx, identity)).await,
             Err(e) => Err(e.into()),
         };
     }
@@ -162,7 +166,8 @@ pub async fn resolve(core: &Core, identity: &VerifiedIdentity) -> Result<Resolut
     };
     // The identity that creates the account is the account's own: vouched at high.
     let link = link_of(identity, Loa::High);
-    match core
+    match ctx
+        .op
         .store
         .create_citizen(&citizen, &link, strong.as_deref())
         .await
@@ -172,7 +177,7 @@ pub async fn resolve(core: &Core, identity: &VerifiedIdentity) -> Result<Resolut
             loa: identity.loa,
         }),
         // A concurrent first login created it (or took the strong identifier): use theirs.
-        Err(StoreError::Conflict(_)) => Box::pin(resolve(core, identity)).await,
+        Err(StoreError::Conflict(_)) => Box::pin(resolve(ctx, identity)).await,
         Err(e) => Err(e.into()),
     }
 }
@@ -181,7 +186,7 @@ pub async fn resolve(core: &Core, identity: &VerifiedIdentity) -> Result<Resolut
 /// identifier against the account's, adopt it when the binding is vouched at high, keep
 /// what it verified, and return the level it proves for the citizen.
 async fn known(
-    core: &Core,
+    ctx: &Broker<'_>,
     binding: &IdentityBinding,
     identity: &VerifiedIdentity,
     strong: Option<&[u8]>,
@@ -189,12 +194,13 @@ async fn known(
     let vouched = Loa::from_acr(&binding.vouched_loa).unwrap_or_default();
     let citizen = &binding.citizen_id;
     if let Some(hash) = strong {
-        let agrees = match core.store.strong_id_of(citizen).await? {
+        let agrees = match ctx.op.store.strong_id_of(citizen).await? {
             Some(held) => crypto::constant_time_eq(&held, hash),
-            None if vouched == Loa::High => match core.store.set_strong_id(citizen, hash).await {
+            None if vouched == Loa::High => match ctx.op.store.set_strong_id(citizen, hash).await {
                 Ok(true) => true,
                 // Set concurrently: it must be this one.
-                Ok(false) => core
+                Ok(false) => ctx
+                    .op
                     .store
                     .strong_id_of(citizen)
                     .await?
@@ -212,21 +218,22 @@ async fn known(
             return Ok(Err(Notice::AnotherPerson));
         }
     }
-    core.store
+    ctx.op
+        .store
         .touch_identity(
             &identity.issuer,
             &identity.subject,
             &identity.claims,
-            core.now(),
+            ctx.op.now(),
         )
         .await?;
-    refresh_profile(core, citizen, &identity.claims).await?;
+    refresh_profile(ctx, citizen, &identity.claims).await?;
     Ok(Ok(identity.loa.min(vouched)))
 }
 
 /// What the citizen is called on our pages: their name, else nickname, else nothing.
-pub async fn display_name(core: &Core, citizen_id: &str) -> Result<String, OAuthError> {
-    let citizen = core.store.citizen(citizen_id).await?;
+pub async fn display_name(ctx: &Broker<'_>, citizen_id: &str) -> Result<String, OAuthError> {
+    let citizen = ctx.op.store.citizen(citizen_id).await?;
     Ok(citizen
         .as_ref()
         .and_then(|c| c.claims.get("name").or_else(|| c.claims.get("nickname")))
@@ -235,11 +242,16 @@ pub async fn display_name(core: &Core, citizen_id: &str) -> Result<String, OAuth
         .to_owned())
 }
 
-async fn refresh_profile(core: &Core, citizen_id: &str, fresh: &Value) -> Result<(), OAuthError> {
-    if let Some(citizen) = core.store.citizen(citizen_id).await? {
+async fn refresh_profile(
+    ctx: &Broker<'_>,
+    citizen_id: &str,
+    fresh: &Value,
+) -> Result<(), OAuthError> {
+    if let Some(citizen) = ctx.op.store.citizen(citizen_id).await? {
         let merged = merge_claims(&citizen.claims, fresh);
         if merged != citizen.claims {
-            core.store
+            ctx.op
+                .store
                 .update_citizen_claims(citizen_id, &merged)
                 .await?;
         }
@@ -278,14 +290,15 @@ impl LinkOutcome {
 /// The link is vouched at that level (or at high, through a matching strong identifier);
 /// when that would leave it proving less than `need`, nothing is linked.
 pub async fn link(
-    core: &Core,
+    ctx: &Broker<'_>,
     citizen_id: &str,
     identity: &VerifiedIdentity,
     session: Loa,
     need: Loa,
 ) -> Result<LinkOutcome, OAuthError> {
-    let strong = strong_id_hash(core, identity);
-    if let Some(binding) = core
+    let strong = strong_id_hash(ctx, identity);
+    if let Some(binding) = ctx
+        .op
         .store
         .identity_binding(&identity.issuer, &identity.subject)
         .await?
@@ -294,14 +307,15 @@ pub async fn link(
             return Ok(LinkOutcome::BelongsToAnother);
         }
         return Ok(
-            match known(core, &binding, identity, strong.as_deref()).await? {
+            match known(ctx, &binding, identity, strong.as_deref()).await? {
                 Ok(loa) => LinkOutcome::AlreadyYours(loa),
                 Err(_) => LinkOutcome::AnotherPerson,
             },
         );
     }
     if let Some(hash) = &strong
-        && core
+        && ctx
+            .op
             .store
             .citizen_by_strong_id(hash)
             .await?
@@ -309,7 +323,7 @@ pub async fn link(
     {
         return Ok(LinkOutcome::BelongsToAnother);
     }
-    let held = core.store.strong_id_of(citizen_id).await?;
+    let held = ctx.op.store.strong_id_of(citizen_id).await?;
     let (vouched, adopt) = match vouch_new_link(strong.as_deref(), held.as_deref(), session) {
         Ok(v) => v,
         Err(refused) => return Ok(refused),
@@ -319,9 +333,10 @@ pub async fn link(
         return Ok(LinkOutcome::Unproven);
     }
     let adopt = if adopt { strong.as_deref() } else { None };
-    match core
+    match ctx
+        .op
         .store
-        .link_identity(citizen_id, &link_of(identity, vouched), adopt, core.now())
+        .link_identity(citizen_id, &link_of(identity, vouched), adopt, ctx.op.now())
         .await
     {
         Ok(()) => {}
@@ -329,22 +344,93 @@ pub async fn link(
         Err(StoreError::Conflict(_)) => return Ok(LinkOutcome::BelongsToAnother),
         Err(e) => return Err(e.into()),
     }
-    refresh_profile(core, citizen_id, &identity.claims).await?;
+    refresh_profile(ctx, citizen_id, &identity.claims).await?;
     Ok(LinkOutcome::Linked(loa))
 }
 
 pub async fn unlink(
-    core: &Core,
+    ctx: &Broker<'_>,
     citizen_id: &str,
     identity_id: &str,
 ) -> Result<Unlink, OAuthError> {
-    Ok(core.store.unlink_identity(citizen_id, identity_id).await?)
+    Ok(ctx
+        .op
+        .store
+        .unlink_identity(citizen_id, identity_id)
+        .await?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::testing::Fixture;
+    use anyid_adapters::StrongIdentifier;
     use serde_json::json;
+
+    fn identity(issuer: &str, subject: &str, loa: Loa, strong: Option<&str>) -> VerifiedIdentity {
+        VerifiedIdentity {
+            method: "test".into(),
+            issuer: issuer.into(),
+            subject: subject.into(),
+            claims: json!({}),
+            loa,
+            amr: vec![],
+            strong_identifier: strong.map(|s| StrongIdentifier(s.into())),
+        }
+    }
+
+    /// The binding rule as a login step, without a server: a credential linked from a low
+    /// session proves low for the account; one carrying the account's strong identifier
+    /// proves its own level; another person's strong identifier is refused.
+    #[tokio::test]
+    async fn what_a_link_proves_depends_on_the_binding_that_made_it() {
+        let f = Fixture::new().await;
+        let ctx = f.broker();
+        let social = identity("https://kakao.test", "k1", Loa::Low, Some("CI-A"));
+        let Resolution::Citizen { id, loa } = resolve(&ctx, &social).await.unwrap() else {
+            panic!("a new account")
+        };
+        assert_eq!(loa, Loa::Low);
+
+        let stranger_cert = identity("urn:x509:ca", "someone", Loa::High, None);
+        assert_eq!(
+            link(&ctx, &id, &stranger_cert, Loa::Low, Loa::High)
+                .await
+                .unwrap(),
+            LinkOutcome::Unproven,
+            "a step-up to high cannot bind it"
+        );
+        assert_eq!(
+            link(&ctx, &id, &stranger_cert, Loa::Low, Loa::Low)
+                .await
+                .unwrap(),
+            LinkOutcome::Linked(Loa::Low),
+            "the portal links it at the session's level"
+        );
+        assert_eq!(
+            resolve(&ctx, &stranger_cert).await.unwrap(),
+            Resolution::Citizen {
+                id: id.clone(),
+                loa: Loa::Low
+            }
+        );
+
+        let own_mobile_id = identity("https://wallet.test", "w1", Loa::High, Some("CI-A"));
+        assert_eq!(
+            link(&ctx, &id, &own_mobile_id, Loa::Low, Loa::High)
+                .await
+                .unwrap(),
+            LinkOutcome::Linked(Loa::High),
+            "the same strong identifier is a binding of its own"
+        );
+        let another_person = identity("https://wallet.test", "w2", Loa::High, Some("CI-B"));
+        assert_eq!(
+            link(&ctx, &id, &another_person, Loa::High, Loa::Low)
+                .await
+                .unwrap(),
+            LinkOutcome::AnotherPerson
+        );
+    }
 
     #[test]
     fn fresh_claims_win_and_missing_ones_are_kept() {

@@ -18,6 +18,7 @@ use anyid_certs::CertificateDer;
 use anyid_certs::challenge::Purpose;
 use anyid_policy::Loa;
 
+use super::Broker;
 use super::kept::{self, Kept, keep, take};
 use super::portal::SignedIn;
 use super::{Step, Visitor, error, finish_login, flow_error, flow_for_form};
@@ -26,7 +27,6 @@ use crate::error::OAuthError;
 use crate::i18n::Notice;
 use crate::oidc::authorize::append_query;
 use crate::oidc::flow::{self, Flow, FlowState};
-use crate::state::Core;
 use crate::store::AccountStore;
 
 /// A challenge must be signed and posted within 2 minutes.
@@ -46,8 +46,8 @@ pub struct CertificateOffer {
 
 crate::redact::debug_without_secrets!(CertificateOffer { tls_url });
 
-fn system_time(core: &Core) -> SystemTime {
-    UNIX_EPOCH + Duration::from_secs(u64::try_from(core.now()).unwrap_or_default())
+fn system_time(ctx: &Broker<'_>) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(u64::try_from(ctx.op.now()).unwrap_or_default())
 }
 
 /// The citizen-facing reason for a refused certificate.
@@ -68,17 +68,14 @@ pub fn notice_of(refusal: &Refusal) -> Notice {
 
 /// A fresh challenge (and the mTLS link) for the chooser of `flow`. Nothing is stored: the
 /// challenge carries its own binding (see `anyid_certs::challenge`).
-pub fn offer(core: &Core, flow: &Flow) -> Result<Option<CertificateOffer>, OAuthError> {
-    if core.certificates.is_none() {
+pub fn offer(ctx: &Broker<'_>, flow: &Flow) -> Result<Option<CertificateOffer>, OAuthError> {
+    if ctx.certificates.is_none() {
         return Ok(None);
     }
-    let challenge = kept::challenge(core, Purpose::Login, &flow.id, CHALLENGE_TTL_S)?;
-    let tls_url = core.config.mtls.as_ref().map(|m| {
-        append_query(
-            &format!("{}/login/certificate", m.url),
-            &[("flow", &flow.id)],
-        )
-    });
+    let challenge = kept::challenge(ctx, Purpose::Login, &flow.id, CHALLENGE_TTL_S)?;
+    let tls_url = ctx
+        .mtls_url
+        .map(|url| append_query(&format!("{url}/login/certificate"), &[("flow", &flow.id)]));
     Ok(Some(CertificateOffer { challenge, tls_url }))
 }
 
@@ -93,37 +90,37 @@ pub struct SignedAnswer<'a> {
 
 /// Finish a signed-challenge login.
 pub async fn finish_signed(
-    core: &Core,
+    ctx: &Broker<'_>,
     answer: SignedAnswer<'_>,
     visitor: &Visitor<'_>,
 ) -> Result<(Step, Option<String>), OAuthError> {
-    let flow = match flow_for_form(core, answer.flow_id, answer.csrf, visitor.browser).await? {
+    let flow = match flow_for_form(ctx, answer.flow_id, answer.csrf, visitor.browser).await? {
         Ok(flow) => flow,
         Err(step) => return Ok((step, None)),
     };
-    let Some(certificates) = &core.certificates else {
+    let Some(certificates) = &ctx.certificates else {
         return Ok((error(Notice::NotFound), None));
     };
     // Spent before the signature is looked at: a failed attempt cannot retry with it.
     let challenge = answer.challenge.trim();
-    if !kept::spend_challenge(core, challenge, Purpose::Login, &flow.id).await? {
-        return Ok((flow_error(core, &flow, Notice::CertChallenge), None));
+    if !kept::spend_challenge(ctx, challenge, Purpose::Login, &flow.id).await? {
+        return Ok((flow_error(ctx, &flow, Notice::CertChallenge), None));
     }
     let verified = certificates
-        .signed_challenge(answer.signature, challenge.as_bytes(), system_time(core))
+        .signed_challenge(answer.signature, challenge.as_bytes(), system_time(ctx))
         .await;
-    accept(core, &flow, verified, visitor).await
+    accept(ctx, &flow, verified, visitor).await
 }
 
 /// On the mTLS listener: hand the TLS-proven `chain` (none if the browser sent no
 /// certificate) back to the main origin. Returns where to send the browser, or `None` when
 /// the flow is unknown or over.
 pub async fn hand_off(
-    core: &Core,
+    ctx: &Broker<'_>,
     flow_id: &str,
     chain: &[CertificateDer<'_>],
 ) -> Result<Option<String>, OAuthError> {
-    if flow::load(core, flow_id)
+    if flow::load(&ctx.op, flow_id)
         .await?
         .is_none_or(|f| f.state == FlowState::Completed)
     {
@@ -137,9 +134,9 @@ pub async fn hand_off(
         data: serde_json::to_string(&encoded).map_err(OAuthError::server_error)?,
         ttl_s: TLS_HANDOFF_TTL_S,
     };
-    let token = keep(core, kept).await?;
+    let token = keep(ctx, kept).await?;
     Ok(Some(append_query(
-        &core.endpoint("/login/certificate/return"),
+        &ctx.op.endpoint("/login/certificate/return"),
         &[("token", &token)],
     )))
 }
@@ -147,14 +144,14 @@ pub async fn hand_off(
 /// Back on the main origin from the mTLS listener: validate the chain for the flow this
 /// browser started.
 pub async fn finish_tls(
-    core: &Core,
+    ctx: &Broker<'_>,
     token: &str,
     visitor: &Visitor<'_>,
 ) -> Result<(Step, Option<String>), OAuthError> {
-    let Some(kept) = take(core, TLS_HANDOFF, token).await? else {
+    let Some(kept) = take(ctx, TLS_HANDOFF, token).await? else {
         return Ok((error(Notice::Stale), None));
     };
-    let Some(flow) = flow::load(core, kept.flow_id.as_deref().unwrap_or_default()).await? else {
+    let Some(flow) = flow::load(&ctx.op, kept.flow_id.as_deref().unwrap_or_default()).await? else {
         return Ok((error(Notice::Stale), None));
     };
     if !flow.started_by(visitor.browser) {
@@ -163,7 +160,7 @@ pub async fn finish_tls(
     if flow.state == FlowState::Completed {
         return Ok((error(Notice::Stale), None));
     }
-    let Some(certificates) = &core.certificates else {
+    let Some(certificates) = &ctx.certificates else {
         return Ok((error(Notice::NotFound), None));
     };
     let encoded: Vec<String> = serde_json::from_str(&kept.data).unwrap_or_default();
@@ -173,17 +170,17 @@ pub async fn finish_tls(
         .map(CertificateDer::from)
         .collect();
     if chain.is_empty() {
-        return Ok((flow_error(core, &flow, Notice::CertMissing), None));
+        return Ok((flow_error(ctx, &flow, Notice::CertMissing), None));
     }
-    let verified = certificates.peer_chain(&chain, system_time(core)).await;
-    accept(core, &flow, verified, visitor).await
+    let verified = certificates.peer_chain(&chain, system_time(ctx)).await;
+    accept(ctx, &flow, verified, visitor).await
 }
 
 /// A validated (or refused) certificate identity: refusals are explained with a way back
 /// and create nothing; a fingerprint identity must have been registered by its citizen
 /// (linked while signed in, which a step-up does).
 async fn accept(
-    core: &Core,
+    ctx: &Broker<'_>,
     flow: &Flow,
     verified: Result<VerifiedIdentity, Refusal>,
     visitor: &Visitor<'_>,
@@ -192,55 +189,56 @@ async fn accept(
         Ok(identity) => identity,
         Err(refusal) => {
             tracing::info!(reason = refusal.code(), "certificate login refused");
-            return Ok((flow_error(core, flow, notice_of(&refusal)), None));
+            return Ok((flow_error(ctx, flow, notice_of(&refusal)), None));
         }
     };
-    let by_fingerprint = core
+    let by_fingerprint = ctx
         .certificates
         .as_ref()
         .is_some_and(|c| c.config().by_fingerprint());
     if by_fingerprint
-        && core
+        && ctx
+            .op
             .store
             .citizen_by_identity(&identity.issuer, &identity.subject)
             .await?
             .is_none()
-        && super::step_up_session(core, flow, visitor.session)
+        && super::step_up_session(ctx, flow, visitor.session)
             .await?
             .is_none()
     {
-        return Ok((flow_error(core, flow, Notice::CertNotRegistered), None));
+        return Ok((flow_error(ctx, flow, Notice::CertNotRegistered), None));
     }
-    finish_login(core, flow, identity, visitor).await
+    finish_login(ctx, flow, identity, visitor).await
 }
 
 /// A challenge for the signed-in citizen to register a certificate from the portal.
-pub fn link_offer(core: &Core, citizen_id: &str) -> Result<Option<String>, OAuthError> {
-    if core.certificates.is_none() {
+pub fn link_offer(ctx: &Broker<'_>, citizen_id: &str) -> Result<Option<String>, OAuthError> {
+    if ctx.certificates.is_none() {
         return Ok(None);
     }
-    kept::challenge(core, Purpose::Register, citizen_id, CHALLENGE_TTL_S).map(Some)
+    kept::challenge(ctx, Purpose::Register, citizen_id, CHALLENGE_TTL_S).map(Some)
 }
 
 /// Register the certificate that signed `challenge` to the signed-in citizen (how a
 /// fingerprint identity is registered; any certificate identity can be linked this way). The
 /// link is vouched at the session's level (DESIGN §4).
 pub async fn link_signed(
-    core: &Core,
+    ctx: &Broker<'_>,
     signed_in: &SignedIn,
     challenge: &str,
     signature: &str,
 ) -> Result<Result<(), Notice>, OAuthError> {
     let session = signed_in.session();
-    let Some(certificates) = &core.certificates else {
+    let Some(certificates) = &ctx.certificates else {
         return Ok(Err(Notice::NotFound));
     };
     let challenge = challenge.trim();
-    if !kept::spend_challenge(core, challenge, Purpose::Register, &session.citizen_id).await? {
+    if !kept::spend_challenge(ctx, challenge, Purpose::Register, &session.citizen_id).await? {
         return Ok(Err(Notice::CertChallenge));
     }
     let identity = match certificates
-        .signed_challenge(signature, challenge.as_bytes(), system_time(core))
+        .signed_challenge(signature, challenge.as_bytes(), system_time(ctx))
         .await
     {
         Ok(identity) => identity,
@@ -251,6 +249,6 @@ pub async fn link_signed(
     };
     let level = Loa::from_acr(&session.acr).unwrap_or_default();
     let outcome =
-        super::account::link(core, &session.citizen_id, &identity, level, Loa::Low).await?;
+        super::account::link(ctx, &session.citizen_id, &identity, level, Loa::Low).await?;
     Ok(outcome.refusal().map_or(Ok(()), Err))
 }

@@ -1,11 +1,11 @@
 //! Consent, remembered per citizen and client: asked once for a set of scopes, asked again
 //! only for new scopes or when the relying party sends `prompt=consent`.
 
+use super::Broker;
 use crate::error::OAuthError;
 use crate::oidc::authorize::AuthorizationRequest;
 use crate::oidc::flow::Flow;
 use crate::oidc::parse_scope;
-use crate::state::Core;
 use crate::store::ConsentStore;
 
 pub struct ConsentView {
@@ -36,11 +36,11 @@ impl ConsentView {
 }
 
 pub async fn covers(
-    core: &Core,
+    ctx: &Broker<'_>,
     citizen_id: &str,
     request: &AuthorizationRequest,
 ) -> Result<bool, OAuthError> {
-    let Some(granted) = core.store.consent(citizen_id, &request.client_id).await? else {
+    let Some(granted) = ctx.op.store.consent(citizen_id, &request.client_id).await? else {
         return Ok(false);
     };
     let granted = parse_scope(&granted);
@@ -48,11 +48,11 @@ pub async fn covers(
 }
 
 pub async fn remember(
-    core: &Core,
+    ctx: &Broker<'_>,
     citizen_id: &str,
     request: &AuthorizationRequest,
 ) -> Result<(), OAuthError> {
-    let mut scopes = match core.store.consent(citizen_id, &request.client_id).await? {
+    let mut scopes = match ctx.op.store.consent(citizen_id, &request.client_id).await? {
         Some(existing) => parse_scope(&existing),
         None => Vec::new(),
     };
@@ -61,12 +61,13 @@ pub async fn remember(
             scopes.push(s.clone());
         }
     }
-    core.store
+    ctx.op
+        .store
         .put_consent(
             citizen_id,
             &request.client_id,
             &scopes.join(" "),
-            core.now(),
+            ctx.op.now(),
         )
         .await?;
     Ok(())

@@ -10,17 +10,14 @@
 use anyid_certs::challenge::{Challenge, Purpose};
 use serde::{Deserialize, Serialize};
 
+use super::Broker;
 use crate::crypto;
 use crate::error::OAuthError;
-use crate::state::Core;
 use crate::store::{PendingLoginStore, PendingRecord};
 
 /// A key for one purpose, derived from the key-encryption key.
-fn derived_key(core: &Core, label: &[u8]) -> [u8; 32] {
-    let tag = crypto::hmac_sha256(
-        &core.config.key_encryption_key.0,
-        &[b"anyid kept v1", label],
-    );
+fn derived_key(ctx: &Broker<'_>, label: &[u8]) -> [u8; 32] {
+    let tag = crypto::hmac_sha256(ctx.key_encryption_key, &[b"anyid kept v1", label]);
     let mut key = [0u8; 32];
     key.copy_from_slice(&tag[..32]);
     key
@@ -42,62 +39,63 @@ crate::redact::debug_without_secrets!(Carried {
 });
 
 /// Seal `carried` as `kind` for the page.
-pub(crate) fn carry(core: &Core, kind: &str, carried: &Carried) -> Result<String, OAuthError> {
+pub(crate) fn carry(ctx: &Broker<'_>, kind: &str, carried: &Carried) -> Result<String, OAuthError> {
     let json = serde_json::to_vec(carried).map_err(OAuthError::server_error)?;
-    let sealed = crypto::seal(&derived_key(core, b"carried"), kind.as_bytes(), &json)?;
+    let sealed = crypto::seal(&derived_key(ctx, b"carried"), kind.as_bytes(), &json)?;
     Ok(crypto::b64(&sealed))
 }
 
 /// Open what a page carried as `kind` and spend it: `None` if it was not sealed here as
 /// `kind`, has expired, or was spent before.
 pub(crate) async fn spend_carried(
-    core: &Core,
+    ctx: &Broker<'_>,
     kind: &str,
     token: &str,
 ) -> Result<Option<Carried>, OAuthError> {
     let Some(sealed) = crypto::b64_decode(token) else {
         return Ok(None);
     };
-    let Ok(json) = crypto::open(&derived_key(core, b"carried"), kind.as_bytes(), &sealed) else {
+    let Ok(json) = crypto::open(&derived_key(ctx, b"carried"), kind.as_bytes(), &sealed) else {
         return Ok(None);
     };
     let Ok(carried) = serde_json::from_slice::<Carried>(&json) else {
         return Ok(None);
     };
-    if carried.expires_at <= core.now() || !spend(core, token, carried.expires_at).await? {
+    if carried.expires_at <= ctx.op.now() || !spend(ctx, token, carried.expires_at).await? {
         return Ok(None);
     }
     Ok(Some(carried))
 }
 
-async fn spend(core: &Core, token: &str, expires_at: i64) -> Result<bool, OAuthError> {
-    Ok(core
+async fn spend(ctx: &Broker<'_>, token: &str, expires_at: i64) -> Result<bool, OAuthError> {
+    Ok(ctx
+        .op
         .store
         .spend_once(&crypto::secret_hash(token), expires_at)
         .await?)
 }
 
 /// The origin of this server, as a challenge names it.
-fn origin(core: &Core) -> String {
-    core.config.issuer.origin().ascii_serialization()
+fn origin(ctx: &Broker<'_>) -> String {
+    ctx.origin.to_owned()
 }
 
 /// A certificate challenge for `purpose`, bound to a login flow or an account, valid for
 /// `ttl_s` (see `anyid_certs::challenge`).
 pub(crate) fn challenge(
-    core: &Core,
+    ctx: &Broker<'_>,
     purpose: Purpose,
     bound_to: &str,
     ttl_s: i64,
 ) -> Result<String, OAuthError> {
     let challenge = Challenge {
-        origin: origin(core),
+        origin: origin(ctx),
         purpose,
         bound_to: bound_to.to_owned(),
-        expires_at: core.now() + ttl_s,
+        expires_at: ctx.op.now() + ttl_s,
         nonce: crypto::random_token()?,
     };
-    let key = derived_key(core, b"certificate challenge");
+    let key = derived_key(ctx, b"certificate challenge");
     challenge
         .encode(|payload| crypto::hmac_sha256(&key, &[payload]))
         .map_err(OAuthError::server_error)
@@ -107,7 +105,7 @@ pub(crate) fn challenge(
 /// it was not issued here, is for another origin, purpose, flow or account, has expired, or
 /// was spent before.
 pub(crate) async fn spend_challenge(
-    core: &Core,
+    ctx: &Broker<'_>,
     text: &str,
     purpose: Purpose,
     bound_to: &str,
@@ -115,15 +113,15 @@ pub(crate) async fn spend_challenge(
     let Ok(decoded) = Challenge::decode(text) else {
         return Ok(false);
     };
-    let key = derived_key(core, b"certificate challenge");
+    let key = derived_key(ctx, b"certificate challenge");
     let tag = crypto::hmac_sha256(&key, &[decoded.payload.as_bytes()]);
     let c = &decoded.challenge;
     let valid = crypto::constant_time_eq(&tag, &decoded.tag)
-        && c.origin == origin(core)
+        && c.origin == origin(ctx)
         && c.purpose == purpose
         && crypto::constant_time_eq(c.bound_to.as_bytes(), bound_to.as_bytes())
-        && c.expires_at > core.now();
-    Ok(valid && spend(core, text.trim(), c.expires_at).await?)
+        && c.expires_at > ctx.op.now();
+    Ok(valid && spend(ctx, text.trim(), c.expires_at).await?)
 }
 
 /// State stored under the hash of a random `secret` the browser carries, for `ttl_s`.
@@ -136,10 +134,11 @@ pub(crate) struct Kept<'a> {
 }
 
 /// Keep `kept`; returns the secret that finds it again.
-pub(crate) async fn keep(core: &Core, kept: Kept<'_>) -> Result<String, OAuthError> {
+pub(crate) async fn keep(ctx: &Broker<'_>, kept: Kept<'_>) -> Result<String, OAuthError> {
     let secret = crypto::random_token()?;
-    let now = core.now();
-    core.store
+    let now = ctx.op.now();
+    ctx.op
+        .store
         .insert_pending(&PendingRecord {
             state_hash: crypto::secret_hash(&secret),
             flow_id: kept.flow_id,
@@ -156,13 +155,14 @@ pub(crate) async fn keep(core: &Core, kept: Kept<'_>) -> Result<String, OAuthErr
 
 /// Take what was kept under `secret` as `kind`, once, if it has not expired.
 pub(crate) async fn take(
-    core: &Core,
+    ctx: &Broker<'_>,
     kind: &str,
     secret: &str,
 ) -> Result<Option<PendingRecord>, OAuthError> {
-    Ok(core
+    Ok(ctx
+        .op
         .store
-        .take_pending(&crypto::secret_hash(secret), core.now())
+        .take_pending(&crypto::secret_hash(secret), ctx.op.now())
         .await?
         .filter(|r| r.provider == kind))
 }

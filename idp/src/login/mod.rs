@@ -13,22 +13,52 @@ pub mod passkey;
 pub mod portal;
 pub mod upstream;
 
+use anyid_adapters::certificate::CertificateLogin;
+use anyid_adapters::passkey::Passkeys;
+use anyid_adapters::upstream::Upstream;
 use anyid_adapters::{VerifiedIdentity, dev};
 use anyid_policy::{Action, Decision, Loa, Reason, Request as PolicyRequest, Signals, evaluate};
 
 use self::account::{LinkOutcome, Resolution};
 
-use crate::crypto;
 use crate::error::{ErrorCode, OAuthError};
 use crate::i18n::Notice;
 use crate::oidc::authorize::{self, AuthorizationRequest, Prompt, Rejection, append_query};
 use crate::oidc::flow::{self, Flow, FlowState};
+use crate::oidc::grants::authorization_code;
 use crate::oidc::params::Params;
-use crate::oidc::session;
-use crate::state::Core;
-use crate::store::{
-    AccountStore, ClientStore, CodeRecord, GrantRecord, GrantStore, LoginEvent, SsoSession,
-};
+use crate::oidc::{Provider, session};
+
+use crate::store::{AccountStore, ClientStore, LoginEvent, SsoSession};
+
+/// What login orchestration works with: the protocol domain, the login methods configured
+/// (upstream providers, passkeys, certificates, the dev method) and the key that protects
+/// state carried in pages. The application state lends one per request (`Core::broker`).
+#[derive(Clone, Copy)]
+pub struct Broker<'a> {
+    pub op: Provider<'a>,
+    /// Upstream identity providers, in the order of the configuration.
+    pub upstreams: &'a [Upstream],
+    pub passkeys: Option<&'a Passkeys>,
+    pub certificates: Option<&'a CertificateLogin>,
+    /// Whether the dev method (demo citizens) is on.
+    pub dev_login: bool,
+    /// The mutual-TLS listener's public URL, when it runs.
+    pub mtls_url: Option<&'a str>,
+    /// The key-encryption key, from which the keys of carried state are derived.
+    pub key_encryption_key: &'a [u8],
+    /// This server's origin (scheme, host, port), as certificate challenges name it.
+    pub origin: &'a str,
+}
+
+impl Broker<'_> {
+    /// An enabled upstream provider by id.
+    pub fn upstream(&self, id: &str) -> Option<&Upstream> {
+        self.upstreams
+            .iter()
+            .find(|u| u.id() == id && u.config().enabled)
+    }
+}
 
 /// The flow target of the citizen's own account portal.
 pub const PORTAL_CLIENT: &str = "anyid-account";
@@ -102,23 +132,23 @@ fn error(notice: Notice) -> Step {
 
 /// `GET /authorize`: validate, then continue an existing session or start a login flow.
 pub async fn authorize(
-    core: &Core,
+    ctx: &Broker<'_>,
     params: &Params,
     session_token: Option<&str>,
     browser_token: &str,
 ) -> Result<Step, OAuthError> {
     let client = match params.get("client_id") {
-        Some(id) => core.store.client(id).await?,
+        Some(id) => ctx.op.store.client(id).await?,
         None => None,
     };
     let request = match authorize::validate(params, client.as_ref()) {
         Ok(request) => request,
         Err(Rejection::Page { notice }) => return Ok(error(notice)),
-        Err(Rejection::Redirect(e)) => return Ok(Step::Redirect(e.location(&core.issuer))),
+        Err(Rejection::Redirect(e)) => return Ok(Step::Redirect(e.location(ctx.op.issuer))),
     };
-    let now = core.now();
-    let current = session::current(core, session_token).await?;
-    let (session, step_up) = match decide(core, &request, current.as_ref(), Action::Authorize) {
+    let now = ctx.op.now();
+    let current = session::current(&ctx.op, session_token).await?;
+    let (session, step_up) = match decide(ctx, &request, current.as_ref(), Action::Authorize) {
         Decision::Allow => (
             current.filter(|s| session::satisfies(s, &request, now)),
             None,
@@ -126,7 +156,7 @@ pub async fn authorize(
         Decision::StepUp(_) => (None, current),
         Decision::Deny(_) => {
             // No enabled method reaches the required assurance (EAP ACR Values §5).
-            return Ok(unmet(core, &request));
+            return Ok(unmet(ctx, &request));
         }
     };
 
@@ -134,41 +164,41 @@ pub async fn authorize(
     if request.prompt.none {
         let Some(session) = session else {
             return Ok(redirect_error(
-                core,
+                ctx,
                 &request,
                 ErrorCode::LoginRequired,
                 "the citizen is not logged in",
             ));
         };
-        if !consent::covers(core, &session.citizen_id, &request).await? {
+        if !consent::covers(ctx, &session.citizen_id, &request).await? {
             return Ok(redirect_error(
-                core,
+                ctx,
                 &request,
                 ErrorCode::ConsentRequired,
                 "consent is required",
             ));
         }
-        return issue_code(core, &request, &session)
+        return authorization_code::issue(&ctx.op, &request, &session)
             .await
             .map(Step::Redirect);
     }
-    start_flow(core, &request, session, step_up.as_ref(), browser_token).await
+    start_flow(ctx, &request, session, step_up.as_ref(), browser_token).await
 }
 
 /// What policy says about going on for `request` with `authenticated` (a session, or the
 /// level a login just proved).
 fn decide(
-    core: &Core,
+    ctx: &Broker<'_>,
     request: &AuthorizationRequest,
     authenticated: Option<&SsoSession>,
     action: Action,
 ) -> Decision {
     let level = authenticated.map(|s| Loa::from_acr(&s.acr).unwrap_or_default());
-    decide_level(core, request, level, action)
+    decide_level(ctx, request, level, action)
 }
 
 fn decide_level(
-    core: &Core,
+    ctx: &Broker<'_>,
     request: &AuthorizationRequest,
     authenticated: Option<Loa>,
     action: Action,
@@ -177,27 +207,26 @@ fn decide_level(
     let facts = PolicyRequest {
         requested: &required,
         authenticated,
-        reachable: reachable(core),
+        reachable: reachable(ctx),
         ..PolicyRequest::new(action)
     };
-    evaluate(&facts, &Signals::default(), core.clock.since_epoch())
+    evaluate(&facts, &Signals::default(), ctx.op.clock.since_epoch())
 }
 
 /// The highest level an enabled login method can reach.
-fn reachable(core: &Core) -> Option<Loa> {
-    let upstreams = core
+fn reachable(ctx: &Broker<'_>) -> Option<Loa> {
+    let upstreams = ctx
         .upstreams
         .iter()
         .filter(|u| u.config().enabled)
         .map(|u| u.config().loa);
-    let dev = core.config.dev_login.then_some(dev::LOA);
+    let dev = ctx.dev_login.then_some(dev::LOA);
     // A passkey can be registered at any level up to high (see `passkey`).
-    let passkeys = core.passkeys.as_ref().map(|_| Loa::High);
-    let certificates = core
-        .config
+    let passkeys = ctx.passkeys.as_ref().map(|_| Loa::High);
+    let certificates = ctx
         .certificates
         .iter()
-        .flat_map(|c| c.policies.iter().map(|p| p.loa));
+        .flat_map(|c| c.config().policies.iter().map(|p| p.loa));
     upstreams
         .chain(dev)
         .chain(passkeys)
@@ -207,16 +236,16 @@ fn reachable(core: &Core) -> Option<Loa> {
 
 /// Whether `current` is a live session below the level `request` requires: the login that
 /// follows is a step-up of the same citizen.
-fn stepping_up(core: &Core, request: &AuthorizationRequest, current: &SsoSession) -> bool {
+fn stepping_up(ctx: &Broker<'_>, request: &AuthorizationRequest, current: &SsoSession) -> bool {
     matches!(
-        decide(core, request, Some(current), Action::Authorize),
+        decide(ctx, request, Some(current), Action::Authorize),
         Decision::StepUp(_)
     )
 }
 
-fn unmet(core: &Core, request: &AuthorizationRequest) -> Step {
+fn unmet(ctx: &Broker<'_>, request: &AuthorizationRequest) -> Step {
     redirect_error(
-        core,
+        ctx,
         request,
         ErrorCode::UnmetAuthenticationRequirements,
         "no enabled login method reaches the requested assurance",
@@ -224,33 +253,34 @@ fn unmet(core: &Core, request: &AuthorizationRequest) -> Step {
 }
 
 async fn start_flow(
-    core: &Core,
+    ctx: &Broker<'_>,
     request: &AuthorizationRequest,
     session: Option<SsoSession>,
     step_up: Option<&SsoSession>,
     browser_token: &str,
 ) -> Result<Step, OAuthError> {
-    let flow = flow::create(core, request, browser_token).await?;
+    let flow = flow::create(&ctx.op, request, browser_token).await?;
     match session {
         Some(session) => {
-            match flow::advance(core, &flow, FlowState::Authenticated, Some(&session.id)).await? {
-                Some(flow) => after_authentication(core, &flow, &session).await,
+            match flow::advance(&ctx.op, &flow, FlowState::Authenticated, Some(&session.id)).await?
+            {
+                Some(flow) => after_authentication(ctx, &flow, &session).await,
                 None => Ok(error(Notice::Stale)),
             }
         }
-        None => login_page(core, &flow, step_up).await,
+        None => login_page(ctx, &flow, step_up).await,
     }
 }
 
 /// `GET /account` without a session: sign in to the portal through a login flow.
 pub async fn portal_sign_in(
-    core: &Core,
+    ctx: &Broker<'_>,
     browser_token: &str,
     ui_locales: Option<String>,
 ) -> Result<Step, OAuthError> {
     let request = AuthorizationRequest {
         client_id: PORTAL_CLIENT.into(),
-        redirect_uri: core.endpoint("/account"),
+        redirect_uri: ctx.op.endpoint("/account"),
         scopes: vec!["openid".into()],
         state: None,
         nonce: None,
@@ -262,17 +292,17 @@ pub async fn portal_sign_in(
         login_hint: None,
         ui_locales,
     };
-    start_flow(core, &request, None, None, browser_token).await
+    start_flow(ctx, &request, None, None, browser_token).await
 }
 
 /// `GET /login?flow=…`: show whatever the flow needs now.
 pub async fn resume(
-    core: &Core,
+    ctx: &Broker<'_>,
     flow_id: &str,
     browser_token: Option<&str>,
     session_token: Option<&str>,
 ) -> Result<Step, OAuthError> {
-    let Some(flow) = flow::load(core, flow_id).await? else {
+    let Some(flow) = flow::load(&ctx.op, flow_id).await? else {
         return Ok(error(Notice::Stale));
     };
     if !flow.started_by(browser_token) {
@@ -280,13 +310,13 @@ pub async fn resume(
     }
     match flow.state {
         FlowState::Requested => {
-            let current = session::current(core, session_token).await?;
-            let step_up = current.filter(|s| stepping_up(core, &flow.request, s));
-            login_page(core, &flow, step_up.as_ref()).await
+            let current = session::current(&ctx.op, session_token).await?;
+            let step_up = current.filter(|s| stepping_up(ctx, &flow.request, s));
+            login_page(ctx, &flow, step_up.as_ref()).await
         }
-        FlowState::Authenticated => match flow_session(core, &flow, session_token).await? {
-            Some(session) => after_authentication(core, &flow, &session).await,
-            None => login_page(core, &flow, None).await,
+        FlowState::Authenticated => match flow_session(ctx, &flow, session_token).await? {
+            Some(session) => after_authentication(ctx, &flow, &session).await,
+            None => login_page(ctx, &flow, None).await,
         },
         FlowState::Completed => Ok(error(Notice::Stale)),
     }
@@ -294,12 +324,12 @@ pub async fn resume(
 
 /// A live flow of this browser, checked against the form's CSRF token.
 pub async fn flow_for_form(
-    core: &Core,
+    ctx: &Broker<'_>,
     flow_id: &str,
     csrf: &str,
     browser_token: Option<&str>,
 ) -> Result<Result<Flow, Step>, OAuthError> {
-    let Some(flow) = flow::load(core, flow_id).await? else {
+    let Some(flow) = flow::load(&ctx.op, flow_id).await? else {
         return Ok(Err(error(Notice::Stale)));
     };
     if !flow.started_by(browser_token) || !flow.csrf_ok(csrf) {
@@ -324,14 +354,14 @@ crate::redact::debug_without_secrets!(Visitor<'a> { address });
 
 /// The dev method's form: a demo citizen was picked.
 pub async fn complete_dev_login(
-    core: &Core,
+    ctx: &Broker<'_>,
     flow_id: &str,
     csrf: &str,
     visitor: &Visitor<'_>,
     identity: VerifiedIdentity,
 ) -> Result<(Step, Option<String>), OAuthError> {
-    match flow_for_form(core, flow_id, csrf, visitor.browser).await? {
-        Ok(flow) => finish_login(core, &flow, identity, visitor).await,
+    match flow_for_form(ctx, flow_id, csrf, visitor.browser).await? {
+        Ok(flow) => finish_login(ctx, &flow, identity, visitor).await,
         Err(step) => Ok((step, None)),
     }
 }
@@ -347,7 +377,7 @@ pub async fn complete_dev_login(
 /// page saying so, and nothing is linked: linking it from the weaker session would bind it
 /// only at that session's level, which cannot satisfy the step-up either.
 pub async fn finish_login(
-    core: &Core,
+    ctx: &Broker<'_>,
     flow: &Flow,
     identity: VerifiedIdentity,
     visitor: &Visitor<'_>,
@@ -356,29 +386,29 @@ pub async fn finish_login(
     // Only methods reaching the required assurance are offered; anything else is refused
     // before an account or a session exists.
     if identity.loa < required {
-        return Ok((flow_error(core, flow, Notice::InsufficientAssurance), None));
+        return Ok((flow_error(ctx, flow, Notice::InsufficientAssurance), None));
     }
-    let (citizen_id, loa) = match step_up_session(core, flow, visitor.session).await? {
+    let (citizen_id, loa) = match step_up_session(ctx, flow, visitor.session).await? {
         Some(current) => {
             let session = Loa::from_acr(&current.acr).unwrap_or_default();
-            match account::link(core, &current.citizen_id, &identity, session, required).await? {
+            match account::link(ctx, &current.citizen_id, &identity, session, required).await? {
                 LinkOutcome::Linked(loa) | LinkOutcome::AlreadyYours(loa) => {
                     (current.citizen_id, loa)
                 }
                 refused => {
                     let notice = refused.refusal().unwrap_or(Notice::StepUpNotBound);
-                    return Ok((flow_error(core, flow, notice), None));
+                    return Ok((flow_error(ctx, flow, notice), None));
                 }
             }
         }
-        None => match account::resolve(core, &identity).await? {
+        None => match account::resolve(ctx, &identity).await? {
             Resolution::Citizen { id, loa } => (id, loa),
-            Resolution::Refused(notice) => return Ok((flow_error(core, flow, notice), None)),
+            Resolution::Refused(notice) => return Ok((flow_error(ctx, flow, notice), None)),
         },
     };
     // The method reaches the level, but its binding to this account does not.
     if loa < required {
-        return Ok((flow_error(core, flow, Notice::BoundBelowLevel), None));
+        return Ok((flow_error(ctx, flow, Notice::BoundBelowLevel), None));
     }
     let login = Authenticated {
         citizen_id,
@@ -387,18 +417,18 @@ pub async fn finish_login(
         method: identity.method,
         address: visitor.address.clone(),
     };
-    authenticated(core, flow, login).await
+    authenticated(ctx, flow, login).await
 }
 
 /// The signed-in session `flow` steps up from, if it is one.
 pub async fn step_up_session(
-    core: &Core,
+    ctx: &Broker<'_>,
     flow: &Flow,
     session_token: Option<&str>,
 ) -> Result<Option<SsoSession>, OAuthError> {
-    Ok(session::current(core, session_token)
+    Ok(session::current(&ctx.op, session_token)
         .await?
-        .filter(|s| stepping_up(core, &flow.request, s)))
+        .filter(|s| stepping_up(ctx, &flow.request, s)))
 }
 
 /// Who a login method proved, at which level and how.
@@ -413,18 +443,19 @@ pub struct Authenticated {
 /// Start the session of a completed login, record it in the citizen's history, and move
 /// the flow on.
 pub async fn authenticated(
-    core: &Core,
+    ctx: &Broker<'_>,
     flow: &Flow,
     login: Authenticated,
 ) -> Result<(Step, Option<String>), OAuthError> {
-    if decide_level(core, &flow.request, Some(login.loa), Action::Login) != Decision::Allow {
-        return Ok((flow_error(core, flow, Notice::InsufficientAssurance), None));
+    if decide_level(ctx, &flow.request, Some(login.loa), Action::Login) != Decision::Allow {
+        return Ok((flow_error(ctx, flow, Notice::InsufficientAssurance), None));
     }
     let (session, token) =
-        session::start(core, &login.citizen_id, login.loa.acr(), login.amr).await?;
+        session::start(&ctx.op, &login.citizen_id, login.loa.acr(), login.amr).await?;
     let client_id =
         (flow.request.client_id != PORTAL_CLIENT).then(|| flow.request.client_id.clone());
-    core.store
+    ctx.op
+        .store
         .record_login(&LoginEvent {
             id: uuid::Uuid::now_v7().to_string(),
             citizen_id: login.citizen_id,
@@ -435,33 +466,34 @@ pub async fn authenticated(
             address: login.address,
         })
         .await?;
-    let step = match flow::advance(core, flow, FlowState::Authenticated, Some(&session.id)).await? {
-        Some(flow) => after_authentication(core, &flow, &session).await?,
-        None => error(Notice::Stale),
-    };
+    let step =
+        match flow::advance(&ctx.op, flow, FlowState::Authenticated, Some(&session.id)).await? {
+            Some(flow) => after_authentication(ctx, &flow, &session).await?,
+            None => error(Notice::Stale),
+        };
     Ok((step, Some(token)))
 }
 
 /// The consent form was submitted.
 pub async fn decide_consent(
-    core: &Core,
+    ctx: &Broker<'_>,
     flow_id: &str,
     csrf: &str,
     browser_token: Option<&str>,
     session_token: Option<&str>,
     allow: bool,
 ) -> Result<Step, OAuthError> {
-    let flow = match flow_for_form(core, flow_id, csrf, browser_token).await? {
+    let flow = match flow_for_form(ctx, flow_id, csrf, browser_token).await? {
         Ok(flow) => flow,
         Err(step) => return Ok(step),
     };
     if flow.state != FlowState::Authenticated {
         return Ok(error(Notice::Stale));
     }
-    let Some(session) = flow_session(core, &flow, session_token).await? else {
-        return login_page(core, &flow, None).await;
+    let Some(session) = flow_session(ctx, &flow, session_token).await? else {
+        return login_page(ctx, &flow, None).await;
     };
-    if flow::advance(core, &flow, FlowState::Completed, None)
+    if flow::advance(&ctx.op, &flow, FlowState::Completed, None)
         .await?
         .is_none()
     {
@@ -469,30 +501,30 @@ pub async fn decide_consent(
     }
     if !allow {
         return Ok(redirect_error(
-            core,
+            ctx,
             &flow.request,
             ErrorCode::AccessDenied,
             "the citizen declined",
         ));
     }
-    consent::remember(core, &session.citizen_id, &flow.request).await?;
-    issue_code(core, &flow.request, &session)
+    consent::remember(ctx, &session.citizen_id, &flow.request).await?;
+    authorization_code::issue(&ctx.op, &flow.request, &session)
         .await
         .map(Step::Redirect)
 }
 
 /// An error inside a flow: explain, and offer to retry or to go back to the service.
-pub fn flow_error(core: &Core, flow: &Flow, notice: Notice) -> Step {
-    let retry = append_query(&core.endpoint("/login"), &[("flow", &flow.id)]);
+pub fn flow_error(ctx: &Broker<'_>, flow: &Flow, notice: Notice) -> Step {
+    let retry = append_query(&ctx.op.endpoint("/login"), &[("flow", &flow.id)]);
     let service = if flow.request.client_id == PORTAL_CLIENT {
-        core.endpoint("/account")
+        ctx.op.endpoint("/account")
     } else {
         flow.request
             .error_redirect(
                 ErrorCode::AccessDenied,
                 "the citizen did not complete the login",
             )
-            .location(&core.issuer)
+            .location(ctx.op.issuer)
     };
     Step::ErrorPage {
         notice,
@@ -501,12 +533,12 @@ pub fn flow_error(core: &Core, flow: &Flow, notice: Notice) -> Step {
 }
 
 async fn after_authentication(
-    core: &Core,
+    ctx: &Broker<'_>,
     flow: &Flow,
     session: &SsoSession,
 ) -> Result<Step, OAuthError> {
     if flow.request.client_id == PORTAL_CLIENT {
-        if flow::advance(core, flow, FlowState::Completed, None)
+        if flow::advance(&ctx.op, flow, FlowState::Completed, None)
             .await?
             .is_none()
         {
@@ -515,19 +547,19 @@ async fn after_authentication(
         return Ok(Step::Redirect(flow.request.redirect_uri.clone()));
     }
     if !flow.request.prompt.consent
-        && consent::covers(core, &session.citizen_id, &flow.request).await?
+        && consent::covers(ctx, &session.citizen_id, &flow.request).await?
     {
-        if flow::advance(core, flow, FlowState::Completed, None)
+        if flow::advance(&ctx.op, flow, FlowState::Completed, None)
             .await?
             .is_none()
         {
             return Ok(error(Notice::Stale));
         }
-        return issue_code(core, &flow.request, session)
+        return authorization_code::issue(&ctx.op, &flow.request, session)
             .await
             .map(Step::Redirect);
     }
-    let client = core.store.client(&flow.request.client_id).await?;
+    let client = ctx.op.store.client(&flow.request.client_id).await?;
     Ok(Step::ConsentPage(consent::ConsentView::new(
         flow,
         client.map(|c| c.name).unwrap_or_default(),
@@ -535,22 +567,23 @@ async fn after_authentication(
 }
 
 async fn login_page(
-    core: &Core,
+    ctx: &Broker<'_>,
     flow: &Flow,
     step_up: Option<&SsoSession>,
 ) -> Result<Step, OAuthError> {
     let client_name = if flow.request.client_id == PORTAL_CLIENT {
         String::new()
     } else {
-        core.store
+        ctx.op
+            .store
             .client(&flow.request.client_id)
             .await?
             .map(|c| c.name)
             .unwrap_or_default()
     };
-    let now = core.now();
+    let now = ctx.op.now();
     let required = flow.request.required_loa();
-    let methods: Vec<MethodChoice> = core
+    let methods: Vec<MethodChoice> = ctx
         .upstreams
         .iter()
         .filter(|u| u.config().loa >= required)
@@ -561,16 +594,14 @@ async fn login_page(
             available: u.available(now),
         })
         .collect();
-    let dev_login = core.config.dev_login && dev::LOA >= required;
-    let certificates = core
-        .config
+    let dev_login = ctx.dev_login && dev::LOA >= required;
+    let certificates = ctx
         .certificates
-        .as_ref()
-        .is_some_and(|c| c.policies.iter().any(|p| p.loa >= required));
-    if decide_level(core, &flow.request, None, Action::Authorize)
+        .is_some_and(|c| c.config().policies.iter().any(|p| p.loa >= required));
+    if decide_level(ctx, &flow.request, None, Action::Authorize)
         == Decision::Deny(Reason::UnmetAssurance)
     {
-        return Ok(unmet(core, &flow.request));
+        return Ok(unmet(ctx, &flow.request));
     }
     Ok(Step::LoginPage(LoginView {
         flow_id: flow.id.clone(),
@@ -580,14 +611,14 @@ async fn login_page(
         dev_login,
         methods,
         required_acr: (required > Loa::Low).then(|| required.acr().to_owned()),
-        passkey: passkey::login_offer(core, flow).await?,
+        passkey: passkey::login_offer(ctx, flow).await?,
         certificate: if certificates {
-            certificate::offer(core, flow)?
+            certificate::offer(ctx, flow)?
         } else {
             None
         },
         stepping_up_as: match step_up {
-            Some(s) => Some(account::display_name(core, &s.citizen_id).await?),
+            Some(s) => Some(account::display_name(ctx, &s.citizen_id).await?),
             None => None,
         },
     }))
@@ -595,17 +626,17 @@ async fn login_page(
 
 /// The live session the flow was authenticated with, if this browser still holds it.
 async fn flow_session(
-    core: &Core,
+    ctx: &Broker<'_>,
     flow: &Flow,
     session_token: Option<&str>,
 ) -> Result<Option<SsoSession>, OAuthError> {
-    Ok(session::current(core, session_token)
+    Ok(session::current(&ctx.op, session_token)
         .await?
         .filter(|s| flow.session_id.as_deref() == Some(s.id.as_str())))
 }
 
 fn redirect_error(
-    core: &Core,
+    ctx: &Broker<'_>,
     request: &AuthorizationRequest,
     code: ErrorCode,
     description: &'static str,
@@ -613,44 +644,6 @@ fn redirect_error(
     Step::Redirect(
         request
             .error_redirect(code, description)
-            .location(&core.issuer),
+            .location(ctx.op.issuer),
     )
-}
-
-/// Issue a single-use code bound to the client, redirect URI, PKCE challenge and nonce
-/// (RFC 6749 §4.1.2), and return the redirect to the client.
-async fn issue_code(
-    core: &Core,
-    request: &AuthorizationRequest,
-    session: &SsoSession,
-) -> Result<String, OAuthError> {
-    let now = core.now();
-    let code = crypto::random_token()?;
-    let record = CodeRecord {
-        code_hash: crypto::secret_hash(&code),
-        grant: GrantRecord {
-            id: uuid::Uuid::now_v7().to_string(),
-            client_id: request.client_id.clone(),
-            citizen_id: session.citizen_id.clone(),
-            session_id: session.id.clone(),
-            scope: request.scopes.join(" "),
-            auth_time: session.auth_time,
-            acr: session.acr.clone(),
-            amr: session.amr.clone(),
-            created_at: now,
-            revoked_at: None,
-        },
-        redirect_uri: request.redirect_uri.clone(),
-        code_challenge: request.code_challenge.clone(),
-        nonce: request.nonce.clone(),
-        expires_at: now + crate::oidc::CODE_TTL_S,
-    };
-    core.store.insert_code(&record, now).await?;
-    let mut pairs = vec![("code", code.as_str())];
-    if let Some(state) = &request.state {
-        pairs.push(("state", state));
-    }
-    // RFC 9207: the issuer identifies who answered.
-    pairs.push(("iss", &core.issuer));
-    Ok(append_query(&request.redirect_uri, &pairs))
 }

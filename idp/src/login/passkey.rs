@@ -10,13 +10,13 @@
 use anyid_adapters::passkey::{self, Ceremony, PasskeyLogin};
 use anyid_policy::Loa;
 
+use super::Broker;
 use super::kept::{self, Carried};
 use super::portal::SignedIn;
 use super::{Authenticated, Step, Visitor, authenticated, error, flow_error, flow_for_form};
 use crate::error::OAuthError;
 use crate::i18n::Notice;
 use crate::oidc::flow::Flow;
-use crate::state::Core;
 use crate::store::{PasskeyEvent, PasskeyRecord, PasskeyStore, PasskeyUse, SsoSession, StoreError};
 
 /// A ceremony must finish within 5 minutes (the WebAuthn timeout webauthn-rs asks for).
@@ -38,7 +38,7 @@ pub struct PasskeyOffer {
 crate::redact::debug_without_secrets!(PasskeyOffer { options });
 
 fn offer(
-    core: &Core,
+    ctx: &Broker<'_>,
     kind: &str,
     ceremony: Ceremony,
     flow_id: Option<String>,
@@ -48,34 +48,38 @@ fn offer(
         flow_id,
         citizen_id,
         data: ceremony.state,
-        expires_at: core.now() + CEREMONY_TTL_S,
+        expires_at: ctx.op.now() + CEREMONY_TTL_S,
     };
     Ok(PasskeyOffer {
-        ceremony: kept::carry(core, kind, &carried)?,
+        ceremony: kept::carry(ctx, kind, &carried)?,
         options: ceremony.options.to_string(),
     })
 }
 
 /// A login ceremony for the chooser of `flow`, when passkeys are on.
-pub async fn login_offer(core: &Core, flow: &Flow) -> Result<Option<PasskeyOffer>, OAuthError> {
-    let Some(passkeys) = &core.passkeys else {
+pub async fn login_offer(
+    ctx: &Broker<'_>,
+    flow: &Flow,
+) -> Result<Option<PasskeyOffer>, OAuthError> {
+    let Some(passkeys) = &ctx.passkeys else {
         return Ok(None);
     };
     let ceremony = passkeys.start_login().map_err(OAuthError::server_error)?;
-    offer(core, LOGIN, ceremony, Some(flow.id.clone()), None).map(Some)
+    offer(ctx, LOGIN, ceremony, Some(flow.id.clone()), None).map(Some)
 }
 
 async fn event(
-    core: &Core,
+    ctx: &Broker<'_>,
     p: &PasskeyRecord,
     kind: &str,
     detail: String,
 ) -> Result<(), OAuthError> {
-    core.store
+    ctx.op
+        .store
         .record_passkey_event(&PasskeyEvent {
             passkey_id: p.id.clone(),
             citizen_id: p.citizen_id.clone(),
-            at: core.now(),
+            at: ctx.op.now(),
             kind: kind.to_owned(),
             detail,
         })
@@ -94,19 +98,19 @@ pub struct LoginAnswer<'a> {
 
 /// Finish a usernameless login for its flow.
 pub async fn finish_login(
-    core: &Core,
+    ctx: &Broker<'_>,
     answer: LoginAnswer<'_>,
     visitor: &Visitor<'_>,
 ) -> Result<(Step, Option<String>), OAuthError> {
-    let flow = match flow_for_form(core, answer.flow_id, answer.csrf, visitor.browser).await? {
+    let flow = match flow_for_form(ctx, answer.flow_id, answer.csrf, visitor.browser).await? {
         Ok(flow) => flow,
         Err(step) => return Ok((step, None)),
     };
-    let refuse = |notice| Ok((flow_error(core, &flow, notice), None));
-    let Some(passkeys) = &core.passkeys else {
+    let refuse = |notice| Ok((flow_error(ctx, &flow, notice), None));
+    let Some(passkeys) = &ctx.passkeys else {
         return Ok((error(Notice::NotFound), None));
     };
-    let Some(kept) = kept::spend_carried(core, LOGIN, answer.ceremony).await? else {
+    let Some(kept) = kept::spend_carried(ctx, LOGIN, answer.ceremony).await? else {
         return refuse(Notice::Stale);
     };
     if kept.flow_id.as_deref() != Some(flow.id.as_str()) {
@@ -119,7 +123,8 @@ pub async fn finish_login(
             return refuse(Notice::PasskeyFailed);
         }
     };
-    let Some(stored) = core
+    let Some(stored) = ctx
+        .op
         .store
         .passkey_by_credential(&assertion.credential_id)
         .await?
@@ -131,17 +136,18 @@ pub async fn finish_login(
         Ok(v) => v,
         Err(e) => {
             tracing::info!(error = %e, "passkey login refused");
-            event(core, &stored, "refused", e.to_string()).await?;
+            event(ctx, &stored, "refused", e.to_string()).await?;
             return refuse(Notice::PasskeyFailed);
         }
     };
-    if let Some(current) = super::step_up_session(core, &flow, visitor.session).await?
+    if let Some(current) = super::step_up_session(ctx, &flow, visitor.session).await?
         && current.citizen_id != stored.citizen_id
     {
         return refuse(Notice::LinkedElsewhere);
     }
-    let now = core.now();
-    core.store
+    let now = ctx.op.now();
+    ctx.op
+        .store
         .use_passkey(
             &stored.id,
             &PasskeyUse {
@@ -153,7 +159,7 @@ pub async fn finish_login(
         )
         .await?;
     for (kind, detail) in changes(&stored, &verified) {
-        event(core, &stored, kind, detail).await?;
+        event(ctx, &stored, kind, detail).await?;
     }
     let loa = Loa::from_acr(&stored.loa).unwrap_or_default();
     // RFC 8176: a key the authenticator may sync is a software key; user verification
@@ -170,7 +176,7 @@ pub async fn finish_login(
         method: passkey::METHOD.into(),
         address: visitor.address.clone(),
     };
-    authenticated(core, &flow, login).await
+    authenticated(ctx, &flow, login).await
 }
 
 /// What a verified login changed on a stored passkey: the events to record.
@@ -201,15 +207,16 @@ pub fn level_for(session: &SsoSession, now: i64) -> Loa {
 
 /// A registration ceremony for the signed-in citizen's portal, when passkeys are on.
 pub async fn registration_offer(
-    core: &Core,
+    ctx: &Broker<'_>,
     session: &SsoSession,
     display_name: &str,
 ) -> Result<Option<PasskeyOffer>, OAuthError> {
-    let Some(passkeys) = &core.passkeys else {
+    let Some(passkeys) = &ctx.passkeys else {
         return Ok(None);
     };
     let user = uuid::Uuid::parse_str(&session.citizen_id).map_err(OAuthError::server_error)?;
-    let existing = core
+    let existing = ctx
+        .op
         .store
         .passkeys_of(&session.citizen_id)
         .await?
@@ -226,7 +233,7 @@ pub async fn registration_offer(
         .start_registration(user, label, label, existing)
         .map_err(OAuthError::server_error)?;
     offer(
-        core,
+        ctx,
         REGISTER,
         ceremony,
         None,
@@ -244,7 +251,7 @@ pub fn valid_name(name: &str) -> Option<&str> {
 
 /// Finish a registration for the signed-in citizen.
 pub async fn register(
-    core: &Core,
+    ctx: &Broker<'_>,
     signed_in: &SignedIn,
     ceremony: &str,
     credential: &str,
@@ -254,10 +261,10 @@ pub async fn register(
     let Some(name) = valid_name(name) else {
         return Ok(Err(Notice::PasskeyName));
     };
-    let Some(passkeys) = &core.passkeys else {
+    let Some(passkeys) = &ctx.passkeys else {
         return Ok(Err(Notice::NotFound));
     };
-    let Some(kept) = kept::spend_carried(core, REGISTER, ceremony).await? else {
+    let Some(kept) = kept::spend_carried(ctx, REGISTER, ceremony).await? else {
         return Ok(Err(Notice::Stale));
     };
     if kept.citizen_id.as_deref() != Some(session.citizen_id.as_str()) {
@@ -270,7 +277,7 @@ pub async fn register(
             return Ok(Err(Notice::PasskeyFailed));
         }
     };
-    let now = core.now();
+    let now = ctx.op.now();
     let record = PasskeyRecord {
         id: uuid::Uuid::now_v7().to_string(),
         citizen_id: session.citizen_id.clone(),
@@ -284,19 +291,19 @@ pub async fn register(
         created_at: now,
         last_used_at: None,
     };
-    match core.store.insert_passkey(&record).await {
+    match ctx.op.store.insert_passkey(&record).await {
         Ok(()) => {}
         Err(StoreError::Conflict(_)) => return Ok(Err(Notice::PasskeyExists)),
         Err(e) => return Err(e.into()),
     }
     let detail = format!("level {}, session level {}", record.loa, session.acr);
-    event(core, &record, "registered", detail).await?;
+    event(ctx, &record, "registered", detail).await?;
     Ok(Ok(()))
 }
 
 /// Rename or remove one of the signed-in citizen's passkeys.
 pub async fn rename(
-    core: &Core,
+    ctx: &Broker<'_>,
     signed_in: &SignedIn,
     id: &str,
     name: &str,
@@ -304,23 +311,26 @@ pub async fn rename(
     let Some(name) = valid_name(name) else {
         return Ok(Err(Notice::PasskeyName));
     };
-    core.store
+    ctx.op
+        .store
         .rename_passkey(signed_in.citizen_id(), id, name)
         .await?;
     Ok(Ok(()))
 }
 
-pub async fn remove(core: &Core, signed_in: &SignedIn, id: &str) -> Result<(), OAuthError> {
-    if core
+pub async fn remove(ctx: &Broker<'_>, signed_in: &SignedIn, id: &str) -> Result<(), OAuthError> {
+    if ctx
+        .op
         .store
         .remove_passkey(signed_in.citizen_id(), id)
         .await?
     {
-        core.store
+        ctx.op
+            .store
             .record_passkey_event(&PasskeyEvent {
                 passkey_id: id.to_owned(),
                 citizen_id: signed_in.citizen_id().to_owned(),
-                at: core.now(),
+                at: ctx.op.now(),
                 kind: "removed".into(),
                 detail: String::new(),
             })

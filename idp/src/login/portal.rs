@@ -2,10 +2,10 @@
 //! (revoke one or all), consents given to relying parties (withdraw), and login history.
 //! Revocations take effect on the next token or userinfo request (their grants are revoked).
 
+use super::Broker;
 use crate::crypto;
 use crate::error::OAuthError;
 use crate::i18n::Notice;
-use crate::state::Core;
 use crate::store::{
     AccountStore, ClientStore, ConsentStore, LinkedIdentity, LoginEvent, PasskeyRecord,
     PasskeyStore, SessionStore, SsoSession, Unlink,
@@ -40,11 +40,11 @@ pub struct ConsentItem {
 /// How many past logins the portal lists.
 const HISTORY: i64 = 50;
 
-pub async fn view(core: &Core, session: &SsoSession) -> Result<PortalView, OAuthError> {
-    let name = super::account::display_name(core, &session.citizen_id).await?;
-    let identities = core.store.identities(&session.citizen_id).await?;
-    let now = core.now();
-    let linkable = core
+pub async fn view(ctx: &Broker<'_>, session: &SsoSession) -> Result<PortalView, OAuthError> {
+    let name = super::account::display_name(ctx, &session.citizen_id).await?;
+    let identities = ctx.op.store.identities(&session.citizen_id).await?;
+    let now = ctx.op.now();
+    let linkable = ctx
         .upstreams
         .iter()
         .filter(|u| !identities.iter().any(|i| i.method == u.id()))
@@ -56,8 +56,9 @@ pub async fn view(core: &Core, session: &SsoSession) -> Result<PortalView, OAuth
         })
         .collect();
     let mut consents = Vec::new();
-    for c in core.store.consents_of(&session.citizen_id).await? {
-        let client_name = core
+    for c in ctx.op.store.consents_of(&session.citizen_id).await? {
+        let client_name = ctx
+            .op
             .store
             .client(&c.client_id)
             .await?
@@ -70,33 +71,34 @@ pub async fn view(core: &Core, session: &SsoSession) -> Result<PortalView, OAuth
         });
     }
     Ok(PortalView {
-        csrf: csrf(core, session),
+        csrf: csrf(ctx, session),
         current_session: session.id.clone(),
         identities,
         linkable,
-        sessions: core.store.sessions_of(&session.citizen_id, now).await?,
+        sessions: ctx.op.store.sessions_of(&session.citizen_id, now).await?,
         consents,
-        history: core
+        history: ctx
+            .op
             .store
             .login_events(&session.citizen_id, HISTORY)
             .await?,
-        passkeys: core.store.passkeys_of(&session.citizen_id).await?,
-        passkey_offer: passkey::registration_offer(core, session, &name).await?,
-        certificate_challenge: super::certificate::link_offer(core, &session.citizen_id)?,
+        passkeys: ctx.op.store.passkeys_of(&session.citizen_id).await?,
+        passkey_offer: passkey::registration_offer(ctx, session, &name).await?,
+        certificate_challenge: super::certificate::link_offer(ctx, &session.citizen_id)?,
         name,
     })
 }
 
 /// The portal forms' CSRF token, bound to the session.
-pub fn csrf(core: &Core, session: &SsoSession) -> String {
+pub fn csrf(ctx: &Broker<'_>, session: &SsoSession) -> String {
     crypto::b64(&crypto::hmac_sha256(
-        &core.config.subject_secret.0,
+        ctx.op.subject_secret,
         &[b"anyid portal csrf", session.id.as_bytes()],
     ))
 }
 
-fn csrf_ok(core: &Core, session: &SsoSession, presented: &str) -> bool {
-    crypto::constant_time_eq(csrf(core, session).as_bytes(), presented.as_bytes())
+fn csrf_ok(ctx: &Broker<'_>, session: &SsoSession, presented: &str) -> bool {
+    crypto::constant_time_eq(csrf(ctx, session).as_bytes(), presented.as_bytes())
 }
 
 /// Proof that a portal form came from the signed-in citizen: a live session and the form's
@@ -125,14 +127,14 @@ pub enum NotSignedIn {
 
 /// Check a portal form: the session cookie's live session, and the form's CSRF token.
 pub async fn signed_in(
-    core: &Core,
+    ctx: &Broker<'_>,
     session_token: Option<&str>,
     csrf: Option<&str>,
 ) -> Result<Result<SignedIn, NotSignedIn>, OAuthError> {
-    let Some(session) = crate::oidc::session::current(core, session_token).await? else {
+    let Some(session) = crate::oidc::session::current(&ctx.op, session_token).await? else {
         return Ok(Err(NotSignedIn::NoSession));
     };
-    if !csrf.is_some_and(|c| csrf_ok(core, &session, c)) {
+    if !csrf.is_some_and(|c| csrf_ok(ctx, &session, c)) {
         return Ok(Err(NotSignedIn::WrongForm));
     }
     Ok(Ok(SignedIn(session)))
@@ -150,43 +152,47 @@ pub enum Action {
 
 /// Carry out an action for the signed-in citizen; `Err(notice)` explains a refusal.
 pub async fn act(
-    core: &Core,
+    ctx: &Broker<'_>,
     signed_in: &SignedIn,
     action: Action,
 ) -> Result<Result<(), Notice>, OAuthError> {
-    let now = core.now();
+    let now = ctx.op.now();
     let citizen = signed_in.citizen_id();
     match action {
         Action::RevokeSession(id) => {
             // Only the citizen's own sessions.
-            if core
+            if ctx
+                .op
                 .store
                 .sessions_of(citizen, now)
                 .await?
                 .iter()
                 .any(|s| s.id == id)
             {
-                core.store.revoke_session(&id, now).await?;
+                ctx.op.store.revoke_session(&id, now).await?;
             }
         }
         Action::RevokeAllSessions => {
-            for s in core.store.sessions_of(citizen, now).await? {
-                core.store.revoke_session(&s.id, now).await?;
+            for s in ctx.op.store.sessions_of(citizen, now).await? {
+                ctx.op.store.revoke_session(&s.id, now).await?;
             }
         }
         Action::WithdrawConsent(client_id) => {
-            core.store.revoke_consent(citizen, &client_id, now).await?;
+            ctx.op
+                .store
+                .revoke_consent(citizen, &client_id, now)
+                .await?;
         }
         Action::Unlink(identity_id) => {
-            match super::account::unlink(core, citizen, &identity_id).await? {
+            match super::account::unlink(ctx, citizen, &identity_id).await? {
                 Unlink::Done | Unlink::NotFound => {}
                 Unlink::LastMethod => return Ok(Err(Notice::LastMethod)),
             }
         }
         Action::RenamePasskey { id, name } => {
-            return passkey::rename(core, signed_in, &id, &name).await;
+            return passkey::rename(ctx, signed_in, &id, &name).await;
         }
-        Action::RemovePasskey(id) => passkey::remove(core, signed_in, &id).await?,
+        Action::RemovePasskey(id) => passkey::remove(ctx, signed_in, &id).await?,
     }
     Ok(Ok(()))
 }

@@ -9,6 +9,7 @@ use anyid_adapters::{AdapterError, Begin, Callback, PendingLogin};
 use anyid_policy::Loa;
 use serde_json::{Value, json};
 
+use super::Broker;
 use super::account;
 use super::portal::SignedIn;
 use super::{Step, Visitor, error, finish_login, flow_error, flow_for_form};
@@ -18,14 +19,13 @@ use crate::i18n::Notice;
 use crate::oidc::authorize::append_query;
 use crate::oidc::flow;
 use crate::oidc::session;
-use crate::state::Core;
 use crate::store::{PendingLoginStore, PendingRecord};
 
 /// An upstream login must come back within 10 minutes.
 pub const PENDING_TTL_S: i64 = 600;
 
-pub fn callback_uri(core: &Core, provider: &str) -> String {
-    core.endpoint(&format!("/login/callback/{provider}"))
+pub fn callback_uri(ctx: &Broker<'_>, provider: &str) -> String {
+    ctx.op.endpoint(&format!("/login/callback/{provider}"))
 }
 
 fn notice_of(e: &AdapterError) -> Notice {
@@ -59,50 +59,50 @@ impl From<Step> for Finished {
 
 /// Start `provider` for the login flow `flow_id` (the chooser's form).
 pub async fn begin_login(
-    core: &Core,
+    ctx: &Broker<'_>,
     provider: &str,
     flow_id: &str,
     csrf: &str,
     browser_token: Option<&str>,
 ) -> Result<Step, OAuthError> {
-    let flow = match flow_for_form(core, flow_id, csrf, browser_token).await? {
+    let flow = match flow_for_form(ctx, flow_id, csrf, browser_token).await? {
         Ok(flow) => flow,
         Err(step) => return Ok(step),
     };
-    let Some(upstream) = core.upstream(provider) else {
+    let Some(upstream) = ctx.upstream(provider) else {
         return Ok(error(Notice::NotFound));
     };
-    match start(core, upstream, Some(flow.id.clone()), None).await? {
+    match start(ctx, upstream, Some(flow.id.clone()), None).await? {
         Ok(url) => Ok(Step::Redirect(url)),
-        Err(e) => Ok(flow_error(core, &flow, notice_of(&e))),
+        Err(e) => Ok(flow_error(ctx, &flow, notice_of(&e))),
     }
 }
 
 /// Start `provider` to link it to the signed-in citizen (the portal).
 pub async fn begin_link(
-    core: &Core,
+    ctx: &Broker<'_>,
     provider: &str,
     signed_in: &SignedIn,
 ) -> Result<Step, OAuthError> {
     let citizen_id = signed_in.citizen_id();
-    let Some(upstream) = core.upstream(provider) else {
+    let Some(upstream) = ctx.upstream(provider) else {
         return Ok(error(Notice::NotFound));
     };
-    match start(core, upstream, None, Some(citizen_id.to_owned())).await? {
+    match start(ctx, upstream, None, Some(citizen_id.to_owned())).await? {
         Ok(url) => Ok(Step::Redirect(url)),
         Err(e) => Ok(error(notice_of(&e))),
     }
 }
 
 async fn start(
-    core: &Core,
+    ctx: &Broker<'_>,
     upstream: &Upstream,
     flow_id: Option<String>,
     link_citizen_id: Option<String>,
 ) -> Result<Result<String, AdapterError>, OAuthError> {
-    let now = core.now();
+    let now = ctx.op.now();
     let Begin::Redirect { url, pending } = match upstream
-        .begin(&callback_uri(core, upstream.id()), now)
+        .begin(&callback_uri(ctx, upstream.id()), now)
         .await
     {
         Ok(begin) => begin,
@@ -112,7 +112,8 @@ async fn start(
         }
     };
     let data = serde_json::to_string(&pending).map_err(OAuthError::server_error)?;
-    core.store
+    ctx.op
+        .store
         .insert_pending(&PendingRecord {
             state_hash: crypto::secret_hash(&pending.state),
             flow_id,
@@ -130,33 +131,34 @@ async fn start(
 /// A `form_post` callback (Apple): keep its parameters and send the browser back with GET,
 /// because a cross-site POST carries none of our SameSite=Lax cookies.
 pub async fn keep_form_post(
-    core: &Core,
+    ctx: &Broker<'_>,
     provider: &str,
     callback: &Callback,
 ) -> Result<Step, OAuthError> {
     let Some(state) = callback.state.as_deref() else {
         return Ok(error(Notice::LoginMismatch));
     };
-    if !core
+    if !ctx
+        .op
         .store
         .attach_callback(
             &crypto::secret_hash(state),
             &callback_json(callback).to_string(),
-            core.now(),
+            ctx.op.now(),
         )
         .await?
     {
         return Ok(error(Notice::Stale));
     }
     Ok(Step::Redirect(append_query(
-        &callback_uri(core, provider),
+        &callback_uri(ctx, provider),
         &[("state", state)],
     )))
 }
 
 /// The callback arrived in the browser: finish the login (or the link) exactly once.
 pub async fn finish(
-    core: &Core,
+    ctx: &Broker<'_>,
     provider: &str,
     callback: Callback,
     visitor: &Visitor<'_>,
@@ -164,15 +166,16 @@ pub async fn finish(
     let Some(state) = callback.state.as_deref() else {
         return Ok(error(Notice::LoginMismatch).into());
     };
-    let now = core.now();
-    let Some(record) = core
+    let now = ctx.op.now();
+    let Some(record) = ctx
+        .op
         .store
         .take_pending(&crypto::secret_hash(state), now)
         .await?
     else {
         return Ok(error(Notice::Stale).into());
     };
-    let (Some(upstream), true) = (core.upstream(provider), record.provider == provider) else {
+    let (Some(upstream), true) = (ctx.upstream(provider), record.provider == provider) else {
         return Ok(error(Notice::LoginMismatch).into());
     };
     let callback = match &record.callback {
@@ -182,7 +185,7 @@ pub async fn finish(
     let pending: PendingLogin =
         serde_json::from_str(&record.data).map_err(OAuthError::server_error)?;
     let flow = match &record.flow_id {
-        Some(id) => match flow::load(core, id).await? {
+        Some(id) => match flow::load(&ctx.op, id).await? {
             Some(flow) if flow.started_by(visitor.browser) => Some(flow),
             Some(_) => return Ok(error(Notice::WrongBrowser).into()),
             None => return Ok(error(Notice::Stale).into()),
@@ -195,7 +198,7 @@ pub async fn finish(
             tracing::warn!(provider, error = %e, "upstream login refused");
             let notice = notice_of(&e);
             return Ok(match &flow {
-                Some(flow) => flow_error(core, flow, notice),
+                Some(flow) => flow_error(ctx, flow, notice),
                 None => error(notice),
             }
             .into());
@@ -203,7 +206,7 @@ pub async fn finish(
     };
     let method = Some(identity.method.clone());
     if let Some(flow) = flow {
-        let (step, session_token) = finish_login(core, &flow, identity, visitor).await?;
+        let (step, session_token) = finish_login(ctx, &flow, identity, visitor).await?;
         return Ok(Finished {
             step,
             session_token,
@@ -215,17 +218,17 @@ pub async fn finish(
         return Ok(error(Notice::Stale).into());
     };
     // The link is vouched at the level of the session that asked for it (DESIGN §4).
-    let Some(signed_in) = session::current(core, visitor.session)
+    let Some(signed_in) = session::current(&ctx.op, visitor.session)
         .await?
         .filter(|s| s.citizen_id == citizen_id)
     else {
         return Ok(error(Notice::WrongBrowser).into());
     };
     let level = Loa::from_acr(&signed_in.acr).unwrap_or_default();
-    let outcome = account::link(core, &citizen_id, &identity, level, Loa::Low).await?;
+    let outcome = account::link(ctx, &citizen_id, &identity, level, Loa::Low).await?;
     let step = match outcome.refusal() {
         None => Step::Redirect(append_query(
-            &core.endpoint("/account"),
+            &ctx.op.endpoint("/account"),
             &[("done", "linked")],
         )),
         Some(notice) => error(notice),

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use anyid_policy::limits::Verdict;
 use anyid_policy::{Action, Decision, Reason, Request as PolicyRequest, Signals, evaluate};
 
-use crate::state::Core;
+use crate::oidc::Provider;
 
 use crate::store::ClientRecord;
 
@@ -77,13 +77,13 @@ fn parse_basic(header: &str) -> Option<PresentedCredentials> {
 /// Authenticate the client making a request at the token, introspection or revocation
 /// endpoint from `source`, taking its credentials out of `params`.
 pub async fn authenticate_request(
-    core: &Core,
+    op: &Provider<'_>,
     authorization: Option<&str>,
     params: &mut Params,
     source: IpAddr,
 ) -> Result<Arc<ClientRecord>, OAuthError> {
     let creds = presented(authorization, params)?;
-    authenticate(core, &creds, source).await
+    authenticate(op, &creds, source).await
 }
 
 /// Authenticate the presented credentials against the registered client. A correct
@@ -92,13 +92,13 @@ pub async fn authenticate_request(
 /// 256-bit random values, so throttling is not what stops guessing; it makes a flood of
 /// failures visible and answers it with 429.
 pub async fn authenticate(
-    core: &Core,
+    op: &Provider<'_>,
     creds: &PresentedCredentials,
     source: IpAddr,
 ) -> Result<Arc<ClientRecord>, OAuthError> {
-    let client = core
-        .client_cache
-        .get(&core.store, &creds.client_id, core.now())
+    let client = op
+        .clients
+        .get(op.store, &creds.client_id, op.now())
         .await?;
     let ok = client.as_ref().is_some_and(|c| {
         crypto::constant_time_eq(&crypto::secret_hash(&creds.secret), &c.secret_hash)
@@ -106,9 +106,9 @@ pub async fn authenticate(
     if let Some(client) = client.filter(|_| ok) {
         return Ok(client);
     }
-    let now = core.clock.since_epoch();
+    let now = op.clock.since_epoch();
     let signals = Signals {
-        throttled: match core
+        throttled: match op
             .client_auth_failures
             .record(&creds.client_id, source, now)
         {

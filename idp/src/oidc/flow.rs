@@ -9,7 +9,7 @@
 use super::authorize::AuthorizationRequest;
 use crate::crypto;
 use crate::error::OAuthError;
-use crate::state::Core;
+use crate::oidc::Provider;
 use crate::store::{FlowRecord, FlowStore};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -79,11 +79,11 @@ impl Flow {
 }
 
 pub async fn create(
-    core: &Core,
+    op: &Provider<'_>,
     request: &AuthorizationRequest,
     browser_token: &str,
 ) -> Result<Flow, OAuthError> {
-    let now = core.now();
+    let now = op.now();
     let record = FlowRecord {
         id: crypto::random_token()?,
         browser_hash: crypto::secret_hash(browser_token),
@@ -95,12 +95,12 @@ pub async fn create(
         created_at: now,
         expires_at: now + super::FLOW_TTL_S,
     };
-    core.store.insert_flow(&record).await?;
+    op.store.insert_flow(&record).await?;
     decode(record)
 }
 
-pub async fn load(core: &Core, id: &str) -> Result<Option<Flow>, OAuthError> {
-    match core.store.flow(id, core.now()).await? {
+pub async fn load(op: &Provider<'_>, id: &str) -> Result<Option<Flow>, OAuthError> {
+    match op.store.flow(id, op.now()).await? {
         Some(record) => decode(record).map(Some),
         None => Ok(None),
     }
@@ -108,7 +108,7 @@ pub async fn load(core: &Core, id: &str) -> Result<Option<Flow>, OAuthError> {
 
 /// Move `flow` to `next`; `None` if the move is illegal or another request moved it first.
 pub async fn advance(
-    core: &Core,
+    op: &Provider<'_>,
     flow: &Flow,
     next: FlowState,
     session_id: Option<&str>,
@@ -116,14 +116,14 @@ pub async fn advance(
     if !flow.state.can_move_to(next) {
         return Ok(None);
     }
-    let moved = core
+    let moved = op
         .store
         .transition_flow(
             &flow.id,
             flow.state.as_str(),
             next.as_str(),
             session_id,
-            core.now(),
+            op.now(),
         )
         .await?;
     Ok(moved.then(|| Flow {

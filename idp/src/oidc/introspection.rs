@@ -5,11 +5,11 @@ use serde_json::{Value, json};
 
 use super::tokens::{ACCESS_TOKEN_TYP, AccessTokenClaims, verify_access_token};
 use crate::crypto;
-use crate::state::Core;
+use crate::oidc::Provider;
 use crate::store::{ClientRecord, GrantStore};
 
 pub async fn introspect(
-    core: &Core,
+    op: &Provider<'_>,
     client: &ClientRecord,
     token: &str,
     hint: Option<&str>,
@@ -18,30 +18,30 @@ pub async fn introspect(
     // RFC 7662 §2.1: the hint is an optimisation; search the other kind too.
     let looks_like_jwt = token.split('.').count() == 3;
     if hint != Some("refresh_token") || looks_like_jwt {
-        if let Ok(claims) = verify_access_token(core, token).await {
+        if let Ok(claims) = verify_access_token(op, token).await {
             return Ok(if claims.client_id == client.id {
                 access_token_answer(&claims)
             } else {
                 inactive
             });
         }
-        if core
+        if op
             .keys
             .current()
-            .verify::<AccessTokenClaims>(token, ACCESS_TOKEN_TYP, &core.issuer, true)
+            .verify::<AccessTokenClaims>(token, ACCESS_TOKEN_TYP, op.issuer, true)
             .is_some()
         {
             return Ok(inactive);
         }
     }
-    let Some(info) = core
+    let Some(info) = op
         .store
-        .refresh_token(&crypto::secret_hash(token), core.now())
+        .refresh_token(&crypto::secret_hash(token), op.now())
         .await?
     else {
         return Ok(inactive);
     };
-    if info.grant.client_id != client.id || !info.usable(core.now()) {
+    if info.grant.client_id != client.id || !info.usable(op.now()) {
         return Ok(inactive);
     }
     Ok(json!({
@@ -51,7 +51,7 @@ pub async fn introspect(
         "scope": info.grant.scope,
         "exp": info.expires_at,
         "iat": info.grant.created_at,
-        "iss": core.issuer,
+        "iss": op.issuer,
     }))
 }
 

@@ -12,7 +12,7 @@ use super::session;
 use crate::crypto;
 use crate::error::OAuthError;
 use crate::i18n::Notice;
-use crate::state::Core;
+use crate::oidc::Provider;
 use crate::store::{ClientStore, SessionStore, SsoSession};
 
 #[derive(Debug)]
@@ -38,7 +38,7 @@ struct HintClaims {
 /// Handle a logout request. `confirmed_csrf` is set when the citizen submitted the
 /// confirmation form.
 pub async fn end_session(
-    core: &Core,
+    op: &Provider<'_>,
     params: &Params,
     session_token: Option<&str>,
     confirmed_csrf: Option<&str>,
@@ -46,10 +46,10 @@ pub async fn end_session(
     let hint = match params.get("id_token_hint") {
         None => None,
         Some(token) => {
-            match core
+            match op
                 .keys
                 .current()
-                .verify::<HintClaims>(token, "JWT", &core.issuer, true)
+                .verify::<HintClaims>(token, "JWT", op.issuer, true)
             {
                 Some(claims) => Some(claims),
                 None => {
@@ -78,7 +78,7 @@ pub async fn end_session(
         None => None,
         Some(uri) => {
             let client = match &client_id {
-                Some(id) => core.store.client(id).await?,
+                Some(id) => op.store.client(id).await?,
                 None => None,
             };
             match client {
@@ -97,17 +97,17 @@ pub async fn end_session(
             }
         }
     };
-    let Some(current) = session::current(core, session_token).await? else {
+    let Some(current) = session::current(op, session_token).await? else {
         return Ok(LogoutOutcome::Done { redirect });
     };
     let hint_matches = hint
         .as_ref()
         .is_some_and(|h| h.sid.as_deref() == Some(current.id.as_str()));
     let confirmed = confirmed_csrf.is_some_and(|c| {
-        crypto::constant_time_eq(c.as_bytes(), logout_csrf(core, &current).as_bytes())
+        crypto::constant_time_eq(c.as_bytes(), logout_csrf(op, &current).as_bytes())
     });
     if hint_matches || confirmed {
-        core.store.revoke_session(&current.id, core.now()).await?;
+        op.store.revoke_session(&current.id, op.now()).await?;
         return Ok(LogoutOutcome::Done { redirect });
     }
     let mut echoed = Vec::new();
@@ -123,15 +123,15 @@ pub async fn end_session(
         }
     }
     Ok(LogoutOutcome::Confirm {
-        csrf: logout_csrf(core, &current),
+        csrf: logout_csrf(op, &current),
         params: echoed,
     })
 }
 
 /// A CSRF token bound to the session being ended.
-fn logout_csrf(core: &Core, session: &SsoSession) -> String {
+fn logout_csrf(op: &Provider<'_>, session: &SsoSession) -> String {
     crypto::b64(&crypto::hmac_sha256(
-        &core.config.subject_secret.0,
+        op.subject_secret,
         &[b"anyid logout csrf", session.id.as_bytes()],
     ))
 }

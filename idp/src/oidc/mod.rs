@@ -5,6 +5,7 @@
 pub mod authorize;
 pub mod claims;
 pub mod client_auth;
+pub mod client_cache;
 pub mod discovery;
 pub mod flow;
 pub mod grants;
@@ -17,6 +18,46 @@ pub mod session;
 pub mod subject;
 pub mod tokens;
 pub mod userinfo;
+
+use anyid_policy::limits::AuthFailureLimits;
+
+use crate::clock::{Clock, UnixTime};
+use crate::config::TokenLifetimes;
+use crate::keys::Keys;
+use crate::store::SqlStore;
+
+use self::client_cache::ClientCache;
+
+/// What the protocol domain works with, and nothing more: storage, time, signing keys, who
+/// this provider is, token lifetimes, the subject secret, the registered clients and the
+/// client-authentication limits. The application state lends one per request
+/// (`Core::provider`); a unit test builds one from a store on a temporary file.
+#[derive(Clone, Copy)]
+pub struct Provider<'a> {
+    pub store: &'a SqlStore,
+    pub clock: &'a dyn Clock,
+    pub keys: &'a Keys,
+    /// The issuer identifier, exactly as published (no trailing slash).
+    pub issuer: &'a str,
+    pub lifetimes: TokenLifetimes,
+    /// Keys pairwise subjects and the CSRF tokens of sign-out and the portal.
+    pub subject_secret: &'a [u8],
+    pub clients: &'a ClientCache,
+    pub client_auth_failures: &'a AuthFailureLimits,
+    /// Cookies are `Secure` and `__Host-` prefixed: the issuer is https.
+    pub secure_cookies: bool,
+}
+
+impl Provider<'_> {
+    pub fn now(&self) -> UnixTime {
+        self.clock.now()
+    }
+
+    /// An endpoint URL under the issuer.
+    pub fn endpoint(&self, path: &str) -> String {
+        format!("{}{}", self.issuer, path)
+    }
+}
 
 /// Scopes this provider understands (OIDC Core §5.4 plus `offline_access`, §11).
 pub const SUPPORTED_SCOPES: [&str; 6] = [

@@ -5,11 +5,11 @@
 use super::tokens::{ACCESS_TOKEN_TYP, AccessTokenClaims};
 use crate::crypto;
 use crate::error::{ErrorCode, OAuthError};
-use crate::state::Core;
+use crate::oidc::Provider;
 use crate::store::{ClientRecord, GrantStore};
 
 pub async fn revoke(
-    core: &Core,
+    op: &Provider<'_>,
     client: &ClientRecord,
     token: &str,
     hint: Option<&str>,
@@ -22,26 +22,26 @@ pub async fn revoke(
             "token_type_hint must be access_token or refresh_token",
         ));
     }
-    let now = core.now();
+    let now = op.now();
     if let Some(claims) =
-        core.keys
+        op.keys
             .current()
-            .verify::<AccessTokenClaims>(token, ACCESS_TOKEN_TYP, &core.issuer, true)
+            .verify::<AccessTokenClaims>(token, ACCESS_TOKEN_TYP, op.issuer, true)
     {
         if claims.client_id == client.id && claims.exp > now {
-            core.store
+            op.store
                 .revoke_access_token(&claims.jti, claims.exp)
                 .await?;
         }
         return Ok(());
     }
-    if let Some(info) = core
+    if let Some(info) = op
         .store
-        .refresh_token(&crypto::secret_hash(token), core.now())
+        .refresh_token(&crypto::secret_hash(token), op.now())
         .await?
         && info.grant.client_id == client.id
     {
-        core.store.revoke_grant(&info.grant.id, now).await?;
+        op.store.revoke_grant(&info.grant.id, now).await?;
     }
     Ok(())
 }

@@ -5,13 +5,13 @@ use super::authorize::AuthorizationRequest;
 use crate::clock::UnixTime;
 use crate::crypto;
 use crate::error::OAuthError;
-use crate::state::Core;
+use crate::oidc::Provider;
 use crate::store::{SessionStore, SsoSession};
 
 /// The session cookie's name. `__Host-` needs `Secure`, which browsers refuse on plain-http
 /// origins, so a plain-http loopback (dev) issuer uses the bare name.
-pub fn cookie_name(core: &Core) -> &'static str {
-    if core.secure_cookies() {
+pub fn cookie_name(secure: bool) -> &'static str {
+    if secure {
         "__Host-anyid_session"
     } else {
         "anyid_session"
@@ -19,30 +19,33 @@ pub fn cookie_name(core: &Core) -> &'static str {
 }
 
 /// The browser-binding cookie: ties a login flow to the browser that started it.
-pub fn browser_cookie_name(core: &Core) -> &'static str {
-    if core.secure_cookies() {
+pub fn browser_cookie_name(secure: bool) -> &'static str {
+    if secure {
         "__Host-anyid_browser"
     } else {
         "anyid_browser"
     }
 }
 
-pub async fn current(core: &Core, token: Option<&str>) -> Result<Option<SsoSession>, OAuthError> {
+pub async fn current(
+    op: &Provider<'_>,
+    token: Option<&str>,
+) -> Result<Option<SsoSession>, OAuthError> {
     let Some(token) = token else { return Ok(None) };
-    Ok(core
+    Ok(op
         .store
-        .live_session(&crypto::secret_hash(token), core.now())
+        .live_session(&crypto::secret_hash(token), op.now())
         .await?)
 }
 
 /// Start a session; returns it and the cookie token.
 pub async fn start(
-    core: &Core,
+    op: &Provider<'_>,
     citizen_id: &str,
     acr: &str,
     amr: Vec<String>,
 ) -> Result<(SsoSession, String), OAuthError> {
-    let now = core.now();
+    let now = op.now();
     let token = crypto::random_token()?;
     let session = SsoSession {
         id: uuid::Uuid::now_v7().to_string(),
@@ -51,9 +54,9 @@ pub async fn start(
         acr: acr.to_owned(),
         amr,
         created_at: now,
-        expires_at: now + core.config.tokens.session,
+        expires_at: now + op.lifetimes.session,
     };
-    core.store
+    op.store
         .insert_session(&session, &crypto::secret_hash(&token))
         .await?;
     Ok((session, token))

@@ -8,7 +8,7 @@ use crate::clock::UnixTime;
 use crate::crypto;
 use crate::error::OAuthError;
 use crate::keys::Alg;
-use crate::state::Core;
+use crate::oidc::Provider;
 use crate::store::{ClientRecord, GrantRecord};
 
 #[derive(Debug, Serialize)]
@@ -70,26 +70,26 @@ crate::redact::debug_without_secrets!(TokenResponse {
 pub const ACCESS_TOKEN_TYP: &str = "at+jwt";
 
 /// The audience of access tokens: this provider's own resources (userinfo).
-pub fn access_token_audience(core: &Core) -> &str {
-    &core.issuer
+pub fn access_token_audience<'a>(op: &Provider<'a>) -> &'a str {
+    op.issuer
 }
 
 /// Tokens for a grant on behalf of a citizen (code and refresh grants).
 pub fn for_grant(
-    core: &Core,
+    op: &Provider<'_>,
     client: &ClientRecord,
     grant: &GrantRecord,
     nonce: Option<&str>,
     refresh_token: Option<String>,
 ) -> Result<TokenResponse, OAuthError> {
-    let now = core.now();
-    let lifetimes = core.config.tokens;
-    let sub = subject_for(&core.config.subject_secret.0, client, &grant.citizen_id);
-    let ring = core.keys.current();
+    let now = op.now();
+    let lifetimes = op.lifetimes;
+    let sub = subject_for(op.subject_secret, client, &grant.citizen_id);
+    let ring = op.keys.current();
     let access = AccessTokenClaims {
-        iss: core.issuer.clone(),
+        iss: op.issuer.to_owned(),
         sub: sub.clone(),
-        aud: access_token_audience(core).to_owned(),
+        aud: access_token_audience(op).to_owned(),
         exp: now + lifetimes.access_token,
         iat: now,
         jti: crypto::random_token()?,
@@ -103,7 +103,7 @@ pub fn for_grant(
     let id_token = if grant.scope.split(' ').any(|s| s == "openid") {
         let alg = Alg::parse(&client.id_token_alg).unwrap_or(Alg::Es256);
         let claims = IdTokenClaims {
-            iss: &core.issuer,
+            iss: op.issuer,
             sub: &sub,
             aud: &client.id,
             azp: &client.id,
@@ -132,16 +132,16 @@ pub fn for_grant(
 /// An access token for a service client acting for itself (RFC 9068 §2.2: `sub` is the
 /// client).
 pub fn for_client(
-    core: &Core,
+    op: &Provider<'_>,
     client: &ClientRecord,
     scope: String,
 ) -> Result<TokenResponse, OAuthError> {
-    let now = core.now();
-    let ttl = core.config.tokens.access_token;
+    let now = op.now();
+    let ttl = op.lifetimes.access_token;
     let claims = AccessTokenClaims {
-        iss: core.issuer.clone(),
+        iss: op.issuer.to_owned(),
         sub: client.id.clone(),
-        aud: access_token_audience(core).to_owned(),
+        aud: access_token_audience(op).to_owned(),
         exp: now + ttl,
         iat: now,
         jti: crypto::random_token()?,
@@ -152,7 +152,7 @@ pub fn for_client(
         gid: None,
     };
     Ok(TokenResponse {
-        access_token: core
+        access_token: op
             .keys
             .current()
             .sign(Alg::Es256, ACCESS_TOKEN_TYP, &claims)?,
@@ -166,30 +166,29 @@ pub fn for_client(
 
 /// Verify an access token we issued and that nobody revoked.
 pub async fn verify_access_token(
-    core: &Core,
+    op: &Provider<'_>,
     token: &str,
 ) -> Result<AccessTokenClaims, OAuthError> {
     use crate::store::GrantStore;
-    let Some(claims) = core.keys.current().verify::<AccessTokenClaims>(
-        token,
-        ACCESS_TOKEN_TYP,
-        &core.issuer,
-        false,
-    ) else {
+    let Some(claims) =
+        op.keys
+            .current()
+            .verify::<AccessTokenClaims>(token, ACCESS_TOKEN_TYP, op.issuer, false)
+    else {
         return Err(OAuthError::invalid_token(
             "the access token is invalid or expired",
         ));
     };
-    if claims.aud != access_token_audience(core) {
+    if claims.aud != access_token_audience(op) {
         return Err(OAuthError::invalid_token(
             "the access token is not for this resource",
         ));
     }
-    if core.store.access_token_revoked(&claims.jti).await? {
+    if op.store.access_token_revoked(&claims.jti).await? {
         return Err(OAuthError::invalid_token("the access token was revoked"));
     }
     if let Some(gid) = &claims.gid {
-        let live = core
+        let live = op
             .store
             .grant(gid)
             .await?

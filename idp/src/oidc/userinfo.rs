@@ -7,12 +7,15 @@ use super::parse_scope;
 use super::subject::subject_for;
 use super::tokens::verify_access_token;
 use crate::error::{ErrorCode, OAuthError};
-use crate::state::Core;
+use crate::oidc::Provider;
 use crate::store::{AccountStore, ClientStore, GrantStore};
 
 /// The claims for the citizen behind `access_token`, as the token's client may see them.
-pub async fn userinfo(core: &Core, access_token: &str) -> Result<Map<String, Value>, OAuthError> {
-    let claims = verify_access_token(core, access_token).await?;
+pub async fn userinfo(
+    op: &Provider<'_>,
+    access_token: &str,
+) -> Result<Map<String, Value>, OAuthError> {
+    let claims = verify_access_token(op, access_token).await?;
     let scopes = parse_scope(&claims.scope);
     // OIDC Core §5.3: userinfo needs an access token issued for the openid scope.
     if claims.gid.is_none() || !scopes.iter().any(|s| s == "openid") {
@@ -22,14 +25,14 @@ pub async fn userinfo(core: &Core, access_token: &str) -> Result<Map<String, Val
         ));
     }
     let revoked = || OAuthError::invalid_token("the access token was revoked");
-    let client = core
+    let client = op
         .store
         .client(&claims.client_id)
         .await?
         .ok_or_else(revoked)?;
     let gid = claims.gid.as_deref().unwrap_or_default();
-    let grant = core.store.grant(gid).await?.ok_or_else(revoked)?;
-    let citizen = core
+    let grant = op.store.grant(gid).await?.ok_or_else(revoked)?;
+    let citizen = op
         .store
         .citizen(&grant.citizen_id)
         .await?
@@ -38,11 +41,7 @@ pub async fn userinfo(core: &Core, access_token: &str) -> Result<Map<String, Val
     // OIDC Core §5.3.2: `sub` equals the ID token's `sub`.
     out.insert(
         "sub".into(),
-        Value::String(subject_for(
-            &core.config.subject_secret.0,
-            &client,
-            &citizen.id,
-        )),
+        Value::String(subject_for(op.subject_secret, &client, &citizen.id)),
     );
     Ok(out)
 }

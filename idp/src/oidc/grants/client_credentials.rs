@@ -1,15 +1,15 @@
 //! The client credentials grant, RFC 6749 §4.4: a service client acting for itself.
 
 use crate::error::{ErrorCode, OAuthError};
+use crate::oidc::Provider;
 use crate::oidc::claims::claims_of_scope;
 use crate::oidc::params::Params;
 use crate::oidc::parse_scope;
 use crate::oidc::tokens::{self, TokenResponse};
-use crate::state::Core;
 use crate::store::ClientRecord;
 
 pub fn exchange(
-    core: &Core,
+    op: &Provider<'_>,
     client: &ClientRecord,
     params: &Params,
 ) -> Result<TokenResponse, OAuthError> {
@@ -26,5 +26,5 @@ pub fn exchange(
             "the requested scope is not available to this client",
         ));
     }
-    tokens::for_client(core, client, requested.join(" "))
+    tokens::for_client(op, client, requested.join(" "))
 }

@@ -1,7 +1,7 @@
 //! The token endpoint's grants, RFC 6749 §3.2: one file per grant, dispatched on a typed
 //! [`GrantType`].
 
-mod authorization_code;
+pub mod authorization_code;
 mod client_credentials;
 mod refresh_token;
 
@@ -9,7 +9,7 @@ use super::client_auth;
 use super::params::Params;
 use super::tokens::TokenResponse;
 use crate::error::{ErrorCode, OAuthError};
-use crate::state::Core;
+use crate::oidc::Provider;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GrantType {
@@ -38,29 +38,28 @@ impl GrantType {
     }
 }
 
-/// Handle a token request: authenticate the client, then run its grant.
+/// Handle a token request: authenticate the client, then run its grant. Returns the grant
+/// type with the tokens (for the metrics).
 pub async fn exchange(
-    core: &Core,
+    op: &Provider<'_>,
     authorization: Option<&str>,
     mut params: Params,
     source: std::net::IpAddr,
-) -> Result<TokenResponse, OAuthError> {
+) -> Result<(GrantType, TokenResponse), OAuthError> {
     let grant_type = match params.get("grant_type") {
         None => return Err(OAuthError::invalid_request("grant_type is required")),
         Some(text) => GrantType::parse(text).ok_or_else(|| {
             OAuthError::new(ErrorCode::UnsupportedGrantType, "unsupported grant_type")
         })?,
     };
-    let client =
-        client_auth::authenticate_request(core, authorization, &mut params, source).await?;
+    let client = client_auth::authenticate_request(op, authorization, &mut params, source).await?;
     client_auth::require_grant_type(&client, grant_type.as_str())?;
     let response = match grant_type {
-        GrantType::AuthorizationCode => authorization_code::exchange(core, &client, &params).await,
-        GrantType::RefreshToken => refresh_token::exchange(core, &client, &params).await,
-        GrantType::ClientCredentials => client_credentials::exchange(core, &client, &params),
+        GrantType::AuthorizationCode => authorization_code::exchange(op, &client, &params).await,
+        GrantType::RefreshToken => refresh_token::exchange(op, &client, &params).await,
+        GrantType::ClientCredentials => client_credentials::exchange(op, &client, &params),
     }?;
-    core.metrics.token_issued(grant_type.as_str());
-    Ok(response)
+    Ok((grant_type, response))
 }
 
 fn required<'a>(params: &'a Params, name: &'static str) -> Result<&'a str, OAuthError> {

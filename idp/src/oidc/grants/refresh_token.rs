@@ -4,35 +4,35 @@
 use super::required;
 use crate::crypto;
 use crate::error::{ErrorCode, OAuthError};
+use crate::oidc::Provider;
 use crate::oidc::params::Params;
 use crate::oidc::parse_scope;
 use crate::oidc::tokens::{self, TokenResponse};
-use crate::state::Core;
 use crate::store::{ClientRecord, GrantRecord, GrantStore, RefreshRotation};
 
 pub async fn exchange(
-    core: &Core,
+    op: &Provider<'_>,
     client: &ClientRecord,
     params: &Params,
 ) -> Result<TokenResponse, OAuthError> {
     let presented = required(params, "refresh_token")?;
-    let now = core.now();
+    let now = op.now();
     let old_hash = crypto::secret_hash(presented);
     // Check ownership before rotating, so another client cannot burn this client's token.
-    match core.store.refresh_token(&old_hash, now).await? {
+    match op.store.refresh_token(&old_hash, now).await? {
         Some(info) if info.grant.client_id == client.id => {}
         _ => return Err(OAuthError::invalid_grant("the refresh token is invalid")),
     }
     let next = crypto::random_token()?;
-    let expires_at = now + core.config.tokens.refresh_token;
-    let grant = match core
+    let expires_at = now + op.lifetimes.refresh_token;
+    let grant = match op
         .store
         .rotate_refresh_token(&old_hash, &crypto::secret_hash(&next), expires_at, now)
         .await?
     {
         RefreshRotation::Rotated { grant, .. } => grant,
         RefreshRotation::Replayed { grant_id } => {
-            core.store.revoke_grant(&grant_id, now).await?;
+            op.store.revoke_grant(&grant_id, now).await?;
             tracing::warn!(grant = %grant_id, client = %client.id, "rotated refresh token replayed; family revoked");
             return Err(OAuthError::invalid_grant(
                 "the refresh token was already used",
@@ -63,5 +63,5 @@ pub async fn exchange(
         }
     };
     // OIDC Core §12.2: a refreshed ID token keeps auth_time and carries no nonce.
-    tokens::for_grant(core, client, &grant, None, Some(next))
+    tokens::for_grant(op, client, &grant, None, Some(next))
 }
