@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand};
 
 use anyid::clients::{self, NewClient, Registered};
 use anyid::clock::{Clock, SystemClock};
-use anyid::config::{CliOverrides, Config, ConfigFile, Mode};
+use anyid::config::{self, CliOverrides, Config, ConfigFile, Mode};
 use anyid::store::{KeyStore, SqlStore};
 use anyid::{crypto, keys, server, telemetry};
 
@@ -325,6 +325,9 @@ async fn serve(
     if dev && file.log.format == "json" && std::env::var_os("ANYID_LOG__FORMAT").is_none() {
         file.log.format = "pretty".into();
     }
+    if dev {
+        config::dev::prepare(&file)?;
+    }
     let config = Config::resolve(file, mode)?;
     telemetry::init_logging(&config.log);
     let state = server::build(config, Arc::new(SystemClock)).await?;
@@ -503,6 +506,9 @@ async fn keys_command(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
         KeysCommand::Rotate { place } => {
             let file = place.load()?;
             let mode = Mode::for_command(&file);
+            if mode == Mode::Dev {
+                config::dev::prepare(&file)?;
+            }
             let config = Config::resolve(file.clone(), mode)?;
             let store = connect(&file).await?;
             let kek = *config
@@ -530,6 +536,10 @@ async fn config_check(dev: bool, place: &Place) -> anyhow::Result<ExitCode> {
         }
     };
     let mode = if dev { Mode::Dev } else { Mode::Production };
+    if dev && let Err(e) = config::dev::prepare(&file) {
+        println!("problem: {e}");
+        return Ok(ExitCode::FAILURE);
+    }
     let config = match Config::resolve(file, mode) {
         Ok(c) => c,
         Err(e) => {
