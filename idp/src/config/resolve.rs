@@ -374,6 +374,16 @@ mod tests {
         }
     }
 
+    /// A dev configuration on `dir`, prepared as `anyid serve --dev` prepares it.
+    fn prepared_dev_file(dir: &std::path::Path) -> ConfigFile {
+        let file = ConfigFile {
+            data_dir: dir.to_path_buf(),
+            ..ConfigFile::default()
+        };
+        dev::prepare(&file).unwrap();
+        file
+    }
+
     fn refusal(file: ConfigFile) -> String {
         Config::resolve(file, Mode::Production)
             .expect_err("production must refuse")
@@ -393,11 +403,7 @@ mod tests {
     #[test]
     fn dev_mode_turns_certificate_login_on_with_the_dev_ca_unless_told_not_to() {
         let dir = tempfile::tempdir().unwrap();
-        let file = ConfigFile {
-            data_dir: dir.path().to_path_buf(),
-            ..ConfigFile::default()
-        };
-        dev::prepare(&file).unwrap();
+        let file = prepared_dev_file(dir.path());
         let config = Config::resolve(file.clone(), Mode::Dev).unwrap();
         let certificates = config.certificates.expect("on in dev");
         assert_eq!(
@@ -482,11 +488,7 @@ mod tests {
     #[test]
     fn dev_mode_generates_secrets_once_and_reuses_them() {
         let dir = tempfile::tempdir().unwrap();
-        let file = ConfigFile {
-            data_dir: dir.path().to_path_buf(),
-            ..ConfigFile::default()
-        };
-        dev::prepare(&file).unwrap();
+        let file = prepared_dev_file(dir.path());
         let first = Config::resolve(file.clone(), Mode::Dev).unwrap();
         dev::prepare(&file).unwrap();
         let second = Config::resolve(file, Mode::Dev).unwrap();
