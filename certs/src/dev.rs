@@ -375,6 +375,14 @@ pub fn load_or_generate(dir: &Path, now: SystemTime) -> Result<DevPki, CertError
         .ok()
         .and_then(|s| s.trim().parse::<i64>().ok());
     let now_s = OffsetDateTime::from(now).unix_timestamp();
+    match (generated_at, existing(dir)) {
+        (Some(t), Some(pki)) if now_s - t < REGENERATE_AFTER => Ok(pki),
+        _ => generate(dir, now),
+    }
+}
+
+/// The dev PKI in `dir` when every file of it is there, whatever its age; writes nothing.
+pub fn existing(dir: &Path) -> Option<DevPki> {
     let pki = layout(dir);
     let complete = [
         &pki.root,
@@ -387,10 +395,7 @@ pub fn load_or_generate(dir: &Path, now: SystemTime) -> Result<DevPki, CertError
     .chain(pki.crl_paths.iter())
     .chain(pki.citizens.iter().flat_map(|c| [&c.cert, &c.key]))
     .all(|p| p.exists());
-    match generated_at {
-        Some(t) if complete && now_s - t < REGENERATE_AFTER => Ok(pki),
-        _ => generate(dir, now),
-    }
+    complete.then_some(pki)
 }
 
 /// Where [`generate`] puts its files.

@@ -55,6 +55,7 @@ impl TestServer {
         };
         file.mtls.listen = Some(mtls.local_addr()?);
         tweak(&mut file);
+        anyid::config::dev::prepare(&file)?;
         let config = Config::resolve(file, Mode::Dev)?;
         let clock = Arc::new(ShiftedClock::default());
         let state = server::build(config, clock.clone()).await?;

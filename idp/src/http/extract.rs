@@ -7,6 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, header};
+use cookie::Cookie;
 
 use crate::error::OAuthError;
 use crate::oidc::params::Params;
@@ -63,16 +64,17 @@ pub fn client_address(
         .unwrap_or(peer)
 }
 
-/// The value of cookie `name`, if the browser sent it.
+/// The value of cookie `name`, if the browser sent it (RFC 6265 §5.4 `Cookie` header). An
+/// empty value counts as absent; pairs that do not parse are skipped.
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
+        .flat_map(Cookie::split_parse)
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .and_then(|c| c.value_raw())
         .filter(|v| !v.is_empty())
 }
 
@@ -145,6 +147,43 @@ mod tests {
         assert_eq!(cookie(&h, "anyid_session"), Some("xyz"));
         assert_eq!(cookie(&h, "session"), None);
         assert_eq!(cookie(&h, "b"), None);
+        h.append(header::COOKIE, "c=2".parse().unwrap());
+        assert_eq!(cookie(&h, "c"), Some("2"));
+    }
+
+    #[test]
+    fn set_cookies_carry_their_attributes() {
+        assert_eq!(
+            set_cookie("s", "v", true, Some(60)),
+            "s=v; Path=/; HttpOnly; SameSite=Lax; Secure; Max-Age=60"
+        );
+        assert_eq!(
+            set_cookie("s", "v", false, None),
+            "s=v; Path=/; HttpOnly; SameSite=Lax"
+        );
+        assert_eq!(
+            clear_cookie("s", false),
+            "s=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0"
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn the_cookie_parser_never_panics(
+            sent in proptest::collection::vec("[ab=; \\t\"%]{0,40}|[\\t -~]{0,120}", 0..3),
+            name in "a|b|[ -~]{0,12}",
+        ) {
+            let mut h = HeaderMap::new();
+            for value in &sent {
+                if let Ok(value) = axum::http::HeaderValue::from_str(value) {
+                    h.append(header::COOKIE, value);
+                }
+            }
+            if let Some(value) = cookie(&h, &name) {
+                proptest::prop_assert!(!value.is_empty());
+                proptest::prop_assert!(sent.iter().any(|s| s.contains(value)));
+            }
+        }
     }
 
     #[test]

@@ -96,10 +96,7 @@ pub async fn authenticate(
     creds: &PresentedCredentials,
     source: IpAddr,
 ) -> Result<Arc<ClientRecord>, OAuthError> {
-    let client = op
-        .clients
-        .get(op.store, &creds.client_id, op.now())
-        .await?;
+    let client = op.clients.get(op.store, &creds.client_id, op.now()).await?;
     let ok = client.as_ref().is_some_and(|c| {
         crypto::constant_time_eq(&crypto::secret_hash(&creds.secret), &c.secret_hash)
     });

@@ -1,0 +1,174 @@
+//! `anyid client`: register, list, show, rotate and remove relying parties against the
+//! configured database.
+
+use std::process::ExitCode;
+
+use clap::Subcommand;
+
+use anyid::clients::{self, Admin, NewClient, Registered};
+
+use super::{Place, connect, now};
+
+#[derive(Subcommand)]
+pub enum ClientCommand {
+    /// Register a relying party; prints its client_id and secret (shown once).
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long = "redirect-uri")]
+        redirect_uris: Vec<String>,
+        #[arg(long = "post-logout-redirect-uri")]
+        post_logout_redirect_uris: Vec<String>,
+        /// authorization_code, refresh_token, client_credentials (default: the first two).
+        #[arg(long = "grant-type")]
+        grant_types: Vec<String>,
+        /// Extra scopes for service clients.
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+        #[arg(long, value_parser = ["pairwise", "public"])]
+        subject_type: Option<String>,
+        #[arg(long)]
+        sector_identifier: Option<String>,
+        #[arg(long, value_parser = ["ES256", "RS256"])]
+        id_token_alg: Option<String>,
+        /// The lowest assurance the relying party accepts.
+        #[arg(long, value_parser = ["urn:anyid:loa:low", "urn:anyid:loa:substantial", "urn:anyid:loa:high"])]
+        min_acr: Option<String>,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        place: Place,
+    },
+    /// List relying parties.
+    List {
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        place: Place,
+    },
+    /// Show one relying party.
+    Show {
+        client_id: String,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        place: Place,
+    },
+    /// Replace a relying party's secret; the old one stops working at once.
+    RotateSecret {
+        client_id: String,
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        place: Place,
+    },
+    /// Remove a relying party and revoke everything issued to it.
+    Remove {
+        client_id: String,
+        #[command(flatten)]
+        place: Place,
+    },
+}
+
+pub async fn run(cmd: ClientCommand) -> anyhow::Result<ExitCode> {
+    match cmd {
+        ClientCommand::Add {
+            name,
+            redirect_uris,
+            post_logout_redirect_uris,
+            grant_types,
+            scopes,
+            subject_type,
+            sector_identifier,
+            id_token_alg,
+            min_acr,
+            json,
+            place,
+        } => {
+            let store = connect(&place.load()?).await?;
+            let new = NewClient {
+                client_id: None,
+                name,
+                redirect_uris,
+                post_logout_redirect_uris,
+                grant_types,
+                scopes,
+                subject_type,
+                sector_identifier,
+                id_token_signed_response_alg: id_token_alg,
+                min_acr,
+            };
+            print_registered(
+                &clients::add(&Admin::operator(), &store, &new, now()).await?,
+                json,
+            )?;
+        }
+        ClientCommand::List { json, place } => {
+            let store = connect(&place.load()?).await?;
+            let list = clients::list(&Admin::operator(), &store).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&list)?);
+            } else if list.is_empty() {
+                println!("no clients");
+            } else {
+                for c in list {
+                    println!("{}\t{}\t{}", c.client_id, c.name, c.redirect_uris.join(" "));
+                }
+            }
+        }
+        ClientCommand::Show {
+            client_id,
+            json,
+            place,
+        } => {
+            let store = connect(&place.load()?).await?;
+            let view = clients::show(&Admin::operator(), &store, &client_id).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&view)?);
+            } else {
+                println!("client_id:      {}", view.client_id);
+                println!("name:           {}", view.name);
+                println!("redirect_uris:  {}", view.redirect_uris.join(" "));
+                println!(
+                    "post_logout:    {}",
+                    view.post_logout_redirect_uris.join(" ")
+                );
+                println!("grant_types:    {}", view.grant_types.join(" "));
+                println!("scopes:         {}", view.scopes.join(" "));
+                println!(
+                    "subject_type:   {} (sector {})",
+                    view.subject_type, view.sector_identifier
+                );
+                println!("id_token alg:   {}", view.id_token_signed_response_alg);
+            }
+        }
+        ClientCommand::RotateSecret {
+            client_id,
+            json,
+            place,
+        } => {
+            let store = connect(&place.load()?).await?;
+            print_registered(
+                &clients::rotate_secret(&Admin::operator(), &store, &client_id, now()).await?,
+                json,
+            )?;
+        }
+        ClientCommand::Remove { client_id, place } => {
+            let store = connect(&place.load()?).await?;
+            clients::remove(&Admin::operator(), &store, &client_id, now()).await?;
+            println!("removed {client_id}");
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_registered(r: &Registered, json: bool) -> anyhow::Result<()> {
+    if json {
+        println!("{}", serde_json::to_string_pretty(r)?);
+    } else {
+        println!("client_id:     {}", r.client.client_id);
+        println!("client_secret: {}", r.client_secret);
+        println!("(the secret is shown only now; store it safely)");
+    }
+    Ok(())
+}

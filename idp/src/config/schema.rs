@@ -1,0 +1,201 @@
+//! The configuration an operator writes: [`ConfigFile`] and its tables, their defaults, and
+//! [`Secret`], the redacting string every secret value is read into. Nothing here checks
+//! values; `resolve` does, once.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::Deserialize;
+
+use anyid_adapters::certificate::CertificateConfig;
+use anyid_adapters::upstream::UpstreamConfig;
+
+/// A secret string: redacted in `Debug` and `Display`, so it cannot reach a log by accident.
+#[derive(Clone, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+/// The configuration as written by an operator, before validation.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConfigFile {
+    /// Public issuer URL; defaults to `http://<listen>`.
+    pub issuer: Option<String>,
+    pub listen: SocketAddr,
+    /// The admin plane (client API, metrics). Absent: no admin listener.
+    pub admin_listen: Option<SocketAddr>,
+    /// Folder for the embedded SQLite database and dev-generated secrets.
+    pub data_dir: PathBuf,
+    /// `sqlite://...` or `postgres://...`; defaults to SQLite in `data_dir`.
+    pub database_url: Option<Secret>,
+    pub database_max_connections: u32,
+    /// 32 random bytes, base64url: encrypts signing keys at rest.
+    pub key_encryption_key: Option<Secret>,
+    pub key_encryption_key_file: Option<PathBuf>,
+    /// 32 or more random bytes, base64url: keys pairwise subject identifiers.
+    pub subject_secret: Option<Secret>,
+    pub subject_secret_file: Option<PathBuf>,
+    /// Bearer token for the admin API.
+    pub admin_token: Option<Secret>,
+    pub admin_token_file: Option<PathBuf>,
+    /// The demo-citizen login method. Refused in production.
+    pub dev_login: bool,
+    pub tokens: TokenLifetimes,
+    pub log: LogConfig,
+    /// Upstream identity providers (`[[upstream]]` tables), in the order the login page lists
+    /// them.
+    #[serde(rename = "upstream")]
+    pub upstreams: Vec<UpstreamConfig>,
+    pub passkeys: PasskeyConfig,
+    /// Certificate login (signed challenge and mutual TLS). Dev mode turns it on with the
+    /// dev CA unless `enabled = false`.
+    pub certificates: CertificateConfig,
+    /// The mutual-TLS listener for certificate login.
+    pub mtls: MtlsConfig,
+    /// Reverse proxies (addresses or CIDR blocks) whose `X-Forwarded-For` is believed: the
+    /// client's address is then the right-most entry that is not one of them. Empty: the
+    /// peer's address is the client's.
+    pub trusted_proxies: Vec<String>,
+    pub limits: LimitsConfig,
+}
+
+/// Rate limits, per replica.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsConfig {
+    /// Requests that start or continue a login before anyone is signed in (authorize,
+    /// login forms, upstream starts and callbacks, the certificate listener), per client
+    /// address (an IPv6 /64) and minute. Generous: whole offices share one address.
+    pub login_per_source_per_minute: u32,
+    /// The same requests from everyone together, per second.
+    pub login_per_second: u32,
+    /// Failed client authentications per client and address, per minute (ten times that
+    /// per address across clients). A correct credential always succeeds.
+    pub client_auth_failures_per_minute: u32,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            login_per_source_per_minute: 300,
+            login_per_second: 500,
+            client_auth_failures_per_minute: 20,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MtlsConfig {
+    /// Where the mutual-TLS listener binds (dev default `127.0.0.1:8443`).
+    pub listen: Option<SocketAddr>,
+    /// Its public URL; defaults to `https://localhost:<port>` for a loopback listener. In
+    /// production give it its own host name, so certificate prompts never appear on the
+    /// main origin.
+    pub url: Option<String>,
+    /// The listener's certificate chain (PEM) and PKCS#8 private key.
+    pub certificate: Option<PathBuf>,
+    pub private_key: Option<PathBuf>,
+}
+
+/// Passkeys (WebAuthn). They need the issuer's host to be a domain (`localhost` for loopback
+/// development): browsers refuse IP addresses as WebAuthn relying-party ids.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PasskeyConfig {
+    pub enabled: bool,
+    /// The WebAuthn relying-party id: the issuer's host (default) or a parent domain of it.
+    pub rp_id: Option<String>,
+}
+
+impl Default for PasskeyConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            rp_id: None,
+        }
+    }
+}
+
+impl Default for ConfigFile {
+    fn default() -> Self {
+        Self {
+            issuer: None,
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            admin_listen: None,
+            data_dir: PathBuf::from(".anyid-dev"),
+            database_url: None,
+            database_max_connections: 8,
+            key_encryption_key: None,
+            key_encryption_key_file: None,
+            subject_secret: None,
+            subject_secret_file: None,
+            admin_token: None,
+            admin_token_file: None,
+            dev_login: false,
+            tokens: TokenLifetimes::default(),
+            log: LogConfig::default(),
+            upstreams: Vec::new(),
+            passkeys: PasskeyConfig::default(),
+            certificates: CertificateConfig::default(),
+            mtls: MtlsConfig::default(),
+            trusted_proxies: Vec::new(),
+            limits: LimitsConfig::default(),
+        }
+    }
+}
+
+/// Lifetimes in seconds.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TokenLifetimes {
+    pub access_token: i64,
+    pub id_token: i64,
+    pub refresh_token: i64,
+    pub session: i64,
+}
+
+impl Default for TokenLifetimes {
+    fn default() -> Self {
+        Self {
+            access_token: 300,
+            id_token: 300,
+            refresh_token: 30 * 24 * 3600,
+            session: 10 * 3600,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// `json` (default) or `pretty`.
+    pub format: String,
+    /// An `EnvFilter` directive, e.g. `info` or `anyid=debug`.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: "json".into(),
+            level: "info".into(),
+        }
+    }
+}
