@@ -31,6 +31,35 @@ pub struct VerifiedIdentity {
     pub strong_identifier: Option<StrongIdentifier>,
 }
 
+/// A secret string (a client secret, a token, a database URL with a password): redacted in
+/// `Debug`, neither `Display` nor `Serialize`, read only through [`Secret::expose`]. The one
+/// secret type of the workspace (the server's configuration uses it too).
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+impl From<&str> for Secret {
+    fn from(value: &str) -> Self {
+        Self::new(value)
+    }
+}
+
 /// A national identity-linking value. `Debug` never shows it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct StrongIdentifier(pub String);

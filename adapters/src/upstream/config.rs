@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use serde::Deserialize;
 use url::Url;
 
-use crate::{AdapterError, Loa};
+use crate::{AdapterError, Loa, Secret};
 
 /// One upstream identity provider, deserialised from a `[[upstream]]` table.
 #[derive(Clone, PartialEq, Eq, Deserialize)]
@@ -29,7 +29,7 @@ pub struct UpstreamConfig {
     /// OAuth 2: the profile API called with the access token.
     pub profile_endpoint: Option<String>,
     pub client_id: String,
-    pub client_secret: Option<String>,
+    pub client_secret: Option<Secret>,
     pub client_secret_file: Option<PathBuf>,
     /// The name of an environment variable holding the client secret.
     pub client_secret_env: Option<String>,
@@ -104,10 +104,7 @@ impl fmt::Debug for UpstreamConfig {
             .field("token_endpoint", &self.token_endpoint)
             .field("profile_endpoint", &self.profile_endpoint)
             .field("client_id", &self.client_id)
-            .field(
-                "client_secret",
-                &self.client_secret.as_ref().map(|_| "[redacted]"),
-            )
+            .field("client_secret", &self.client_secret)
             .field("client_secret_file", &self.client_secret_file)
             .field("client_secret_env", &self.client_secret_env)
             .field("scopes", &self.scopes)

@@ -46,13 +46,12 @@ use config::Settings;
 use http::UpstreamHttp;
 use oidc::OidcCache;
 
-use crate::{AdapterError, Begin, Callback, PendingLogin, StrongIdentifier, VerifiedIdentity};
+use crate::{
+    AdapterError, Begin, Callback, PendingLogin, Secret, StrongIdentifier, VerifiedIdentity,
+};
 
 /// RFC 8176 §2 `fed`: federated authentication (DESIGN §4).
 pub const AMR_FED: &str = "fed";
-
-/// A resolved client secret; never printed.
-struct Secret(String);
 
 /// One configured upstream provider, ready to begin and complete logins. `Send + Sync`; share
 /// it behind the application state.
@@ -88,7 +87,7 @@ fn same(a: &str, b: &str) -> bool {
 fn resolve_secret(config: &UpstreamConfig) -> Result<Option<Secret>, AdapterError> {
     let err = |m: String| AdapterError::Config(format!("upstream {:?}: {m}", config.id));
     let value = if let Some(inline) = &config.client_secret {
-        inline.clone()
+        inline.expose().to_owned()
     } else if let Some(path) = &config.client_secret_file {
         std::fs::read_to_string(path)
             .map_err(|e| err(format!("client_secret_file {}: {e}", path.display())))?
@@ -102,7 +101,7 @@ fn resolve_secret(config: &UpstreamConfig) -> Result<Option<Secret>, AdapterErro
     if value.is_empty() {
         return Err(err("the client secret is empty".into()));
     }
-    Ok(Some(Secret(value)))
+    Ok(Some(Secret::new(value)))
 }
 
 impl Upstream {

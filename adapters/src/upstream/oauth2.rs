@@ -17,7 +17,7 @@ use url::Url;
 use super::Upstream;
 use super::config::{ClientAuth, Preset};
 use super::http::UpstreamHttp;
-use crate::{AdapterError, PendingLogin, VerifiedIdentity};
+use crate::{AdapterError, PendingLogin, Secret, VerifiedIdentity};
 
 /// The token endpoint's answer. Its `Debug` shows no token.
 pub(crate) struct Tokens {
@@ -282,7 +282,7 @@ impl Upstream {
         let request = TokenRequest {
             endpoint: token_endpoint,
             client_id: &self.config.client_id,
-            client_secret: self.secret.as_ref().map(|x| x.0.as_str()),
+            client_secret: self.secret.as_ref().map(Secret::expose),
             auth: s.client_auth.unwrap_or(ClientAuth::Post),
             code,
             redirect_uri: &pending.redirect_uri,

@@ -286,7 +286,7 @@ impl Upstream {
         });
         let secret = match &self.apple {
             Some(apple) => Some(apple.get(now)?),
-            None => self.secret.as_ref().map(|x| x.0.clone()),
+            None => self.secret.as_ref().map(|x| x.expose().to_owned()),
         };
         let request = TokenRequest {
             endpoint: &token_endpoint,

@@ -19,12 +19,14 @@ use crate::crypto;
 pub const DEV_SECRETS_FILE: &str = "dev-secrets.toml";
 
 /// The secrets a dev server generates for itself on first start, kept in the data dir.
-#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[derive(Clone, Deserialize, serde::Serialize)]
 pub(super) struct DevSecrets {
     pub(super) key_encryption_key: String,
     pub(super) subject_secret: String,
     pub(super) admin_token: String,
 }
+
+crate::redact::debug_without_secrets!(DevSecrets {});
 
 /// Write what dev mode resolves from, where it is missing: the generated secrets and, when
 /// certificate login uses it, the dev CA (regenerated when incomplete or older than 150

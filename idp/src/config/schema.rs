@@ -2,7 +2,6 @@
 //! [`Secret`], the redacting string every secret value is read into. Nothing here checks
 //! values; `resolve` does, once.
 
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
@@ -11,25 +10,8 @@ use serde::Deserialize;
 use anyid_adapters::certificate::CertificateConfig;
 use anyid_adapters::upstream::UpstreamConfig;
 
-/// A secret string: redacted in `Debug` and `Display`, so it cannot reach a log by accident.
-#[derive(Clone, Deserialize, PartialEq, Eq)]
-#[serde(transparent)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret([redacted])")
-    }
-}
+/// The one secret type of the workspace: redacted in `Debug`, read through `expose`.
+pub use anyid_adapters::Secret;
 
 /// The configuration as written by an operator, before validation.
 #[derive(Debug, Clone, Deserialize)]

@@ -7,17 +7,21 @@
 
 pub mod account;
 pub mod certificate;
+pub mod chooser;
 pub mod consent;
 pub mod kept;
 pub mod passkey;
 pub mod portal;
 pub mod upstream;
 
+pub use chooser::{LoginView, MethodChoice};
+use chooser::{login_page, reachable};
+
+use anyid_adapters::VerifiedIdentity;
 use anyid_adapters::certificate::CertificateLogin;
 use anyid_adapters::passkey::Passkeys;
 use anyid_adapters::upstream::Upstream;
-use anyid_adapters::{VerifiedIdentity, dev};
-use anyid_policy::{Action, Decision, Loa, Reason, Request as PolicyRequest, Signals, evaluate};
+use anyid_policy::{Action, Decision, Loa, Request as PolicyRequest, Signals, evaluate};
 
 use self::account::{LinkOutcome, Resolution};
 
@@ -85,45 +89,6 @@ pub struct WaysBack {
     pub retry: String,
     /// Back to the relying party (its registered redirect URI, with `access_denied`).
     pub service: String,
-}
-
-pub struct LoginView {
-    pub flow_id: String,
-    pub csrf: String,
-    /// Empty for the portal.
-    pub client_name: String,
-    pub ui_locales: Option<String>,
-    /// Whether the dev method (demo citizens) is offered.
-    pub dev_login: bool,
-    pub methods: Vec<MethodChoice>,
-    /// The assurance the service requires, when above the lowest: only methods that reach
-    /// it are offered (step-up).
-    pub required_acr: Option<String>,
-    /// A usernameless passkey ceremony, when passkeys are on.
-    pub passkey: Option<passkey::PasskeyOffer>,
-    /// A certificate challenge (and the mutual-TLS link), when certificate login is on.
-    pub certificate: Option<certificate::CertificateOffer>,
-    /// During a step-up: the signed-in citizen's name (the method used is linked to them).
-    pub stepping_up_as: Option<String>,
-}
-
-crate::redact::debug_without_secrets!(LoginView {
-    flow_id,
-    client_name,
-    methods,
-    required_acr,
-    passkey,
-    certificate
-});
-
-/// An upstream method on the chooser.
-#[derive(Debug, Clone)]
-pub struct MethodChoice {
-    pub id: String,
-    pub name_ko: String,
-    pub name_en: String,
-    /// False while the provider's circuit breaker is open.
-    pub available: bool,
 }
 
 fn error(notice: Notice) -> Step {
@@ -211,27 +176,6 @@ fn decide_level(
         ..PolicyRequest::new(action)
     };
     evaluate(&facts, &Signals::default(), ctx.op.clock.since_epoch())
-}
-
-/// The highest level an enabled login method can reach.
-fn reachable(ctx: &Broker<'_>) -> Option<Loa> {
-    let upstreams = ctx
-        .upstreams
-        .iter()
-        .filter(|u| u.config().enabled)
-        .map(|u| u.config().loa);
-    let dev = ctx.dev_login.then_some(dev::LOA);
-    // A passkey can be registered at any level up to high (see `passkey`).
-    let passkeys = ctx.passkeys.as_ref().map(|_| Loa::High);
-    let certificates = ctx
-        .certificates
-        .iter()
-        .flat_map(|c| c.config().policies.iter().map(|p| p.loa));
-    upstreams
-        .chain(dev)
-        .chain(passkeys)
-        .chain(certificates)
-        .max()
 }
 
 /// Whether `current` is a live session below the level `request` requires: the login that
@@ -564,64 +508,6 @@ async fn after_authentication(
         flow,
         client.map(|c| c.name).unwrap_or_default(),
     )))
-}
-
-async fn login_page(
-    ctx: &Broker<'_>,
-    flow: &Flow,
-    step_up: Option<&SsoSession>,
-) -> Result<Step, OAuthError> {
-    let client_name = if flow.request.client_id == PORTAL_CLIENT {
-        String::new()
-    } else {
-        ctx.op
-            .store
-            .client(&flow.request.client_id)
-            .await?
-            .map(|c| c.name)
-            .unwrap_or_default()
-    };
-    let now = ctx.op.now();
-    let required = flow.request.required_loa();
-    let methods: Vec<MethodChoice> = ctx
-        .upstreams
-        .iter()
-        .filter(|u| u.config().loa >= required)
-        .map(|u| MethodChoice {
-            id: u.id().to_owned(),
-            name_ko: u.display_name("ko").to_owned(),
-            name_en: u.display_name("en").to_owned(),
-            available: u.available(now),
-        })
-        .collect();
-    let dev_login = ctx.dev_login && dev::LOA >= required;
-    let certificates = ctx
-        .certificates
-        .is_some_and(|c| c.config().policies.iter().any(|p| p.loa >= required));
-    if decide_level(ctx, &flow.request, None, Action::Authorize)
-        == Decision::Deny(Reason::UnmetAssurance)
-    {
-        return Ok(unmet(ctx, &flow.request));
-    }
-    Ok(Step::LoginPage(LoginView {
-        flow_id: flow.id.clone(),
-        csrf: flow.csrf.clone(),
-        client_name,
-        ui_locales: flow.request.ui_locales.clone(),
-        dev_login,
-        methods,
-        required_acr: (required > Loa::Low).then(|| required.acr().to_owned()),
-        passkey: passkey::login_offer(ctx, flow).await?,
-        certificate: if certificates {
-            certificate::offer(ctx, flow)?
-        } else {
-            None
-        },
-        stepping_up_as: match step_up {
-            Some(s) => Some(account::display_name(ctx, &s.citizen_id).await?),
-            None => None,
-        },
-    }))
 }
 
 /// The live session the flow was authenticated with, if this browser still holds it.
