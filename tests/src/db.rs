@@ -11,15 +11,6 @@ pub enum Backend {
 
 pub const POSTGRES_ENV: &str = "ANYID_TEST_DATABASE_URL";
 
-/// SQLite always; PostgreSQL too when `ANYID_TEST_DATABASE_URL` is set.
-pub fn backends() -> Vec<Backend> {
-    let mut out = vec![Backend::Sqlite];
-    if postgres_admin_url().is_some() {
-        out.push(Backend::Postgres);
-    }
-    out
-}
-
 /// The PostgreSQL server's admin URL from `ANYID_TEST_DATABASE_URL`, if set and not empty.
 pub fn postgres_admin_url() -> Option<String> {
     std::env::var(POSTGRES_ENV).ok().filter(|v| !v.is_empty())
