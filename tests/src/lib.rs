@@ -1,8 +1,11 @@
 //! The Any-ID testkit: boots the real server on `127.0.0.1:0` on a fresh database (SQLite
 //! always, PostgreSQL when `ANYID_TEST_DATABASE_URL` is set), and drives it as real peers
 //! would: a browser with a cookie jar, and relying parties built on the `openidconnect` crate.
+//! A test written once for both backends becomes one named test per backend with
+//! [`per_backend!`].
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod backends;
 pub mod browser;
 pub mod certificates;
 pub mod db;
@@ -18,7 +21,7 @@ use anyid::server::{self, Running};
 use serde_json::Value;
 
 pub use browser::{Browser, Landing};
-pub use db::{Backend, TestDatabase, backends};
+pub use db::{Backend, TestDatabase};
 pub use rp::Rp;
 
 /// A running Any-ID on loopback with its own database, data dir and clock.

@@ -9,7 +9,7 @@ use anyid_tests::browser::{hidden, param};
 use anyid_tests::certificates::{dev_pki, sign, sign_in_as};
 use anyid_tests::rp::Pending;
 use anyid_tests::upstream::FakeOidcProvider;
-use anyid_tests::{Backend, Browser, Landing, Rp, TestServer, backends, rp_registration};
+use anyid_tests::{Backend, Browser, Landing, Rp, TestServer, per_backend, rp_registration};
 use openidconnect::core::CoreIdTokenClaims;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -56,9 +56,9 @@ async fn kakao_and_gov(
     .unwrap()
 }
 
-#[tokio::test]
-async fn a_social_session_steps_up_to_high_and_keeps_the_same_subject() {
-    for backend in backends() {
+per_backend!(
+    #[tokio::test]
+    async fn a_social_session_steps_up_to_high_and_keeps_the_same_subject(backend: Backend) {
         let kakao = FakeOidcProvider::start().await;
         kakao.set_subject("k-1", json!({"nickname": "길동"}));
         let gov = FakeOidcProvider::start().await;
@@ -114,7 +114,7 @@ async fn a_social_session_steps_up_to_high_and_keeps_the_same_subject() {
         );
         op.stop().await;
     }
-}
+);
 
 #[tokio::test]
 async fn without_a_method_that_reaches_the_level_the_relying_party_gets_unmet_authentication_requirements()
@@ -221,13 +221,15 @@ fn refused_with(landing: Landing, text: &str) {
     );
 }
 
-/// The attack of the binding rule (DESIGN §4) through the step-up page: someone holding a
-/// citizen's low session completes the step-up with a certificate of their own. Before the
-/// rule, the certificate was linked and the relying party received `acr` high for the
-/// victim's `sub`; now the step-up is refused and nothing is linked.
-#[tokio::test]
-async fn a_step_up_with_a_certificate_not_bound_to_the_account_is_refused_and_links_nothing() {
-    for backend in backends() {
+per_backend!(
+    /// The attack of the binding rule (DESIGN §4) through the step-up page: someone holding a
+    /// citizen's low session completes the step-up with a certificate of their own. Before the
+    /// rule, the certificate was linked and the relying party received `acr` high for the
+    /// victim's `sub`; now the step-up is refused and nothing is linked.
+    #[tokio::test]
+    async fn a_step_up_with_a_certificate_not_bound_to_the_account_is_refused_and_links_nothing(
+        backend: Backend,
+    ) {
         let kakao = FakeOidcProvider::start().await;
         kakao.set_subject("k-victim", json!({"nickname": "길동"}));
         let op = TestServer::start_with(backend, |c| c.upstreams.push(kakao.config("kakao")))
@@ -253,15 +255,17 @@ async fn a_step_up_with_a_certificate_not_bound_to_the_account_is_refused_and_li
         assert_ne!(own.subject(), victim.subject(), "{backend:?}");
         op.stop().await;
     }
-}
+);
 
-/// The same attack through both portal paths: from the victim's low session, link a
-/// high-level provider account and register a certificate, both the attacker's own. Each
-/// is linked, but vouched at low: alone, it signs in to the victim's account at low, and a
-/// relying party asking for high does not get it.
-#[tokio::test]
-async fn methods_linked_in_the_portal_from_a_low_session_prove_only_low_for_that_account() {
-    for backend in backends() {
+per_backend!(
+    /// The same attack through both portal paths: from the victim's low session, link a
+    /// high-level provider account and register a certificate, both the attacker's own. Each
+    /// is linked, but vouched at low: alone, it signs in to the victim's account at low, and a
+    /// relying party asking for high does not get it.
+    #[tokio::test]
+    async fn methods_linked_in_the_portal_from_a_low_session_prove_only_low_for_that_account(
+        backend: Backend,
+    ) {
         let kakao = FakeOidcProvider::start().await;
         kakao.set_subject("k-victim", json!({"nickname": "길동"}));
         let gov = FakeOidcProvider::start().await;
@@ -339,13 +343,13 @@ async fn methods_linked_in_the_portal_from_a_low_session_prove_only_low_for_that
         }
         op.stop().await;
     }
-}
+);
 
-/// A link whose strong identifier is not the account's is another person's credential: it
-/// is refused, and nothing is linked.
-#[tokio::test]
-async fn a_link_with_another_strong_identifier_is_refused() {
-    for backend in backends() {
+per_backend!(
+    /// A link whose strong identifier is not the account's is another person's credential: it
+    /// is refused, and nothing is linked.
+    #[tokio::test]
+    async fn a_link_with_another_strong_identifier_is_refused(backend: Backend) {
         let kakao = FakeOidcProvider::start().await;
         kakao.set_subject("k-1", json!({"nickname": "길동", "ci": "A".repeat(88)}));
         let gov = FakeOidcProvider::start().await;
@@ -371,4 +375,4 @@ async fn a_link_with_another_strong_identifier_is_refused() {
         assert_ne!(other.subject(), first.subject(), "{backend:?}");
         op.stop().await;
     }
-}
+);

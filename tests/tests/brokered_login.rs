@@ -6,7 +6,7 @@
 
 use anyid::store::AccountStore;
 use anyid_tests::upstream::{Behaviour, FakeNaver, FakeOidcProvider};
-use anyid_tests::{Browser, Landing, Rp, TestServer, backends};
+use anyid_tests::{Backend, Browser, Landing, Rp, TestServer, per_backend};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -32,9 +32,9 @@ async fn via(
     (landing, pending)
 }
 
-#[tokio::test]
-async fn a_citizen_logs_in_with_a_kakao_like_provider_and_gets_tokens() {
-    for backend in backends() {
+per_backend!(
+    #[tokio::test]
+    async fn a_citizen_logs_in_with_a_kakao_like_provider_and_gets_tokens(backend: Backend) {
         let kakao = FakeOidcProvider::start().await;
         kakao.set_subject(
             "kakao-1001",
@@ -61,11 +61,11 @@ async fn a_citizen_logs_in_with_a_kakao_like_provider_and_gets_tokens() {
         assert_eq!(citizens_and_sessions(&op).await.0, 1, "{backend:?}");
         op.stop().await;
     }
-}
+);
 
-#[tokio::test]
-async fn every_upstream_failure_ends_on_an_error_page_with_nothing_created() {
-    for backend in backends() {
+per_backend!(
+    #[tokio::test]
+    async fn every_upstream_failure_ends_on_an_error_page_with_nothing_created(backend: Backend) {
         let kakao = FakeOidcProvider::start().await;
         let op = TestServer::start_with(backend, |c| c.upstreams.push(kakao.config("kakao")))
             .await
@@ -104,7 +104,7 @@ async fn every_upstream_failure_ends_on_an_error_page_with_nothing_created() {
         }
         op.stop().await;
     }
-}
+);
 
 #[tokio::test]
 async fn same_verified_email_does_not_merge_but_the_same_strong_identifier_does() {
@@ -166,9 +166,11 @@ async fn same_verified_email_does_not_merge_but_the_same_strong_identifier_does(
     op.stop().await;
 }
 
-#[tokio::test]
-async fn apple_like_form_post_login_keeps_the_name_sent_only_on_the_first_login() {
-    for backend in backends() {
+per_backend!(
+    #[tokio::test]
+    async fn apple_like_form_post_login_keeps_the_name_sent_only_on_the_first_login(
+        backend: Backend,
+    ) {
         let apple = FakeOidcProvider::start_apple().await;
         apple.set_subject(
             "001234.apple",
@@ -216,7 +218,7 @@ async fn apple_like_form_post_login_keeps_the_name_sent_only_on_the_first_login(
         );
         op.stop().await;
     }
-}
+);
 
 #[tokio::test]
 async fn naver_refusals_and_timeouts_end_on_an_error_page_and_a_failing_provider_disables_only_its_button()
@@ -280,9 +282,11 @@ async fn naver_refusals_and_timeouts_end_on_an_error_page_and_a_failing_provider
     op.stop().await;
 }
 
-#[tokio::test]
-async fn a_citizen_links_and_unlinks_a_method_in_the_portal_but_cannot_take_anothers() {
-    for backend in backends() {
+per_backend!(
+    #[tokio::test]
+    async fn a_citizen_links_and_unlinks_a_method_in_the_portal_but_cannot_take_anothers(
+        backend: Backend,
+    ) {
         let kakao = FakeOidcProvider::start().await;
         kakao.set_subject("k-linked", json!({"nickname": "길동"}));
         let op = TestServer::start_with(backend, |c| c.upstreams.push(kakao.config("kakao")))
@@ -357,13 +361,13 @@ async fn a_citizen_links_and_unlinks_a_method_in_the_portal_but_cannot_take_anot
         assert_eq!(page.matches("name=\"unlink\"").count(), 1, "{backend:?}");
         op.stop().await;
     }
-}
+);
 
-/// An address and its `verified` flag are one unit: a later login that brings another
-/// address without a flag must not leave the old flag on the new address.
-#[tokio::test]
-async fn a_verified_flag_does_not_carry_over_to_a_new_address() {
-    for backend in backends() {
+per_backend!(
+    /// An address and its `verified` flag are one unit: a later login that brings another
+    /// address without a flag must not leave the old flag on the new address.
+    #[tokio::test]
+    async fn a_verified_flag_does_not_carry_over_to_a_new_address(backend: Backend) {
         let kakao = FakeOidcProvider::start().await;
         kakao.set_subject(
             "kakao-7",
@@ -403,4 +407,4 @@ async fn a_verified_flag_does_not_carry_over_to_a_new_address() {
         );
         op.stop().await;
     }
-}
+);

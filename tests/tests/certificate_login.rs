@@ -13,7 +13,7 @@ use anyid_adapters::certificate::PolicyLevel;
 use anyid_certs::dev::DevPki;
 use anyid_tests::browser::hidden;
 use anyid_tests::certificates::{credentials, dev_pki, namespace_of, post_signature, sign, uri_of};
-use anyid_tests::{Browser, Landing, Rp, TestServer, backends};
+use anyid_tests::{Backend, Browser, Landing, Rp, TestServer, per_backend};
 use base64::Engine;
 use reqwest::StatusCode;
 
@@ -96,9 +96,11 @@ const REFUSALS: [(&str, &str); 7] = [
     ("other-ca", "인증서 정책"),
 ];
 
-#[tokio::test]
-async fn a_signed_challenge_logs_in_at_the_policy_level_and_bad_certificates_are_refused() {
-    for backend in backends() {
+per_backend!(
+    #[tokio::test]
+    async fn a_signed_challenge_logs_in_at_the_policy_level_and_bad_certificates_are_refused(
+        backend: Backend,
+    ) {
         let op = TestServer::start(backend).await.unwrap();
         let pki = dev_pki(&op);
         let rp = op.relying_party("Land registry", "127.0.0.1").await;
@@ -129,11 +131,11 @@ async fn a_signed_challenge_logs_in_at_the_policy_level_and_bad_certificates_are
         }
         op.stop().await;
     }
-}
+);
 
-#[tokio::test]
-async fn challenges_are_single_use_short_lived_and_bound_to_the_signature() {
-    for backend in backends() {
+per_backend!(
+    #[tokio::test]
+    async fn challenges_are_single_use_short_lived_and_bound_to_the_signature(backend: Backend) {
         let op = TestServer::start(backend).await.unwrap();
         let pki = dev_pki(&op);
         let rp = op.relying_party("Land registry", "127.0.0.1").await;
@@ -211,16 +213,16 @@ async fn challenges_are_single_use_short_lived_and_bound_to_the_signature() {
         .await;
         op.stop().await;
     }
-}
+);
 
-/// A browser presenting dev citizen `name`'s certificate (or none) to the mTLS listener.
-/// A challenge names this origin, its purpose and its flow (or account) under the server's
-/// tag, so a signer can show what it signs and a signature made for one flow, purpose or
-/// account is refused in any other; a changed challenge fails the tag.
-#[tokio::test]
-async fn a_challenge_is_bound_to_its_origin_purpose_and_flow() {
-    use anyid_certs::challenge::{Challenge, Purpose};
-    for backend in backends() {
+per_backend!(
+    /// A browser presenting dev citizen `name`'s certificate (or none) to the mTLS listener.
+    /// A challenge names this origin, its purpose and its flow (or account) under the server's
+    /// tag, so a signer can show what it signs and a signature made for one flow, purpose or
+    /// account is refused in any other; a changed challenge fails the tag.
+    #[tokio::test]
+    async fn a_challenge_is_bound_to_its_origin_purpose_and_flow(backend: Backend) {
+        use anyid_certs::challenge::{Challenge, Purpose};
         let op = TestServer::start(backend).await.unwrap();
         let pki = dev_pki(&op);
         let rp = op.relying_party("Land registry", "127.0.0.1").await;
@@ -295,7 +297,7 @@ async fn a_challenge_is_bound_to_its_origin_purpose_and_flow() {
         );
         op.stop().await;
     }
-}
+);
 
 fn tls_browser(pki: &DevPki, name: Option<&str>) -> Browser {
     let root = reqwest::Certificate::from_pem(&std::fs::read(&pki.root).unwrap()).unwrap();
@@ -331,9 +333,11 @@ async fn tls_login(
     (p, browser.open(&link, op.issuer()).await)
 }
 
-#[tokio::test]
-async fn mutual_tls_logs_in_the_same_citizen_and_bad_certificates_are_refused() {
-    for backend in backends() {
+per_backend!(
+    #[tokio::test]
+    async fn mutual_tls_logs_in_the_same_citizen_and_bad_certificates_are_refused(
+        backend: Backend,
+    ) {
         let op = TestServer::start(backend).await.unwrap();
         let pki = dev_pki(&op);
         let rp = op.relying_party("Land registry", "127.0.0.1").await;
@@ -406,11 +410,11 @@ async fn mutual_tls_logs_in_the_same_citizen_and_bad_certificates_are_refused() 
         );
         op.stop().await;
     }
-}
+);
 
-#[tokio::test]
-async fn a_fingerprint_identity_logs_in_only_after_its_citizen_registered_it() {
-    for backend in backends() {
+per_backend!(
+    #[tokio::test]
+    async fn a_fingerprint_identity_logs_in_only_after_its_citizen_registered_it(backend: Backend) {
         let op =
             TestServer::start_with(backend, |c| c.certificates.identity = "fingerprint".into())
                 .await
@@ -483,7 +487,7 @@ async fn a_fingerprint_identity_logs_in_only_after_its_citizen_registered_it() {
         );
         op.stop().await;
     }
-}
+);
 
 #[tokio::test]
 async fn a_certificate_without_the_configured_identity_attribute_is_refused_and_says_why() {
@@ -505,9 +509,11 @@ async fn a_certificate_without_the_configured_identity_attribute_is_refused_and_
     op.stop().await;
 }
 
-#[tokio::test]
-async fn the_same_serial_number_from_two_cas_bound_to_the_policy_is_two_citizens() {
-    for backend in backends() {
+per_backend!(
+    #[tokio::test]
+    async fn the_same_serial_number_from_two_cas_bound_to_the_policy_is_two_citizens(
+        backend: Backend,
+    ) {
         // Production-like: the subject serial number identifies (it is no national linking
         // value), and the high policy is bound to both dev CAs.
         let op = TestServer::start_with(backend, |c| {
@@ -570,4 +576,4 @@ async fn the_same_serial_number_from_two_cas_bound_to_the_policy_is_two_citizens
         assert_ne!(hong, twin, "{backend:?}");
         op.stop().await;
     }
-}
+);

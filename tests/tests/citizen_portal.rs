@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use anyid_tests::browser::hidden;
-use anyid_tests::{Browser, Landing, TestServer, backends};
+use anyid_tests::{Backend, Browser, Landing, TestServer, per_backend};
 use openidconnect::OAuth2TokenResponse;
 use reqwest::StatusCode;
 
@@ -36,9 +36,11 @@ async fn act(browser: &Browser, op: &TestServer, page: &str, fields: &[(&str, &s
     body
 }
 
-#[tokio::test]
-async fn revoking_sessions_and_consents_stops_tokens_and_the_last_method_stays() {
-    for backend in backends() {
+per_backend!(
+    #[tokio::test]
+    async fn revoking_sessions_and_consents_stops_tokens_and_the_last_method_stays(
+        backend: Backend,
+    ) {
         let op = TestServer::start(backend).await.unwrap();
         let rp = op.relying_party("Passport office", "127.0.0.1").await;
         let browser = Browser::new();
@@ -156,7 +158,7 @@ async fn revoking_sessions_and_consents_stops_tokens_and_the_last_method_stays()
         );
         op.stop().await;
     }
-}
+);
 
 #[tokio::test]
 async fn portal_forms_need_their_csrf_token() {

@@ -7,7 +7,7 @@
 
 use anyid::store::{AccountStore, CodeRecord, GrantRecord, GrantStore, SessionStore};
 use anyid_tests::browser::hidden;
-use anyid_tests::{Browser, Rp, TestServer, backends};
+use anyid_tests::{Backend, Browser, Rp, TestServer, per_backend};
 use base64::Engine;
 use openidconnect::{OAuth2TokenResponse, RefreshToken};
 use reqwest::StatusCode;
@@ -35,9 +35,9 @@ async fn userinfo(op: &TestServer, access_token: &str) -> StatusCode {
         .status()
 }
 
-#[tokio::test]
-async fn a_code_issued_before_sign_out_or_consent_withdrawal_is_refused() {
-    for backend in backends() {
+per_backend!(
+    #[tokio::test]
+    async fn a_code_issued_before_sign_out_or_consent_withdrawal_is_refused(backend: Backend) {
         let op = TestServer::start(backend).await.unwrap();
         let rp = op.relying_party("Records office", "127.0.0.1").await;
 
@@ -95,11 +95,13 @@ async fn a_code_issued_before_sign_out_or_consent_withdrawal_is_refused() {
         assert!(rp.redeem(&cb, &p).await.is_ok(), "{backend:?}");
         op.stop().await;
     }
-}
+);
 
-#[tokio::test]
-async fn refresh_tokens_end_with_the_session_unless_offline_access_was_granted() {
-    for backend in backends() {
+per_backend!(
+    #[tokio::test]
+    async fn refresh_tokens_end_with_the_session_unless_offline_access_was_granted(
+        backend: Backend,
+    ) {
         let op = TestServer::start(backend).await.unwrap();
         let rp = op.relying_party("Records office", "127.0.0.1").await;
         let browser = Browser::new();
@@ -161,7 +163,7 @@ async fn refresh_tokens_end_with_the_session_unless_offline_access_was_granted()
         assert!(refresh(offline.refresh_token().unwrap()).await.is_ok());
         op.stop().await;
     }
-}
+);
 
 /// Mint a code for the signed-in citizen's session as `issue_code` does.
 async fn code_for(op: &TestServer, rp: &Rp, grant: &GrantRecord, verifier: &str) -> String {
@@ -185,11 +187,11 @@ async fn code_for(op: &TestServer, rp: &Rp, grant: &GrantRecord, verifier: &str)
     code
 }
 
-/// Two redemptions of one code race; whichever wins, the replay must find and revoke the
-/// grant the winner recorded, so the winner's tokens stop.
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_code_redeemed_twice_at_once_always_ends_revoked() {
-    for backend in backends() {
+per_backend!(
+    /// Two redemptions of one code race; whichever wins, the replay must find and revoke the
+    /// grant the winner recorded, so the winner's tokens stop.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_code_redeemed_twice_at_once_always_ends_revoked(backend: Backend) {
         let op = TestServer::start(backend).await.unwrap();
         let rp = op.relying_party("Records office", "127.0.0.1").await;
         let browser = Browser::new();
@@ -258,4 +260,4 @@ async fn a_code_redeemed_twice_at_once_always_ends_revoked() {
         }
         op.stop().await;
     }
-}
+);

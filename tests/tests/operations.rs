@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use anyid::store::KeyStore;
-use anyid_tests::{Browser, Rp, TestServer, backends};
+use anyid_tests::{Backend, Browser, Rp, TestServer, per_backend};
 use openidconnect::OAuth2TokenResponse;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -151,9 +151,9 @@ async fn a_login_form_posted_without_its_csrf_token_or_from_another_browser_is_r
     op.stop().await;
 }
 
-#[tokio::test]
-async fn the_admin_api_needs_its_token_and_manages_clients() {
-    for backend in backends() {
+per_backend!(
+    #[tokio::test]
+    async fn the_admin_api_needs_its_token_and_manages_clients(backend: Backend) {
         let op = TestServer::start(backend).await.unwrap();
         let http = reqwest::Client::new();
         let anonymous = http
@@ -259,7 +259,7 @@ async fn the_admin_api_needs_its_token_and_manages_clients() {
         assert_eq!(missing.status(), StatusCode::NOT_FOUND);
         op.stop().await;
     }
-}
+);
 
 #[tokio::test]
 async fn health_readiness_and_metrics_are_served() {
@@ -313,9 +313,11 @@ async fn health_readiness_and_metrics_are_served() {
     op.stop().await;
 }
 
-#[tokio::test]
-async fn rotated_keys_are_picked_up_and_old_tokens_stay_valid_until_they_expire() {
-    for backend in backends() {
+per_backend!(
+    #[tokio::test]
+    async fn rotated_keys_are_picked_up_and_old_tokens_stay_valid_until_they_expire(
+        backend: Backend,
+    ) {
         let op = TestServer::start(backend).await.unwrap();
         let rp = op.relying_party("Archive", "127.0.0.1").await;
         let browser = Browser::new();
@@ -400,7 +402,7 @@ async fn rotated_keys_are_picked_up_and_old_tokens_stay_valid_until_they_expire(
         assert_eq!(state.store.keys().await.unwrap().len(), 4);
         op.stop().await;
     }
-}
+);
 
 #[tokio::test]
 async fn a_secret_rotated_by_another_process_stops_working_within_a_second() {

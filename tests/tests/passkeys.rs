@@ -8,7 +8,7 @@ use anyid::store::{AccountStore, PasskeyStore};
 use anyid_tests::browser::hidden;
 use anyid_tests::certificates::{dev_pki, namespace_of, sign_in_as, uri_of};
 use anyid_tests::passkey::{Authenticator, attribute};
-use anyid_tests::{Browser, Landing, TestServer, backends};
+use anyid_tests::{Backend, Browser, Landing, TestServer, per_backend};
 use reqwest::StatusCode;
 
 /// Sign `browser` in to the portal as demo citizen `citizen`; returns the portal page.
@@ -64,9 +64,11 @@ async fn answer(browser: &Browser, op: &TestServer, page: &str, credential: &str
         .await
 }
 
-#[tokio::test]
-async fn a_passkey_from_the_portal_logs_in_without_a_username_as_the_same_citizen() {
-    for backend in backends() {
+per_backend!(
+    #[tokio::test]
+    async fn a_passkey_from_the_portal_logs_in_without_a_username_as_the_same_citizen(
+        backend: Backend,
+    ) {
         let op = TestServer::start(backend).await.unwrap();
         assert!(
             op.issuer().starts_with("http://localhost:"),
@@ -158,11 +160,11 @@ async fn a_passkey_from_the_portal_logs_in_without_a_username_as_the_same_citize
         assert!(account.contains("action=\"/login/dev\""), "not signed in");
         op.stop().await;
     }
-}
+);
 
-#[tokio::test]
-async fn without_user_verification_or_registration_a_passkey_is_refused() {
-    for backend in backends() {
+per_backend!(
+    #[tokio::test]
+    async fn without_user_verification_or_registration_a_passkey_is_refused(backend: Backend) {
         let op = TestServer::start(backend).await.unwrap();
         let rp = op.relying_party("Tax office", "127.0.0.1").await;
         let owner = Browser::new();
@@ -214,11 +216,11 @@ async fn without_user_verification_or_registration_a_passkey_is_refused() {
         );
         op.stop().await;
     }
-}
+);
 
-#[tokio::test]
-async fn passkeys_are_renamed_and_removed_only_by_their_owner() {
-    for backend in backends() {
+per_backend!(
+    #[tokio::test]
+    async fn passkeys_are_renamed_and_removed_only_by_their_owner(backend: Backend) {
         let op = TestServer::start(backend).await.unwrap();
         let owner = Browser::new();
         let page = portal(&owner, &op, "hong").await;
@@ -298,11 +300,13 @@ async fn passkeys_are_renamed_and_removed_only_by_their_owner() {
         assert_eq!(events[0].kind, "removed");
         op.stop().await;
     }
-}
+);
 
-#[tokio::test]
-async fn a_passkey_registered_right_after_a_high_login_is_high_and_later_substantial() {
-    for backend in backends() {
+per_backend!(
+    #[tokio::test]
+    async fn a_passkey_registered_right_after_a_high_login_is_high_and_later_substantial(
+        backend: Backend,
+    ) {
         let op = TestServer::start(backend).await.unwrap();
         let pki = dev_pki(&op);
 
@@ -346,4 +350,4 @@ async fn a_passkey_registered_right_after_a_high_login_is_high_and_later_substan
         );
         op.stop().await;
     }
-}
+);

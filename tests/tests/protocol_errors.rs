@@ -5,7 +5,7 @@
 
 use anyid_tests::browser::param;
 use anyid_tests::rp::{Pending, SIGNING_ALGS};
-use anyid_tests::{Browser, Landing, Rp, TestServer, backends};
+use anyid_tests::{Backend, Browser, Landing, Rp, TestServer, per_backend};
 use openidconnect::core::CoreErrorResponseType;
 use openidconnect::{OAuth2TokenResponse, RequestTokenError};
 use reqwest::StatusCode;
@@ -55,9 +55,11 @@ fn token_error<T>(
     }
 }
 
-#[tokio::test]
-async fn an_unregistered_redirect_uri_gets_an_error_page_and_never_a_redirect() {
-    for backend in backends() {
+per_backend!(
+    #[tokio::test]
+    async fn an_unregistered_redirect_uri_gets_an_error_page_and_never_a_redirect(
+        backend: Backend,
+    ) {
         let s = setup(backend).await;
         let browser = Browser::new();
         for evil in [
@@ -88,11 +90,13 @@ async fn an_unregistered_redirect_uri_gets_an_error_page_and_never_a_redirect() 
         assert_eq!(status, StatusCode::BAD_REQUEST);
         s.op.stop().await;
     }
-}
+);
 
-#[tokio::test]
-async fn authorization_requests_without_pkce_s256_are_refused_at_the_redirect_uri() {
-    for backend in backends() {
+per_backend!(
+    #[tokio::test]
+    async fn authorization_requests_without_pkce_s256_are_refused_at_the_redirect_uri(
+        backend: Backend,
+    ) {
         let s = setup(backend).await;
         let browser = Browser::new();
         let pending = s.rp.start(&[], &[]);
@@ -136,11 +140,11 @@ async fn authorization_requests_without_pkce_s256_are_refused_at_the_redirect_ur
         );
         s.op.stop().await;
     }
-}
+);
 
-#[tokio::test]
-async fn a_wrong_code_verifier_is_invalid_grant() {
-    for backend in backends() {
+per_backend!(
+    #[tokio::test]
+    async fn a_wrong_code_verifier_is_invalid_grant(backend: Backend) {
         let s = setup(backend).await;
         let (callback, pending) = code(&s, &Browser::new()).await;
         let wrong = Pending {
@@ -153,11 +157,11 @@ async fn a_wrong_code_verifier_is_invalid_grant() {
         );
         s.op.stop().await;
     }
-}
+);
 
-#[tokio::test]
-async fn a_reused_code_is_refused_and_revokes_the_tokens_from_its_first_use() {
-    for backend in backends() {
+per_backend!(
+    #[tokio::test]
+    async fn a_reused_code_is_refused_and_revokes_the_tokens_from_its_first_use(backend: Backend) {
         let s = setup(backend).await;
         let (callback, pending) = code(&s, &Browser::new()).await;
         let first = s.rp.redeem(&callback, &pending).await.unwrap();
@@ -181,11 +185,11 @@ async fn a_reused_code_is_refused_and_revokes_the_tokens_from_its_first_use() {
         assert_eq!(token_error(refresh), CoreErrorResponseType::InvalidGrant);
         s.op.stop().await;
     }
-}
+);
 
-#[tokio::test]
-async fn an_expired_code_is_invalid_grant() {
-    for backend in backends() {
+per_backend!(
+    #[tokio::test]
+    async fn an_expired_code_is_invalid_grant(backend: Backend) {
         let s = setup(backend).await;
         let (callback, pending) = code(&s, &Browser::new()).await;
         s.op.clock.advance(61);
@@ -195,11 +199,11 @@ async fn an_expired_code_is_invalid_grant() {
         );
         s.op.stop().await;
     }
-}
+);
 
-#[tokio::test]
-async fn a_wrong_client_secret_is_401_invalid_client_with_a_challenge() {
-    for backend in backends() {
+per_backend!(
+    #[tokio::test]
+    async fn a_wrong_client_secret_is_401_invalid_client_with_a_challenge(backend: Backend) {
         let s = setup(backend).await;
         let (callback, pending) = code(&s, &Browser::new()).await;
         let impostor = Rp {
@@ -247,7 +251,7 @@ async fn a_wrong_client_secret_is_401_invalid_client_with_a_challenge() {
         }
         s.op.stop().await;
     }
-}
+);
 
 /// Anyone who knows a relying party's public `client_id` can send wrong secrets. Those
 /// failures are throttled (429 with `Retry-After`), but a correct credential always
@@ -311,9 +315,9 @@ async fn failed_client_authentications_are_throttled_without_locking_out_the_cli
     op.stop().await;
 }
 
-#[tokio::test]
-async fn a_reused_rotated_refresh_token_revokes_the_whole_family() {
-    for backend in backends() {
+per_backend!(
+    #[tokio::test]
+    async fn a_reused_rotated_refresh_token_revokes_the_whole_family(backend: Backend) {
         let s = setup(backend).await;
         let (callback, pending) = code(&s, &Browser::new()).await;
         let tokens = s.rp.redeem(&callback, &pending).await.unwrap();
@@ -352,11 +356,11 @@ async fn a_reused_rotated_refresh_token_revokes_the_whole_family() {
         assert_eq!(userinfo.status(), StatusCode::UNAUTHORIZED);
         s.op.stop().await;
     }
-}
+);
 
-#[tokio::test]
-async fn userinfo_without_or_with_a_bad_bearer_is_401_with_a_challenge() {
-    for backend in backends() {
+per_backend!(
+    #[tokio::test]
+    async fn userinfo_without_or_with_a_bad_bearer_is_401_with_a_challenge(backend: Backend) {
         let s = setup(backend).await;
         let missing = s.raw.get(s.op.url("/userinfo")).send().await.unwrap();
         assert_eq!(missing.status(), StatusCode::UNAUTHORIZED);
@@ -393,10 +397,10 @@ async fn userinfo_without_or_with_a_bad_bearer_is_401_with_a_challenge() {
         assert_eq!(post.status(), StatusCode::UNAUTHORIZED);
         // A client_credentials token has no citizen: it is not for userinfo.
         let (id, secret) = s
-            .op
-            .add_client(serde_json::json!({"name": "Batch job", "grant_types": ["client_credentials"], "scopes": ["records.read"]}))
-            .await
-            .unwrap();
+        .op
+        .add_client(serde_json::json!({"name": "Batch job", "grant_types": ["client_credentials"], "scopes": ["records.read"]}))
+        .await
+        .unwrap();
         let token: Value = s
             .raw
             .post(s.op.url("/token"))
@@ -422,7 +426,7 @@ async fn userinfo_without_or_with_a_bad_bearer_is_401_with_a_challenge() {
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
         s.op.stop().await;
     }
-}
+);
 
 /// A token signed by a key Any-ID does not have, with a believable header and claims.
 async fn forged_token(s: &Setup) -> String {
@@ -435,9 +439,9 @@ async fn forged_token(s: &Setup) -> String {
     parts.join(".")
 }
 
-#[tokio::test]
-async fn prompt_none_without_a_session_is_login_required() {
-    for backend in backends() {
+per_backend!(
+    #[tokio::test]
+    async fn prompt_none_without_a_session_is_login_required(backend: Backend) {
         let s = setup(backend).await;
         let pending = s.rp.start(&[], &[("prompt", "none")]);
         let callback = Browser::new()
@@ -449,11 +453,11 @@ async fn prompt_none_without_a_session_is_login_required() {
         assert_eq!(param(&callback, "iss").as_deref(), Some(s.op.issuer()));
         s.op.stop().await;
     }
-}
+);
 
-#[tokio::test]
-async fn malformed_and_oversized_requests_get_a_clear_4xx() {
-    for backend in backends() {
+per_backend!(
+    #[tokio::test]
+    async fn malformed_and_oversized_requests_get_a_clear_4xx(backend: Backend) {
         let s = setup(backend).await;
         let token = s.op.url("/token");
         let cases: Vec<(reqwest::RequestBuilder, StatusCode, Option<&str>)> = vec![
@@ -557,11 +561,11 @@ async fn malformed_and_oversized_requests_get_a_clear_4xx() {
         }
         s.op.stop().await;
     }
-}
+);
 
-#[tokio::test]
-async fn id_tokens_and_access_tokens_fail_validation_when_tampered() {
-    for backend in backends() {
+per_backend!(
+    #[tokio::test]
+    async fn id_tokens_and_access_tokens_fail_validation_when_tampered(backend: Backend) {
         let s = setup(backend).await;
         let (callback, pending) = code(&s, &Browser::new()).await;
         let tokens = s.rp.redeem(&callback, &pending).await.unwrap();
@@ -588,7 +592,7 @@ async fn id_tokens_and_access_tokens_fail_validation_when_tampered() {
         assert_eq!(json["active"], false);
         s.op.stop().await;
     }
-}
+);
 
 fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()

@@ -5,16 +5,16 @@
 
 use anyid_tests::browser::param;
 use anyid_tests::rp::SIGNING_ALGS;
-use anyid_tests::{Browser, Rp, TestServer, backends, rp_registration};
+use anyid_tests::{Backend, Browser, Rp, TestServer, per_backend, rp_registration};
 use openidconnect::core::CoreUserInfoClaims;
 use openidconnect::{
     AccessToken, IntrospectionUrl, LogoutRequest, OAuth2TokenResponse, PostLogoutRedirectUrl,
     TokenIntrospectionResponse, TokenResponse,
 };
 
-#[tokio::test]
-async fn code_flow_with_pkce_refresh_introspection_revocation_and_logout() {
-    for backend in backends() {
+per_backend!(
+    #[tokio::test]
+    async fn code_flow_with_pkce_refresh_introspection_revocation_and_logout(backend: Backend) {
         let op = TestServer::start(backend).await.unwrap();
         let (client_id, secret) = op
             .add_client(rp_registration("Records office", "127.0.0.1"))
@@ -205,11 +205,13 @@ async fn code_flow_with_pkce_refresh_introspection_revocation_and_logout() {
 
         op.stop().await;
     }
-}
+);
 
-#[tokio::test]
-async fn one_login_serves_a_second_relying_party_without_asking_again_for_consent() {
-    for backend in backends() {
+per_backend!(
+    #[tokio::test]
+    async fn one_login_serves_a_second_relying_party_without_asking_again_for_consent(
+        backend: Backend,
+    ) {
         let op = TestServer::start(backend).await.unwrap();
         let (id_a, secret_a) = op
             .add_client(rp_registration("Tax office", "127.0.0.1"))
@@ -258,11 +260,11 @@ async fn one_login_serves_a_second_relying_party_without_asking_again_for_consen
         assert_ne!(sub_a1, sub_b);
         op.stop().await;
     }
-}
+);
 
-#[tokio::test]
-async fn rs256_and_public_subject_clients_get_what_they_registered() {
-    for backend in backends() {
+per_backend!(
+    #[tokio::test]
+    async fn rs256_and_public_subject_clients_get_what_they_registered(backend: Backend) {
         let op = TestServer::start(backend).await.unwrap();
         let mut registration = rp_registration("Legacy portal", "127.0.0.1");
         registration["id_token_signed_response_alg"] = "RS256".into();
@@ -296,7 +298,7 @@ async fn rs256_and_public_subject_clients_get_what_they_registered() {
         assert!(uuid::Uuid::parse_str(claims.subject().as_str()).is_ok());
         op.stop().await;
     }
-}
+);
 
 fn jwt_part(token: &str, index: usize) -> serde_json::Value {
     use base64::Engine;

@@ -5,12 +5,14 @@
 //! same way (429 with `Retry-After` and a page).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use anyid_tests::{TestServer, backends};
+use anyid_tests::{Backend, TestServer, per_backend};
 use reqwest::StatusCode;
 
-#[tokio::test]
-async fn showing_the_login_page_and_the_portal_writes_one_flow_and_no_ceremony_or_challenge() {
-    for backend in backends() {
+per_backend!(
+    #[tokio::test]
+    async fn showing_the_login_page_and_the_portal_writes_one_flow_and_no_ceremony_or_challenge(
+        backend: Backend,
+    ) {
         let op = TestServer::start(backend).await.unwrap();
         let rp = op.relying_party("Land registry", "127.0.0.1").await;
         let http = reqwest::Client::new();
@@ -38,7 +40,7 @@ async fn showing_the_login_page_and_the_portal_writes_one_flow_and_no_ceremony_o
         );
         op.stop().await;
     }
-}
+);
 
 /// A client behind the (trusted, loopback) proxy at `address`.
 fn from(address: &str) -> reqwest::Client {

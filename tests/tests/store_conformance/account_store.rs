@@ -1,8 +1,9 @@
 use super::*;
 
-#[tokio::test]
-async fn a_citizen_is_found_by_issuer_and_subject_with_its_claims_intact() {
-    on_every_backend(async |store: SqlStore, backend: Backend| {
+per_backend!(
+    #[tokio::test]
+    async fn a_citizen_is_found_by_issuer_and_subject_with_its_claims_intact(backend: Backend) {
+        let (store, _db) = fresh_store(backend).await;
         let claims = serde_json::json!({
             "given_name": "Hong",
             "family_name": "Gil-dong 홍길동",
@@ -44,13 +45,13 @@ async fn a_citizen_is_found_by_issuer_and_subject_with_its_claims_intact() {
             assert_eq!(found, None, "{backend:?}: {issuer} {subject}");
         }
         assert_eq!(store.citizen("nobody").await.unwrap(), None);
-    })
-    .await;
-}
+    }
+);
 
-#[tokio::test]
-async fn a_duplicate_issuer_and_subject_is_a_conflict_and_creates_nobody() {
-    on_every_backend(async |store: SqlStore, backend: Backend| {
+per_backend!(
+    #[tokio::test]
+    async fn a_duplicate_issuer_and_subject_is_a_conflict_and_creates_nobody(backend: Backend) {
+        let (store, _db) = fresh_store(backend).await;
         citizen(&store, "first").await;
         let second = Citizen {
             id: "second".to_owned(),
@@ -82,13 +83,13 @@ async fn a_duplicate_issuer_and_subject_is_a_conflict_and_creates_nobody() {
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::Conflict(_)), "{backend:?}: {err}");
-    })
-    .await;
-}
+    }
+);
 
-#[tokio::test]
-async fn a_strong_identifier_finds_its_citizen_and_is_unique() {
-    on_every_backend(async |store: SqlStore, backend: Backend| {
+per_backend!(
+    #[tokio::test]
+    async fn a_strong_identifier_finds_its_citizen_and_is_unique(backend: Backend) {
+        let (store, _db) = fresh_store(backend).await;
         let first = Citizen {
             id: "c1".into(),
             claims: serde_json::json!({}),
@@ -143,13 +144,15 @@ async fn a_strong_identifier_finds_its_citizen_and_is_unique() {
                 .as_deref(),
             Some("c2")
         );
-    })
-    .await;
-}
+    }
+);
 
-#[tokio::test]
-async fn a_link_keeps_its_vouched_level_and_adopts_a_strong_identifier_only_without_a_clash() {
-    on_every_backend(async |store: SqlStore, backend: Backend| {
+per_backend!(
+    #[tokio::test]
+    async fn a_link_keeps_its_vouched_level_and_adopts_a_strong_identifier_only_without_a_clash(
+        backend: Backend,
+    ) {
+        let (store, _db) = fresh_store(backend).await;
         citizen(&store, "c1").await;
         citizen(&store, "c2").await;
         let mut high = identity("https://gov.example", "g1");
@@ -223,13 +226,13 @@ async fn a_link_keeps_its_vouched_level_and_adopts_a_strong_identifier_only_with
             store.set_strong_id("c2", b"ci-1").await,
             Err(StoreError::Conflict(_))
         ));
-    })
-    .await;
-}
+    }
+);
 
-#[tokio::test]
-async fn identities_link_list_and_unlink_but_never_the_last() {
-    on_every_backend(async |store: SqlStore, backend: Backend| {
+per_backend!(
+    #[tokio::test]
+    async fn identities_link_list_and_unlink_but_never_the_last(backend: Backend) {
+        let (store, _db) = fresh_store(backend).await;
         citizen(&store, "c1").await;
         citizen(&store, "c2").await;
         store
@@ -283,13 +286,13 @@ async fn identities_link_list_and_unlink_but_never_the_last() {
             "not c1's"
         );
         assert_eq!(store.identities("c1").await.unwrap().len(), 1);
-    })
-    .await;
-}
+    }
+);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn two_concurrent_unlinks_leave_one_method() {
-    on_every_backend(async |store: SqlStore, backend: Backend| {
+per_backend!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn two_concurrent_unlinks_leave_one_method(backend: Backend) {
+        let (store, _db) = fresh_store(backend).await;
         for round in 0..ROUNDS * 4 {
             let citizen_id = format!("c{round}");
             citizen(&store, &citizen_id).await;
@@ -326,13 +329,13 @@ async fn two_concurrent_unlinks_leave_one_method() {
             );
             assert_eq!(store.identities(&citizen_id).await.unwrap().len(), 1);
         }
-    })
-    .await;
-}
+    }
+);
 
-#[tokio::test]
-async fn claims_update_and_login_history_lists_newest_first() {
-    on_every_backend(async |store: SqlStore, backend: Backend| {
+per_backend!(
+    #[tokio::test]
+    async fn claims_update_and_login_history_lists_newest_first(backend: Backend) {
+        let (store, _db) = fresh_store(backend).await;
         citizen(&store, "c1").await;
         store
             .update_citizen_claims("c1", &serde_json::json!({"name": "Hong"}))
@@ -359,6 +362,5 @@ async fn claims_update_and_login_history_lists_newest_first() {
         let events = store.login_events("c1", 2).await.unwrap();
         let methods: Vec<&str> = events.iter().map(|e| e.method.as_str()).collect();
         assert_eq!(methods, ["dev", "naver"], "{backend:?}");
-    })
-    .await;
-}
+    }
+);

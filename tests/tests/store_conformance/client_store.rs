@@ -1,8 +1,9 @@
 use super::*;
 
-#[tokio::test]
-async fn a_client_reads_back_equal_and_clients_list_by_creation() {
-    on_every_backend(async |store: SqlStore, backend: Backend| {
+per_backend!(
+    #[tokio::test]
+    async fn a_client_reads_back_equal_and_clients_list_by_creation(backend: Backend) {
+        let (store, _db) = fresh_store(backend).await;
         let mut third = client("c", T0 + 20);
         third.post_logout_redirect_uris = vec!["https://c.example/bye".to_owned()];
         third.scopes = vec![];
@@ -23,13 +24,13 @@ async fn a_client_reads_back_equal_and_clients_list_by_creation() {
             .map(|c| c.id)
             .collect();
         assert_eq!(ids, ["a", "b", "c"], "{backend:?}: by created_at, then id");
-    })
-    .await;
-}
+    }
+);
 
-#[tokio::test]
-async fn a_duplicate_client_id_is_a_conflict_and_keeps_the_original() {
-    on_every_backend(async |store: SqlStore, backend: Backend| {
+per_backend!(
+    #[tokio::test]
+    async fn a_duplicate_client_id_is_a_conflict_and_keeps_the_original(backend: Backend) {
+        let (store, _db) = fresh_store(backend).await;
         let original = client("rp", T0);
         store.insert_client(&original).await.unwrap();
         let mut imposter = client("rp", T0 + 1);
@@ -37,13 +38,13 @@ async fn a_duplicate_client_id_is_a_conflict_and_keeps_the_original() {
         let err = store.insert_client(&imposter).await.unwrap_err();
         assert!(matches!(err, StoreError::Conflict(_)), "{backend:?}: {err}");
         assert_eq!(store.client("rp").await.unwrap(), Some(original));
-    })
-    .await;
-}
+    }
+);
 
-#[tokio::test]
-async fn replacing_a_secret_changes_only_the_secret_and_its_rotation_time() {
-    on_every_backend(async |store: SqlStore, backend: Backend| {
+per_backend!(
+    #[tokio::test]
+    async fn replacing_a_secret_changes_only_the_secret_and_its_rotation_time(backend: Backend) {
+        let (store, _db) = fresh_store(backend).await;
         let original = client("rp", T0);
         store.insert_client(&original).await.unwrap();
         assert!(
@@ -69,13 +70,13 @@ async fn replacing_a_secret_changes_only_the_secret_and_its_rotation_time() {
                 .unwrap(),
             "{backend:?}"
         );
-    })
-    .await;
-}
+    }
+);
 
-#[tokio::test]
-async fn upsert_inserts_then_updates_everything_but_the_creation_time() {
-    on_every_backend(async |store: SqlStore, backend: Backend| {
+per_backend!(
+    #[tokio::test]
+    async fn upsert_inserts_then_updates_everything_but_the_creation_time(backend: Backend) {
+        let (store, _db) = fresh_store(backend).await;
         let first = client("demo", T0);
         store.upsert_client(&first).await.unwrap();
         assert_eq!(store.client("demo").await.unwrap().as_ref(), Some(&first));
@@ -106,13 +107,13 @@ async fn upsert_inserts_then_updates_everything_but_the_creation_time() {
             "{backend:?}"
         );
         assert_eq!(store.clients().await.unwrap().len(), 1, "{backend:?}");
-    })
-    .await;
-}
+    }
+);
 
-#[tokio::test]
-async fn removing_a_client_revokes_its_grants_and_forgets_its_consents() {
-    on_every_backend(async |store: SqlStore, backend: Backend| {
+per_backend!(
+    #[tokio::test]
+    async fn removing_a_client_revokes_its_grants_and_forgets_its_consents(backend: Backend) {
+        let (store, _db) = fresh_store(backend).await;
         citizen(&store, "citizen-1").await;
         store.insert_client(&client("gone", T0)).await.unwrap();
         store.insert_client(&client("kept", T0)).await.unwrap();
@@ -158,6 +159,5 @@ async fn removing_a_client_revokes_its_grants_and_forgets_its_consents() {
             Some(T0 + 100),
             "{backend:?}: first time kept"
         );
-    })
-    .await;
-}
+    }
+);

@@ -1,8 +1,9 @@
 use super::*;
 
-#[tokio::test]
-async fn a_flow_reads_back_equal_until_it_expires() {
-    on_every_backend(async |store: SqlStore, backend: Backend| {
+per_backend!(
+    #[tokio::test]
+    async fn a_flow_reads_back_equal_until_it_expires(backend: Backend) {
+        let (store, _db) = fresh_store(backend).await;
         let record = flow("f1", T0 + 600);
         store.insert_flow(&record).await.unwrap();
         assert_eq!(
@@ -16,13 +17,13 @@ async fn a_flow_reads_back_equal_until_it_expires() {
             "{backend:?}"
         );
         assert_eq!(store.flow("nothing", T0).await.unwrap(), None);
-    })
-    .await;
-}
+    }
+);
 
-#[tokio::test]
-async fn a_flow_moves_only_from_the_expected_state() {
-    on_every_backend(async |store: SqlStore, backend: Backend| {
+per_backend!(
+    #[tokio::test]
+    async fn a_flow_moves_only_from_the_expected_state(backend: Backend) {
+        let (store, _db) = fresh_store(backend).await;
         store.insert_flow(&flow("f1", T0 + 600)).await.unwrap();
         let moved = store
             .transition_flow("f1", "requested", "authenticated", Some("s1"), T0 + 1)
@@ -64,13 +65,13 @@ async fn a_flow_moves_only_from_the_expected_state() {
                 .unwrap(),
             "{backend:?}: an expired flow does not move"
         );
-    })
-    .await;
-}
+    }
+);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_flow_transition_is_won_by_exactly_one_racer() {
-    on_every_backend(async |store: SqlStore, backend: Backend| {
+per_backend!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_flow_transition_is_won_by_exactly_one_racer(backend: Backend) {
+        let (store, _db) = fresh_store(backend).await;
         for round in 0..ROUNDS {
             let id = format!("f{round}");
             store.insert_flow(&flow(&id, T0 + 600)).await.unwrap();
@@ -88,13 +89,13 @@ async fn a_flow_transition_is_won_by_exactly_one_racer() {
             let won = wins.iter().filter(|w| **w).count();
             assert_eq!(won, 1, "{backend:?}, round {round}: {wins:?}");
         }
-    })
-    .await;
-}
+    }
+);
 
-#[tokio::test]
-async fn consent_is_remembered_per_citizen_and_client_and_overwritten() {
-    on_every_backend(async |store: SqlStore, backend: Backend| {
+per_backend!(
+    #[tokio::test]
+    async fn consent_is_remembered_per_citizen_and_client_and_overwritten(backend: Backend) {
+        let (store, _db) = fresh_store(backend).await;
         citizen(&store, "citizen-1").await;
         citizen(&store, "citizen-2").await;
         assert_eq!(store.consent("citizen-1", "rp").await.unwrap(), None);
@@ -126,13 +127,15 @@ async fn consent_is_remembered_per_citizen_and_client_and_overwritten() {
             "{backend:?}"
         );
         assert_eq!(store.consent("citizen-1", "other").await.unwrap(), None);
-    })
-    .await;
-}
+    }
+);
 
-#[tokio::test]
-async fn withdrawing_consent_revokes_the_clients_grants_for_that_citizen_only() {
-    on_every_backend(async |store: SqlStore, backend: Backend| {
+per_backend!(
+    #[tokio::test]
+    async fn withdrawing_consent_revokes_the_clients_grants_for_that_citizen_only(
+        backend: Backend,
+    ) {
+        let (store, _db) = fresh_store(backend).await;
         citizen(&store, "citizen-1").await;
         store
             .put_consent("citizen-1", "rp", "openid email", T0)
@@ -174,6 +177,5 @@ async fn withdrawing_consent_revokes_the_clients_grants_for_that_citizen_only() 
             "{backend:?}"
         );
         assert_eq!(store.grant("g2").await.unwrap().unwrap().revoked_at, None);
-    })
-    .await;
-}
+    }
+);

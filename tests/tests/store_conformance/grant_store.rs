@@ -21,9 +21,10 @@ async fn redeem(store: &SqlStore, hash: &[u8], now: UnixTime) -> Outcome {
     }
 }
 
-#[tokio::test]
-async fn a_code_is_consumed_once_with_everything_it_carries() {
-    on_every_backend(async |store: SqlStore, backend: Backend| {
+per_backend!(
+    #[tokio::test]
+    async fn a_code_is_consumed_once_with_everything_it_carries(backend: Backend) {
+        let (store, _db) = fresh_store(backend).await;
         let record = code(b"code-1", "g1", T0 + 60);
         store.insert_code(&record, T0).await.unwrap();
         let public = CodeRecord {
@@ -52,13 +53,15 @@ async fn a_code_is_consumed_once_with_everything_it_carries() {
             Outcome::Unknown,
             "{backend:?}"
         );
-    })
-    .await;
-}
+    }
+);
 
-#[tokio::test]
-async fn a_redemption_reads_the_session_and_consent_and_commits_with_its_grant() {
-    on_every_backend(async |store: SqlStore, backend: Backend| {
+per_backend!(
+    #[tokio::test]
+    async fn a_redemption_reads_the_session_and_consent_and_commits_with_its_grant(
+        backend: Backend,
+    ) {
+        let (store, _db) = fresh_store(backend).await;
         citizen(&store, "c1").await;
         store
             .insert_session(&session("s1", "c1", T0 + 100), b"t1")
@@ -111,13 +114,13 @@ async fn a_redemption_reads_the_session_and_consent_and_commits_with_its_grant()
             redeem(&store, b"code-2", T0 + 5).await,
             Outcome::Replayed("g1".into())
         );
-    })
-    .await;
-}
+    }
+);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_code_is_redeemed_once_even_under_concurrency() {
-    on_every_backend(async |store: SqlStore, backend: Backend| {
+per_backend!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_code_is_redeemed_once_even_under_concurrency(backend: Backend) {
+        let (store, _db) = fresh_store(backend).await;
         for round in 0..ROUNDS {
             let hash = format!("code-{round}").into_bytes();
             let grant_id = format!("g{round}");
@@ -139,13 +142,13 @@ async fn a_code_is_redeemed_once_even_under_concurrency() {
             let replays = outcomes.iter().filter(|o| **o == replayed).count();
             assert_eq!(replays, RACERS - 1, "{backend:?}, round {round}");
         }
-    })
-    .await;
-}
+    }
+);
 
-#[tokio::test]
-async fn a_grant_reads_back_equal_and_revocation_keeps_the_first_time() {
-    on_every_backend(async |store: SqlStore, backend: Backend| {
+per_backend!(
+    #[tokio::test]
+    async fn a_grant_reads_back_equal_and_revocation_keeps_the_first_time(backend: Backend) {
+        let (store, _db) = fresh_store(backend).await;
         let record = grant("g1", "rp");
         store.insert_grant(&record, None).await.unwrap();
         assert_eq!(
@@ -170,13 +173,13 @@ async fn a_grant_reads_back_equal_and_revocation_keeps_the_first_time() {
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::Conflict(_)), "{backend:?}: {err}");
-    })
-    .await;
-}
+    }
+);
 
-#[tokio::test]
-async fn a_refresh_token_rotates_once_and_its_replay_names_the_grant() {
-    on_every_backend(async |store: SqlStore, backend: Backend| {
+per_backend!(
+    #[tokio::test]
+    async fn a_refresh_token_rotates_once_and_its_replay_names_the_grant(backend: Backend) {
+        let (store, _db) = fresh_store(backend).await;
         let record = grant("g1", "rp");
         store
             .insert_grant(&record, Some((b"rt-1", T0 + 3600)))
@@ -238,13 +241,15 @@ async fn a_refresh_token_rotates_once_and_its_replay_names_the_grant() {
             store.refresh_token(b"never-issued", T0).await.unwrap(),
             None
         );
-    })
-    .await;
-}
+    }
+);
 
-#[tokio::test]
-async fn a_refresh_token_without_offline_access_rotates_only_while_its_session_lives() {
-    on_every_backend(async |store: SqlStore, backend: Backend| {
+per_backend!(
+    #[tokio::test]
+    async fn a_refresh_token_without_offline_access_rotates_only_while_its_session_lives(
+        backend: Backend,
+    ) {
+        let (store, _db) = fresh_store(backend).await;
         citizen(&store, "c1").await;
         store
             .insert_session(&session("s1", "c1", T0 + 100), b"t1")
@@ -304,13 +309,15 @@ async fn a_refresh_token_without_offline_access_rotates_only_while_its_session_l
                 .unwrap(),
             RefreshRotation::Rotated { .. }
         ));
-    })
-    .await;
-}
+    }
+);
 
-#[tokio::test]
-async fn a_refresh_token_of_a_revoked_grant_or_past_its_expiry_does_not_rotate() {
-    on_every_backend(async |store: SqlStore, backend: Backend| {
+per_backend!(
+    #[tokio::test]
+    async fn a_refresh_token_of_a_revoked_grant_or_past_its_expiry_does_not_rotate(
+        backend: Backend,
+    ) {
+        let (store, _db) = fresh_store(backend).await;
         store
             .insert_grant(&grant("revoked", "rp"), Some((b"rt-revoked", T0 + 3600)))
             .await
@@ -345,13 +352,13 @@ async fn a_refresh_token_of_a_revoked_grant_or_past_its_expiry_does_not_rotate()
             assert_eq!(info.rotated_at, None, "{backend:?}: not burnt");
             assert_eq!(store.refresh_token(successor, T0).await.unwrap(), None);
         }
-    })
-    .await;
-}
+    }
+);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_refresh_token_is_rotated_once_even_under_concurrency() {
-    on_every_backend(async |store: SqlStore, backend: Backend| {
+per_backend!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_refresh_token_is_rotated_once_even_under_concurrency(backend: Backend) {
+        let (store, _db) = fresh_store(backend).await;
         for round in 0..ROUNDS {
             let grant_id = format!("g{round}");
             let old = format!("rt-{round}").into_bytes();
@@ -386,13 +393,13 @@ async fn a_refresh_token_is_rotated_once_even_under_concurrency() {
             }
             assert_eq!(successors, 1, "{backend:?}, round {round}");
         }
-    })
-    .await;
-}
+    }
+);
 
-#[tokio::test]
-async fn revoking_an_access_token_is_idempotent() {
-    on_every_backend(async |store: SqlStore, backend: Backend| {
+per_backend!(
+    #[tokio::test]
+    async fn revoking_an_access_token_is_idempotent(backend: Backend) {
+        let (store, _db) = fresh_store(backend).await;
         assert!(!store.access_token_revoked("jti-1").await.unwrap());
         store.revoke_access_token("jti-1", T0 + 300).await.unwrap();
         store.revoke_access_token("jti-1", T0 + 300).await.unwrap();
@@ -404,13 +411,13 @@ async fn revoking_an_access_token_is_idempotent() {
             !store.access_token_revoked("jti-2").await.unwrap(),
             "{backend:?}"
         );
-    })
-    .await;
-}
+    }
+);
 
-#[tokio::test]
-async fn purging_removes_what_has_expired_and_keeps_what_lives() {
-    on_every_backend(async |store: SqlStore, backend: Backend| {
+per_backend!(
+    #[tokio::test]
+    async fn purging_removes_what_has_expired_and_keeps_what_lives(backend: Backend) {
+        let (store, _db) = fresh_store(backend).await;
         let now = T0 + 100_000;
         citizen(&store, "citizen-1").await;
         store.insert_flow(&flow("f-dead", now - 1)).await.unwrap();
@@ -471,6 +478,5 @@ async fn purging_removes_what_has_expired_and_keeps_what_lives() {
             "{backend:?}"
         );
         assert_eq!(store.purge_expired(now).await.unwrap(), 0, "{backend:?}");
-    })
-    .await;
-}
+    }
+);

@@ -1,8 +1,9 @@
 use super::*;
 
-#[tokio::test]
-async fn keys_read_back_equal_in_order_of_creation() {
-    on_every_backend(async |store: SqlStore, backend: Backend| {
+per_backend!(
+    #[tokio::test]
+    async fn keys_read_back_equal_in_order_of_creation(backend: Backend) {
+        let (store, _db) = fresh_store(backend).await;
         let scheduled = StoredKey {
             retire_at: Some(T0 + 9000),
             ..key("k-old", "RS256", T0 - 100)
@@ -28,13 +29,13 @@ async fn keys_read_back_equal_in_order_of_creation() {
             .await
             .unwrap_err();
         assert!(matches!(err, StoreError::Conflict(_)), "{backend:?}: {err}");
-    })
-    .await;
-}
+    }
+);
 
-#[tokio::test]
-async fn retiring_schedules_the_other_keys_of_the_same_alg_only() {
-    on_every_backend(async |store: SqlStore, backend: Backend| {
+per_backend!(
+    #[tokio::test]
+    async fn retiring_schedules_the_other_keys_of_the_same_alg_only(backend: Backend) {
+        let (store, _db) = fresh_store(backend).await;
         let already = StoredKey {
             retire_at: Some(T0 + 50),
             ..key("es-older", "ES256", T0 - 200)
@@ -66,6 +67,5 @@ async fn retiring_schedules_the_other_keys_of_the_same_alg_only() {
         ]
         .map(|(kid, at)| (kid.to_owned(), at));
         assert_eq!(retire, expected, "{backend:?}");
-    })
-    .await;
-}
+    }
+);

@@ -1,8 +1,9 @@
 //! The store conformance suite: every storage trait (`ClientStore`, `AccountStore`,
-//! `SessionStore`, `FlowStore`, `GrantStore`, `KeyStore`) against the sqlx store on SQLite
-//! always and on PostgreSQL when `ANYID_TEST_DATABASE_URL` is set, each test on a fresh
-//! database. Single-use things (codes, refresh rotation, flow transitions) are raced from many
-//! tasks to show they are consumed atomically (DESIGN §7, STYLE 5).
+//! `SessionStore`, `FlowStore`, `GrantStore`, `KeyStore`) against the sqlx store, each test
+//! once per backend (`<test>::sqlite`, `<test>::postgres`; PostgreSQL needs
+//! `ANYID_TEST_DATABASE_URL`) on a fresh database. Single-use things (codes, refresh
+//! rotation, flow transitions) are raced from many tasks to show they are consumed atomically
+//! (DESIGN §7, STYLE 5).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use anyid::clock::UnixTime;
@@ -12,7 +13,8 @@ use anyid::store::{
     PasskeyEvent, PasskeyRecord, PasskeyStore, PasskeyUse, PendingLoginStore, PendingRecord,
     RefreshRotation, SessionStore, SqlStore, SsoSession, StoreError, StoredKey, Unlink,
 };
-use anyid_tests::db::{Backend, TestDatabase, backends};
+use anyid_tests::db::{Backend, TestDatabase};
+use anyid_tests::per_backend;
 
 const T0: UnixTime = 1_800_000_000;
 const RACERS: usize = 16;
@@ -20,18 +22,16 @@ const RACERS: usize = 16;
 /// warm pools, where a check-then-write would let several racers through.
 const ROUNDS: usize = 4;
 
-/// Run `exercise` on a freshly migrated store for every backend under test.
-async fn on_every_backend(exercise: impl AsyncFn(SqlStore, Backend)) {
-    for backend in backends() {
-        let db = TestDatabase::fresh(backend)
-            .await
-            .expect("a fresh database");
-        let store = SqlStore::connect(&db.url, 8).await.expect("connect");
-        store.migrate().await.expect("migrate");
-        exercise(store.clone(), backend).await;
-        store.close().await;
-        db.drop_database().await;
-    }
+/// A freshly migrated store on `backend`, and its database: keep the database for the whole
+/// test; dropping it drops a PostgreSQL database (also when the test panics), and `WITH
+/// (FORCE)` ends the store's sessions first.
+async fn fresh_store(backend: Backend) -> (SqlStore, TestDatabase) {
+    let db = TestDatabase::fresh(backend)
+        .await
+        .expect("a fresh database");
+    let store = SqlStore::connect(&db.url, 8).await.expect("connect");
+    store.migrate().await.expect("migrate");
+    (store, db)
 }
 
 fn client(id: &str, created_at: UnixTime) -> ClientRecord {

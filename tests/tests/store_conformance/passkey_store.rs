@@ -16,9 +16,10 @@ fn passkey(id: &str, citizen_id: &str, credential: &[u8]) -> PasskeyRecord {
     }
 }
 
-#[tokio::test]
-async fn a_credential_id_is_registered_once_across_all_citizens() {
-    on_every_backend(async |store: SqlStore, backend: Backend| {
+per_backend!(
+    #[tokio::test]
+    async fn a_credential_id_is_registered_once_across_all_citizens(backend: Backend) {
+        let (store, _db) = fresh_store(backend).await;
         citizen(&store, "c1").await;
         citizen(&store, "c2").await;
         store
@@ -41,13 +42,13 @@ async fn a_credential_id_is_registered_once_across_all_citizens() {
             .unwrap();
         assert_eq!(found, passkey("p1", "c1", b"\x00cred\xff"));
         assert!(store.passkeys_of("c2").await.unwrap().is_empty());
-    })
-    .await;
-}
+    }
+);
 
-#[tokio::test]
-async fn use_rename_and_remove_touch_only_the_owners_passkey() {
-    on_every_backend(async |store: SqlStore, backend: Backend| {
+per_backend!(
+    #[tokio::test]
+    async fn use_rename_and_remove_touch_only_the_owners_passkey(backend: Backend) {
+        let (store, _db) = fresh_store(backend).await;
         citizen(&store, "c1").await;
         citizen(&store, "c2").await;
         store
@@ -81,13 +82,13 @@ async fn use_rename_and_remove_touch_only_the_owners_passkey() {
         assert_eq!(store.passkeys_of("c1").await.unwrap()[0].name, "Phone");
         assert!(store.remove_passkey("c1", "p1").await.unwrap());
         assert!(store.passkeys_of("c1").await.unwrap().is_empty());
-    })
-    .await;
-}
+    }
+);
 
-#[tokio::test]
-async fn passkey_events_come_newest_first() {
-    on_every_backend(async |store: SqlStore, backend: Backend| {
+per_backend!(
+    #[tokio::test]
+    async fn passkey_events_come_newest_first(backend: Backend) {
+        let (store, _db) = fresh_store(backend).await;
         citizen(&store, "c1").await;
         for (at, kind) in [
             (T0, "registered"),
@@ -108,6 +109,5 @@ async fn passkey_events_come_newest_first() {
         let events = store.passkey_events("p1", 2).await.unwrap();
         let kinds: Vec<&str> = events.iter().map(|e| e.kind.as_str()).collect();
         assert_eq!(kinds, ["backup_state", "counter"], "{backend:?}");
-    })
-    .await;
-}
+    }
+);

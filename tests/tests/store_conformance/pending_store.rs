@@ -13,9 +13,10 @@ fn pending(hash: &[u8], expires_at: UnixTime) -> PendingRecord {
     }
 }
 
-#[tokio::test]
-async fn a_pending_login_is_taken_once_and_not_after_it_expires() {
-    on_every_backend(async |store: SqlStore, backend: Backend| {
+per_backend!(
+    #[tokio::test]
+    async fn a_pending_login_is_taken_once_and_not_after_it_expires(backend: Backend) {
+        let (store, _db) = fresh_store(backend).await;
         store
             .insert_pending(&pending(b"p1", T0 + 600))
             .await
@@ -54,13 +55,13 @@ async fn a_pending_login_is_taken_once_and_not_after_it_expires() {
             None,
             "{backend:?}: expired"
         );
-    })
-    .await;
-}
+    }
+);
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_pending_login_is_taken_by_exactly_one_racer() {
-    on_every_backend(async |store: SqlStore, backend: Backend| {
+per_backend!(
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn a_pending_login_is_taken_by_exactly_one_racer(backend: Backend) {
+        let (store, _db) = fresh_store(backend).await;
         for round in 0..ROUNDS {
             let hash = format!("race-{round}").into_bytes();
             store
@@ -82,6 +83,5 @@ async fn a_pending_login_is_taken_by_exactly_one_racer() {
                 "{backend:?} round {round}"
             );
         }
-    })
-    .await;
-}
+    }
+);

@@ -1,8 +1,9 @@
 use super::*;
 
-#[tokio::test]
-async fn a_session_is_live_until_it_expires_or_is_revoked() {
-    on_every_backend(async |store: SqlStore, backend: Backend| {
+per_backend!(
+    #[tokio::test]
+    async fn a_session_is_live_until_it_expires_or_is_revoked(backend: Backend) {
+        let (store, _db) = fresh_store(backend).await;
         citizen(&store, "citizen-1").await;
         let record = session("s1", "citizen-1", T0 + 3600);
         store.insert_session(&record, b"cookie-1").await.unwrap();
@@ -35,13 +36,13 @@ async fn a_session_is_live_until_it_expires_or_is_revoked() {
         );
         let other = store.live_session(b"cookie-2", T0 + 11).await.unwrap();
         assert_eq!(other.map(|s| s.id).as_deref(), Some("s2"), "{backend:?}");
-    })
-    .await;
-}
+    }
+);
 
-#[tokio::test]
-async fn revoking_a_session_revokes_its_grants_and_lists_only_live_ones() {
-    on_every_backend(async |store: SqlStore, backend: Backend| {
+per_backend!(
+    #[tokio::test]
+    async fn revoking_a_session_revokes_its_grants_and_lists_only_live_ones(backend: Backend) {
+        let (store, _db) = fresh_store(backend).await;
         citizen(&store, "c1").await;
         store
             .insert_session(&session("s1", "c1", T0 + 100), b"t1")
@@ -92,6 +93,5 @@ async fn revoking_a_session_revokes_its_grants_and_lists_only_live_ones() {
             store.sessions_of("c1", T0 + 100).await.unwrap().is_empty(),
             "expired ones are not listed"
         );
-    })
-    .await;
-}
+    }
+);
