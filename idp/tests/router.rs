@@ -391,6 +391,11 @@ async fn userinfo_challenges_a_missing_or_bad_bearer_token() {
         missing.header(header::WWW_AUTHENTICATE),
         "Bearer realm=\"anyid\""
     );
+    assert!(
+        !String::from_utf8_lossy(&missing.body).contains("error"),
+        "no error information either: {:?}",
+        missing.body
+    );
     let bad = [
         Request::get("/userinfo")
             .header(header::AUTHORIZATION, "Bearer garbage")

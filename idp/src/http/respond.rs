@@ -57,10 +57,11 @@ pub fn too_many_requests(wait: std::time::Duration, body: impl IntoResponse) -> 
 /// code (§3.1).
 pub fn bearer_error(e: Option<OAuthError>) -> Response {
     let (status_code, challenge, body) = match e {
+        // RFC 6750 §3.1: no error information when the request carried no token at all.
         None => (
             StatusCode::UNAUTHORIZED,
             "Bearer realm=\"anyid\"".to_owned(),
-            json!({ "error": "invalid_token", "error_description": "an access token is required" }),
+            json!({}),
         ),
         Some(e) => {
             log_cause(&e);
