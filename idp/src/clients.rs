@@ -45,6 +45,10 @@ pub struct NewClient {
     /// The lowest assurance this relying party accepts, as an acr value
     /// (`urn:anyid:loa:low|substantial|high`).
     pub min_acr: Option<String>,
+    /// Handles sensitive data: the default policies require a high-assurance login.
+    pub sensitive: bool,
+    /// The agency the relying party belongs to.
+    pub agency: Option<String>,
 }
 
 /// What a relying party's registration looks like from outside: no secret material.
@@ -61,6 +65,9 @@ pub struct ClientView {
     pub id_token_signed_response_alg: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub min_acr: Option<String>,
+    pub sensitive: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agency: Option<String>,
     pub token_endpoint_auth_methods: [&'static str; 2],
     pub created_at: UnixTime,
     pub secret_rotated_at: UnixTime,
@@ -79,6 +86,8 @@ impl From<&ClientRecord> for ClientView {
             sector_identifier: c.sector_identifier.clone(),
             id_token_signed_response_alg: c.id_token_alg.clone(),
             min_acr: c.min_acr.clone(),
+            sensitive: c.sensitive,
+            agency: c.agency.clone(),
             token_endpoint_auth_methods: ["client_secret_basic", "client_secret_post"],
             created_at: c.created_at,
             secret_rotated_at: c.secret_rotated_at,
@@ -199,6 +208,13 @@ pub fn validate(new: &NewClient, now: UnixTime) -> Result<ClientRecord, ClientEr
         }
         None => crypto::b64(&crypto::random_bytes::<16>().map_err(|_| ClientError::Random)?),
     };
+    let agency = match new.agency.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(a) if a.len() <= 100 && !a.chars().any(char::is_control) => Some(a.to_owned()),
+        Some(_) => {
+            return invalid("an agency is 1-100 characters without control characters".into());
+        }
+    };
     Ok(ClientRecord {
         id,
         name: name.to_owned(),
@@ -211,6 +227,8 @@ pub fn validate(new: &NewClient, now: UnixTime) -> Result<ClientRecord, ClientEr
         sector_identifier,
         id_token_alg,
         min_acr: new.min_acr.clone(),
+        sensitive: new.sensitive,
+        agency,
         created_at: now,
         secret_rotated_at: now,
     })

@@ -168,6 +168,9 @@ pub enum ApiError {
     Unauthorized,
     #[error("{0} not found")]
     NotFound(String),
+    /// Well-formed but refused: the request cannot be carried out as it stands.
+    #[error("{0}")]
+    Unprocessable(String),
     #[error("internal error")]
     Internal(String),
 }
@@ -178,6 +181,7 @@ impl ApiError {
             Self::BadRequest(_) => 400,
             Self::Unauthorized => 401,
             Self::NotFound(_) => 404,
+            Self::Unprocessable(_) => 422,
             Self::Internal(_) => 500,
         }
     }
@@ -187,6 +191,7 @@ impl ApiError {
             Self::BadRequest(_) => "Bad request",
             Self::Unauthorized => "Unauthorized",
             Self::NotFound(_) => "Not found",
+            Self::Unprocessable(_) => "Unprocessable content",
             Self::Internal(_) => "Internal server error",
         }
     }

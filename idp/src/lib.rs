@@ -14,6 +14,7 @@ pub mod i18n;
 pub mod keys;
 pub mod login;
 pub mod oidc;
+pub mod policy;
 mod redact;
 pub mod server;
 pub mod state;

@@ -11,6 +11,7 @@ use cli::certs::CertsCommand;
 use cli::client::ClientCommand;
 use cli::config::ConfigCommand;
 use cli::keys::KeysCommand;
+use cli::policy::PolicyCommand;
 use cli::serve::Serve;
 
 #[derive(Parser)]
@@ -45,6 +46,9 @@ enum Command {
     /// Certificates: the dev CA and the reference challenge signer.
     #[command(subcommand)]
     Certs(CertsCommand),
+    /// Policies: check a folder, evaluate a request, print the schema.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
 }
 
 fn main() -> ExitCode {
@@ -76,5 +80,6 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Keys(cmd) => cli::keys::run(cmd).await,
         Command::Config(cmd) => cli::config::run(cmd).await,
         Command::Certs(cmd) => cli::certs::run(cmd),
+        Command::Policy(cmd) => cli::policy::run(cmd),
     }
 }

@@ -105,6 +105,7 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppS
         None => None,
     };
     let limits = config.limits;
+    let policy = config.policy.clone();
     let origin = config.issuer.origin().ascii_serialization();
     Ok(Arc::new(Core {
         config,
@@ -124,6 +125,7 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppS
             limits.login_per_source_per_minute,
             limits.login_per_second,
         ),
+        policy: crate::policy::engine(&policy).context("loading policies")?,
         demo,
         discovery,
         upstreams,
@@ -221,6 +223,7 @@ pub async fn start_on(state: AppState, listeners: Listeners) -> anyhow::Result<R
             .context("setting up the mutual-TLS listener")?;
         tasks.push(http::mtls::serve(listener, tls, state.clone(), rx.clone()));
     }
+    tasks.push(tokio::spawn(reload_on_hangup(state.clone(), rx.clone())));
     tasks.push(tokio::spawn(upkeep(state.clone(), rx)));
     Ok(Running {
         addr,
@@ -286,6 +289,51 @@ async fn upkeep(state: AppState, mut stop: watch::Receiver<bool>) {
                 }
             }
         }
+    }
+}
+
+/// Read the policy folder again and put a valid set in force; an invalid one is refused
+/// with the reason, and the set in force stays (DESIGN §6).
+pub fn reload_policies(
+    state: &Core,
+    trigger: &'static str,
+) -> Result<usize, crate::policy::PolicyError> {
+    let result = crate::policy::reload(&state.policy, &state.config.policy);
+    match &result {
+        Ok(n) => tracing::info!(policies = n, trigger, "policies reloaded"),
+        Err(e) => tracing::warn!(
+            trigger,
+            cause = %e,
+            "policies not reloaded: the set in force stays"
+        ),
+    }
+    result
+}
+
+/// SIGHUP reloads the policies.
+async fn reload_on_hangup(state: AppState, mut stop: watch::Receiver<bool>) {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let mut hangups = match signal(SignalKind::hangup()) {
+            Ok(s) => s,
+            Err(e) => {
+                tracing::warn!(cause = %e, "cannot listen for SIGHUP; reload policies through the admin API");
+                return;
+            }
+        };
+        loop {
+            tokio::select! {
+                _ = hangups.recv() => {
+                    let _ = reload_policies(&state, "SIGHUP");
+                }
+                _ = stop.changed() => return,
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (state, stop.changed().await);
     }
 }
 

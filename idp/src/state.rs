@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use anyid_adapters::upstream::Upstream;
+use anyid_policy::Engine;
 use anyid_policy::limits::{AuthFailureLimits, RequestLimiter};
 
 use crate::clock::{Clock, UnixTime};
@@ -28,6 +29,8 @@ pub struct Core {
     pub client_auth_failures: AuthFailureLimits,
     /// Bounds unauthenticated requests that create login state, per address and in total.
     pub login_limits: RequestLimiter,
+    /// The policy decision point: the Cedar set in force (reloadable), calendar and zones.
+    pub policy: Engine,
     /// Dev mode's demo relying party, when running.
     pub demo: Option<crate::demo::DemoClient>,
     /// The discovery document, serialised once.
@@ -54,6 +57,7 @@ impl Core {
             subject_secret: &self.config.subject_secret.0,
             clients: &self.client_cache,
             client_auth_failures: &self.client_auth_failures,
+            policy: &self.policy,
             secure_cookies: self.secure_cookies(),
         }
     }

@@ -2,6 +2,7 @@
 //! temporary SQLite file, with generated keys and a clock tests can move. No server, no
 //! sockets, no HTTP.
 
+use anyid_policy::Engine;
 use anyid_policy::limits::AuthFailureLimits;
 
 use crate::clock::{Clock, ShiftedClock};
@@ -26,6 +27,7 @@ pub struct Fixture {
     keys: Keys,
     clients: ClientCache,
     failures: AuthFailureLimits,
+    policy: Engine,
 }
 
 impl Fixture {
@@ -45,6 +47,7 @@ impl Fixture {
             keys,
             clients: ClientCache::default(),
             failures: AuthFailureLimits::new(5, std::time::Duration::from_secs(60), 100),
+            policy: Engine::with_defaults().expect("the built-in policies"),
         }
     }
 
@@ -58,6 +61,7 @@ impl Fixture {
             subject_secret: &SUBJECT_SECRET,
             clients: &self.clients,
             client_auth_failures: &self.failures,
+            policy: &self.policy,
             secure_cookies: true,
         }
     }
@@ -91,6 +95,8 @@ impl Fixture {
             sector_identifier: "rp.example".into(),
             id_token_alg: "ES256".into(),
             min_acr: None,
+            sensitive: false,
+            agency: None,
             created_at: now,
             secret_rotated_at: now,
         };

@@ -349,3 +349,68 @@ fn the_reference_signer_shows_a_challenge_and_refuses_another_origin() {
     );
     assert!(!garbage.status.success());
 }
+
+#[test]
+fn policy_check_validates_a_folder_and_eval_explains_a_decision() {
+    let dir = tempfile::tempdir().unwrap();
+    let policies = dir.path().join("policies");
+    std::fs::create_dir(&policies).unwrap();
+    for (name, text) in anyid_policy::cedar::DEFAULT_POLICIES {
+        std::fs::write(policies.join(name), text).unwrap();
+    }
+    let p = policies.to_str().unwrap();
+    let checked = anyid(&["policy", "check", p], dir.path());
+    let out = String::from_utf8_lossy(&checked.stdout);
+    assert!(checked.status.success(), "{out}");
+    assert!(out.contains("policies valid") && out.contains("sensitive-client-requires-high"));
+
+    // An official looking at a record at 22:00 Seoul time, without a purpose.
+    let request = serde_json::json!({
+        "principal": {"type": "official", "id": "kim", "role": "caseworker",
+            "agency": {"id": "mapo-gu", "jurisdiction": ["11"]}},
+        "action": "access_personal_data",
+        "resource": {"type": "citizen_record", "id": "r-1", "region": "11"},
+        "context": {"ip": "203.0.113.7"}
+    });
+    let file = dir.path().join("request.json");
+    std::fs::write(&file, request.to_string()).unwrap();
+    let at = "2026-12-08T22:00:00+09:00";
+    let args = [
+        "policy",
+        "eval",
+        file.to_str().unwrap(),
+        "--dir",
+        p,
+        "--at",
+        at,
+    ];
+    let outcome = json(&anyid(&args, dir.path()));
+    assert_eq!(outcome["decision"], "deny", "{outcome}");
+    assert_eq!(outcome["detail"], "forbidden");
+    let explained: Vec<&str> = outcome["explanation"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["policy"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        explained,
+        [
+            "personal-data-in-working-hours",
+            "personal-data-needs-a-purpose"
+        ]
+    );
+    assert_eq!(outcome["explanation"][0]["file"], "personal_data.cedar");
+    assert_eq!(outcome["time"]["hour"], 22);
+
+    // A policy with a typo does not pass the check, and the message says where.
+    std::fs::write(
+        policies.join("typo.cedar"),
+        r#"@id("typo") forbid (principal, action, resource) when { context.rsik > 50 };"#,
+    )
+    .unwrap();
+    let checked = anyid(&["policy", "check", p], dir.path());
+    let err = String::from_utf8_lossy(&checked.stderr);
+    assert!(!checked.status.success());
+    assert!(err.contains("typo") && err.contains("rsik"), "{err}");
+}

@@ -27,6 +27,15 @@ impl Loa {
         }
     }
 
+    /// The name used in configuration and policies.
+    pub fn name(self) -> &'static str {
+        match self {
+            Loa::Low => "low",
+            Loa::Substantial => "substantial",
+            Loa::High => "high",
+        }
+    }
+
     pub fn from_acr(acr: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|l| l.acr() == acr)
     }

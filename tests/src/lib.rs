@@ -11,6 +11,7 @@ pub mod certificates;
 pub mod db;
 pub mod passkey;
 pub mod rp;
+pub mod scenarios;
 pub mod upstream;
 
 use std::sync::Arc;

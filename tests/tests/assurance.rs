@@ -8,53 +8,14 @@ use anyid_policy::Loa;
 use anyid_tests::browser::{hidden, param};
 use anyid_tests::certificates::{dev_pki, sign, sign_in_as};
 use anyid_tests::rp::Pending;
+use anyid_tests::scenarios::{kakao_and_gov, social_login};
 use anyid_tests::upstream::FakeOidcProvider;
 use anyid_tests::{Backend, Browser, Landing, Rp, TestServer, per_backend, rp_registration};
-use openidconnect::core::CoreIdTokenClaims;
 use reqwest::StatusCode;
 use serde_json::json;
 
 const REDIRECT: &str = "http://127.0.0.1:1/callback";
 const HIGH: &str = "urn:anyid:loa:high";
-
-/// A login through the Kakao-like upstream: low assurance.
-async fn social_login(browser: &Browser, op: &TestServer, rp: &Rp) -> CoreIdTokenClaims {
-    let p = rp.start(&[], &[]);
-    let (_, page) = browser.open(p.url.as_str(), op.issuer()).await.page();
-    let landing = browser.choose(op.issuer(), &page, "kakao").await;
-    let cb = browser
-        .finish_consent(op.issuer(), landing)
-        .await
-        .callback();
-    let low = rp.sign_in_claims(&cb, &p).await;
-    assert_eq!(
-        low.auth_context_ref().unwrap().as_str(),
-        "urn:anyid:loa:low"
-    );
-    low
-}
-
-/// A server with the Kakao-like provider (low) and a high-level provider `gov`; with
-/// `strong`, both are trusted for the `ci` strong identifier.
-async fn kakao_and_gov(
-    backend: Backend,
-    kakao: &FakeOidcProvider,
-    gov: &FakeOidcProvider,
-    strong: bool,
-) -> TestServer {
-    let ci = strong.then(|| "ci".to_owned());
-    TestServer::start_with(backend, |c| {
-        let mut social = kakao.config("kakao");
-        social.strong_identifier_claim = ci.clone();
-        c.upstreams.push(social);
-        let mut high = gov.config("gov");
-        high.loa = Loa::High;
-        high.strong_identifier_claim = ci;
-        c.upstreams.push(high);
-    })
-    .await
-    .unwrap()
-}
 
 per_backend!(
     #[tokio::test]

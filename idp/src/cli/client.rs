@@ -10,6 +10,7 @@ use anyid::clients::{self, Admin, NewClient, Registered};
 use super::{Place, connect, now};
 
 #[derive(Subcommand)]
+#[allow(clippy::large_enum_variant, reason = "parsed once per process")]
 pub enum ClientCommand {
     /// Register a relying party; prints its client_id and secret (shown once).
     Add {
@@ -34,6 +35,13 @@ pub enum ClientCommand {
         /// The lowest assurance the relying party accepts.
         #[arg(long, value_parser = ["urn:anyid:loa:low", "urn:anyid:loa:substantial", "urn:anyid:loa:high"])]
         min_acr: Option<String>,
+        /// The relying party handles sensitive data (the default policies then require a
+        /// high-assurance login).
+        #[arg(long)]
+        sensitive: bool,
+        /// The agency the relying party belongs to.
+        #[arg(long)]
+        agency: Option<String>,
         #[arg(long)]
         json: bool,
         #[command(flatten)]
@@ -82,6 +90,8 @@ pub async fn run(cmd: ClientCommand) -> anyhow::Result<ExitCode> {
             sector_identifier,
             id_token_alg,
             min_acr,
+            sensitive,
+            agency,
             json,
             place,
         } => {
@@ -97,6 +107,8 @@ pub async fn run(cmd: ClientCommand) -> anyhow::Result<ExitCode> {
                 sector_identifier,
                 id_token_signed_response_alg: id_token_alg,
                 min_acr,
+                sensitive,
+                agency,
             };
             print_registered(
                 &clients::add(&Admin::operator(), &store, &new, now()).await?,

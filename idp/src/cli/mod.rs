@@ -7,6 +7,7 @@ pub mod client;
 pub mod config;
 pub mod keys;
 pub mod migrate;
+pub mod policy;
 pub mod serve;
 
 use std::path::PathBuf;

@@ -15,7 +15,7 @@ mod schema;
 
 pub use dev::{DEV_SECRETS_FILE, write_private};
 pub use load::CliOverrides;
-pub use resolve::{Config, KeyBytes, Mtls, is_loopback};
+pub use resolve::{Config, KeyBytes, Mtls, PolicyConfig, is_loopback};
 pub use schema::{
     ConfigFile, LimitsConfig, LogConfig, MtlsConfig, PasskeyConfig, Secret, TokenLifetimes,
 };

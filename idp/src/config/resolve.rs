@@ -11,9 +11,11 @@ use url::Url;
 use anyid_adapters::certificate::CertificateConfig;
 use anyid_adapters::upstream::UpstreamConfig;
 
-use super::schema::{LimitsConfig, LogConfig, PasskeyConfig, TokenLifetimes};
+use super::schema::{LimitsConfig, LogConfig, PasskeyConfig, PolicyFileConfig, TokenLifetimes};
 use super::{ConfigError, ConfigFile, Mode, Secret, dev};
 use crate::crypto;
+use anyid_policy::calendar::Calendar;
+use anyid_policy::zones::Zones;
 
 /// Validated, immutable configuration.
 #[derive(Debug, Clone)]
@@ -39,6 +41,16 @@ pub struct Config {
     pub mtls: Option<Mtls>,
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub limits: LimitsConfig,
+    pub policy: PolicyConfig,
+}
+
+/// The policy decision point's settings, checked.
+#[derive(Debug, Clone)]
+pub struct PolicyConfig {
+    /// Where the deployment's policies are; `None`: the built-in set.
+    pub dir: Option<PathBuf>,
+    pub calendar: Calendar,
+    pub zones: Zones,
 }
 
 /// Raw key bytes, never printed.
@@ -194,6 +206,7 @@ impl Config {
         {
             return Err(ConfigError::Invalid("limits must be positive".into()));
         }
+        let policy = PolicyConfig::from_file(&file.policy)?;
         let (certificates, mtls) = certificates(&file, mode)?;
         Ok(Self {
             mode,
@@ -215,6 +228,7 @@ impl Config {
             mtls,
             trusted_proxies,
             limits: file.limits,
+            policy,
         })
     }
 
@@ -359,6 +373,31 @@ fn decode_key(
         )));
     }
     Ok(KeyBytes(bytes))
+}
+
+impl PolicyConfig {
+    /// The `[policy]` table, checked (commands that only evaluate policy need no more).
+    pub fn from_file(file: &PolicyFileConfig) -> Result<Self, ConfigError> {
+        let invalid = |e: &dyn std::fmt::Display| ConfigError::Invalid(format!("policy: {e}"));
+        let calendar = Calendar::new(
+            &file.time_zone,
+            &file.working_hours,
+            file.holidays,
+            &file.extra_holidays,
+        )
+        .map_err(|e| invalid(&e))?;
+        let zones = Zones::new(
+            file.zones
+                .iter()
+                .map(|z| (z.name.as_str(), z.ranges.as_slice())),
+        )
+        .map_err(|e| invalid(&e))?;
+        Ok(PolicyConfig {
+            dir: file.dir.clone(),
+            calendar,
+            zones,
+        })
+    }
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use anyid_adapters::certificate::CertificateConfig;
 use anyid_adapters::upstream::UpstreamConfig;
+use anyid_policy::calendar::Holidays;
 
 /// The one secret type of the workspace: redacted in `Debug`, read through `expose`.
 pub use anyid_adapters::Secret;
@@ -55,6 +56,50 @@ pub struct ConfigFile {
     /// peer's address is the client's.
     pub trusted_proxies: Vec<String>,
     pub limits: LimitsConfig,
+    pub policy: PolicyFileConfig,
+}
+
+/// The policy decision point (DESIGN §6).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PolicyFileConfig {
+    /// A folder of Cedar policies (`*.cedar`), validated against the built-in schema and
+    /// reloaded on SIGHUP or `POST /admin/policies/reload`. Absent: the built-in set.
+    pub dir: Option<PathBuf>,
+    /// The UTC offset that local time is read in (`"+09:00"`: Korea has no daylight
+    /// saving).
+    pub time_zone: String,
+    /// Working hours on working days, `"09:00-18:00"`.
+    pub working_hours: String,
+    /// Public holidays that are not working days: `"kr"` (Korean, the default) or `"none"`.
+    pub holidays: Holidays,
+    /// More days off, `"2026-06-03"`: temporary holidays and election days the calendar
+    /// does not know yet.
+    pub extra_holidays: Vec<String>,
+    /// Named network zones, first match wins; other addresses are in `internet`.
+    pub zones: Vec<ZoneConfig>,
+}
+
+impl Default for PolicyFileConfig {
+    fn default() -> Self {
+        Self {
+            dir: None,
+            time_zone: "+09:00".into(),
+            working_hours: "09:00-18:00".into(),
+            holidays: Holidays::Kr,
+            extra_holidays: Vec::new(),
+            zones: Vec::new(),
+        }
+    }
+}
+
+/// `[[policy.zones]]`: a network zone policies can name (`context.zone`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZoneConfig {
+    pub name: String,
+    /// CIDR blocks, `"10.0.0.0/8"`.
+    pub ranges: Vec<String>,
 }
 
 /// Rate limits, per replica.
@@ -139,6 +184,7 @@ impl Default for ConfigFile {
             mtls: MtlsConfig::default(),
             trusted_proxies: Vec::new(),
             limits: LimitsConfig::default(),
+            policy: PolicyFileConfig::default(),
         }
     }
 }

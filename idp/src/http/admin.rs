@@ -37,6 +37,41 @@ pub fn router() -> Router<AppState> {
         .route("/clients", get(list_clients).post(post_client))
         .route("/clients/{id}", get(get_client).delete(delete_client))
         .route("/clients/{id}/secret", post(post_client_secret))
+        .route("/policies", get(list_policies))
+        .route("/policies/reload", post(post_policies_reload))
+}
+
+/// The policies in force: id, effect, file and reason.
+async fn list_policies(AdminToken(_): AdminToken, State(state): State<AppState>) -> Response {
+    let set = state.policy.policies();
+    let list: Vec<_> = set
+        .ids()
+        .into_iter()
+        .filter_map(|id| {
+            set.info(id).map(|info| {
+                serde_json::json!({
+                    "id": id,
+                    "effect": if info.forbid { "forbid" } else { "permit" },
+                    "file": info.file,
+                    "reason": info.reason,
+                    "step_up": info.step_up.map(|l| l.name()),
+                })
+            })
+        })
+        .collect();
+    Json(serde_json::json!({ "policies": list })).into_response()
+}
+
+/// Read the policy folder again. An invalid set is refused (422, with the reason) and the
+/// set in force stays.
+async fn post_policies_reload(
+    AdminToken(_): AdminToken,
+    State(state): State<AppState>,
+) -> Response {
+    match crate::server::reload_policies(&state, "admin API") {
+        Ok(n) => Json(serde_json::json!({ "policies": n })).into_response(),
+        Err(e) => problem(ApiError::Unprocessable(e.to_string())),
+    }
 }
 
 fn api_error(e: ClientError) -> Response {

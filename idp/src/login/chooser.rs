@@ -3,9 +3,12 @@
 //! can reach the level at all.
 
 use anyid_adapters::dev;
-use anyid_policy::{Action, Decision, Loa, Reason};
+use anyid_policy::{Action, Decision, Loa};
 
-use super::{Broker, PORTAL_CLIENT, Step, account, certificate, decide_level, passkey, unmet};
+use super::{
+    Broker, PORTAL_CLIENT, Step, account, certificate, client_facts, decide_level, level_needed,
+    passkey, refused,
+};
 use crate::error::OAuthError;
 use crate::oidc::flow::Flow;
 use crate::store::{ClientStore, SsoSession};
@@ -87,7 +90,8 @@ pub(super) async fn login_page(
             .unwrap_or_default()
     };
     let now = ctx.op.now();
-    let required = flow.request.required_loa();
+    let facts = client_facts(ctx, &flow.request).await?;
+    let required = level_needed(ctx, &flow.request, &facts);
     let methods: Vec<MethodChoice> = ctx
         .upstreams
         .iter()
@@ -103,10 +107,10 @@ pub(super) async fn login_page(
     let certificates = ctx
         .certificates
         .is_some_and(|c| c.config().policies.iter().any(|p| p.loa >= required));
-    if decide_level(ctx, &flow.request, None, Action::Authorize)
-        == Decision::Deny(Reason::UnmetAssurance)
+    if let Decision::Deny(reason) =
+        decide_level(ctx, &flow.request, &facts, None, Action::Authorize)
     {
-        return Ok(unmet(ctx, &flow.request));
+        return Ok(refused(ctx, &flow.request, reason));
     }
     Ok(Step::LoginPage(LoginView {
         flow_id: flow.id.clone(),

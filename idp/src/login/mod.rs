@@ -21,7 +21,8 @@ use anyid_adapters::VerifiedIdentity;
 use anyid_adapters::certificate::CertificateLogin;
 use anyid_adapters::passkey::Passkeys;
 use anyid_adapters::upstream::Upstream;
-use anyid_policy::{Action, Decision, Loa, Request as PolicyRequest, Signals, evaluate};
+use anyid_policy::facts::{ClientFacts, Context as PolicyContext};
+use anyid_policy::{Action, Decision, Loa, Principal, Reason, Request as PolicyRequest, Resource};
 
 use self::account::{LinkOutcome, Resolution};
 
@@ -113,17 +114,16 @@ pub async fn authorize(
     };
     let now = ctx.op.now();
     let current = session::current(&ctx.op, session_token).await?;
-    let (session, step_up) = match decide(ctx, &request, current.as_ref(), Action::Authorize) {
-        Decision::Allow => (
-            current.filter(|s| session::satisfies(s, &request, now)),
-            None,
-        ),
-        Decision::StepUp(_) => (None, current),
-        Decision::Deny(_) => {
-            // No enabled method reaches the required assurance (EAP ACR Values §5).
-            return Ok(unmet(ctx, &request));
-        }
-    };
+    let facts = client_facts(ctx, &request).await?;
+    let (session, step_up) =
+        match decide(ctx, &request, &facts, current.as_ref(), Action::Authorize) {
+            Decision::Allow => (
+                current.filter(|s| session::satisfies(s, &request, now)),
+                None,
+            ),
+            Decision::StepUp(_) => (None, current),
+            Decision::Deny(reason) => return Ok(refused(ctx, &request, reason)),
+        };
 
     // OIDC Core §3.1.2.1: prompt=none never shows a page.
     if request.prompt.none {
@@ -155,45 +155,107 @@ pub async fn authorize(
 fn decide(
     ctx: &Broker<'_>,
     request: &AuthorizationRequest,
+    client: &ClientFacts,
     authenticated: Option<&SsoSession>,
     action: Action,
 ) -> Decision {
-    let level = authenticated.map(|s| Loa::from_acr(&s.acr).unwrap_or_default());
-    decide_level(ctx, request, level, action)
+    let proved = authenticated.map(|s| {
+        (
+            s.citizen_id.as_str(),
+            Loa::from_acr(&s.acr).unwrap_or_default(),
+        )
+    });
+    decide_level(ctx, request, client, proved, action)
 }
 
+/// What policy knows about the relying party of `request` (the portal is none).
+async fn client_facts(
+    ctx: &Broker<'_>,
+    request: &AuthorizationRequest,
+) -> Result<ClientFacts, OAuthError> {
+    if request.client_id != PORTAL_CLIENT
+        && let Some(client) = ctx
+            .op
+            .clients
+            .get(ctx.op.store, &request.client_id, ctx.op.now())
+            .await?
+    {
+        return Ok(crate::oidc::client_facts(&client));
+    }
+    Ok(ClientFacts {
+        id: request.client_id.clone(),
+        ..ClientFacts::default()
+    })
+}
+
+/// The level a login for `request` must reach: what the relying party requires, raised
+/// by policy (a sensitive relying party, say).
+fn level_needed(ctx: &Broker<'_>, request: &AuthorizationRequest, client: &ClientFacts) -> Loa {
+    match decide_level(ctx, request, client, None, Action::Authorize) {
+        Decision::StepUp(level) => level.max(request.required_loa()),
+        _ => request.required_loa(),
+    }
+}
+
+/// The same, for `proved`: the citizen and the level of a session or a login just made.
 fn decide_level(
     ctx: &Broker<'_>,
     request: &AuthorizationRequest,
-    authenticated: Option<Loa>,
+    client: &ClientFacts,
+    proved: Option<(&str, Loa)>,
     action: Action,
 ) -> Decision {
-    let required = [request.required_loa()];
     let facts = PolicyRequest {
-        requested: &required,
-        authenticated,
-        reachable: reachable(ctx),
-        ..PolicyRequest::new(action)
+        principal: match proved {
+            Some((citizen, _)) => Principal::Citizen {
+                id: citizen.to_owned(),
+            },
+            None => Principal::Visitor,
+        },
+        action,
+        resource: Resource::Client(client.clone()),
+        context: PolicyContext {
+            acr: proved.map(|(_, level)| level),
+            // The relying party's minimum is already folded into the required level.
+            requested: vec![request.required_loa()],
+            reachable: reachable(ctx),
+            ..PolicyContext::default()
+        },
     };
-    evaluate(&facts, &Signals::default(), ctx.op.clock.since_epoch())
+    ctx.op.decide(&facts)
 }
 
 /// Whether `current` is a live session below the level `request` requires: the login that
 /// follows is a step-up of the same citizen.
-fn stepping_up(ctx: &Broker<'_>, request: &AuthorizationRequest, current: &SsoSession) -> bool {
+fn stepping_up(
+    ctx: &Broker<'_>,
+    request: &AuthorizationRequest,
+    client: &ClientFacts,
+    current: &SsoSession,
+) -> bool {
     matches!(
-        decide(ctx, request, Some(current), Action::Authorize),
+        decide(ctx, request, client, Some(current), Action::Authorize),
         Decision::StepUp(_)
     )
 }
 
-fn unmet(ctx: &Broker<'_>, request: &AuthorizationRequest) -> Step {
-    redirect_error(
-        ctx,
-        request,
-        ErrorCode::UnmetAuthenticationRequirements,
-        "no enabled login method reaches the requested assurance",
-    )
+/// The answer to an authorization request policy refuses.
+fn refused(ctx: &Broker<'_>, request: &AuthorizationRequest, reason: Reason) -> Step {
+    match reason {
+        // No enabled method reaches the required assurance (EAP ACR Values §5).
+        Reason::UnmetAssurance => redirect_error(
+            ctx,
+            request,
+            ErrorCode::UnmetAuthenticationRequirements,
+            "no enabled login method reaches the requested assurance",
+        ),
+        _ => redirect_error(
+            ctx,
+            request,
+            ErrorCode::AccessDenied,
+            "the provider's policy does not allow this login",
+        ),
+    }
 }
 
 async fn start_flow(
@@ -255,7 +317,8 @@ pub async fn resume(
     match flow.state {
         FlowState::Requested => {
             let current = session::current(&ctx.op, session_token).await?;
-            let step_up = current.filter(|s| stepping_up(ctx, &flow.request, s));
+            let facts = client_facts(ctx, &flow.request).await?;
+            let step_up = current.filter(|s| stepping_up(ctx, &flow.request, &facts, s));
             login_page(ctx, &flow, step_up.as_ref()).await
         }
         FlowState::Authenticated => match flow_session(ctx, &flow, session_token).await? {
@@ -326,7 +389,8 @@ pub async fn finish_login(
     identity: VerifiedIdentity,
     visitor: &Visitor<'_>,
 ) -> Result<(Step, Option<String>), OAuthError> {
-    let required = flow.request.required_loa();
+    let facts = client_facts(ctx, &flow.request).await?;
+    let required = level_needed(ctx, &flow.request, &facts);
     // Only methods reaching the required assurance are offered; anything else is refused
     // before an account or a session exists.
     if identity.loa < required {
@@ -370,9 +434,10 @@ pub async fn step_up_session(
     flow: &Flow,
     session_token: Option<&str>,
 ) -> Result<Option<SsoSession>, OAuthError> {
+    let facts = client_facts(ctx, &flow.request).await?;
     Ok(session::current(&ctx.op, session_token)
         .await?
-        .filter(|s| stepping_up(ctx, &flow.request, s)))
+        .filter(|s| stepping_up(ctx, &flow.request, &facts, s)))
 }
 
 /// Who a login method proved, at which level and how.
@@ -391,7 +456,9 @@ pub async fn authenticated(
     flow: &Flow,
     login: Authenticated,
 ) -> Result<(Step, Option<String>), OAuthError> {
-    if decide_level(ctx, &flow.request, Some(login.loa), Action::Login) != Decision::Allow {
+    let facts = client_facts(ctx, &flow.request).await?;
+    let proved = Some((login.citizen_id.as_str(), login.loa));
+    if decide_level(ctx, &flow.request, &facts, proved, Action::Login) != Decision::Allow {
         return Ok((flow_error(ctx, flow, Notice::InsufficientAssurance), None));
     }
     let (session, token) =

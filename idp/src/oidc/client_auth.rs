@@ -11,8 +11,9 @@ use crate::error::{ErrorCode, OAuthError};
 use std::net::IpAddr;
 use std::sync::Arc;
 
+use anyid_policy::facts::{ClientFacts, Context};
 use anyid_policy::limits::Verdict;
-use anyid_policy::{Action, Decision, Reason, Request as PolicyRequest, Signals, evaluate};
+use anyid_policy::{Action, Decision, Principal, Reason, Request as PolicyRequest, Resource};
 
 use crate::oidc::Provider;
 
@@ -104,16 +105,29 @@ pub async fn authenticate(
         return Ok(client);
     }
     let now = op.clock.since_epoch();
-    let signals = Signals {
-        throttled: match op
-            .client_auth_failures
-            .record(&creds.client_id, source, now)
-        {
-            Verdict::Throttled { retry_after } => Some(retry_after),
-            Verdict::Open => None,
+    let throttled = match op
+        .client_auth_failures
+        .record(&creds.client_id, source, now)
+    {
+        Verdict::Throttled { retry_after } => Some(retry_after),
+        Verdict::Open => None,
+    };
+    let request = PolicyRequest {
+        principal: Principal::Client {
+            id: creds.client_id.clone(),
+        },
+        action: Action::IssueToken,
+        resource: Resource::Client(ClientFacts {
+            id: creds.client_id.clone(),
+            ..ClientFacts::default()
+        }),
+        context: Context {
+            ip: Some(source),
+            throttled,
+            ..Context::default()
         },
     };
-    match evaluate(&PolicyRequest::new(Action::IssueToken), &signals, now) {
+    match op.decide(&request) {
         Decision::Deny(Reason::Throttled(wait)) => {
             tracing::warn!(client = %creds.client_id, "client authentication failures throttled");
             Err(OAuthError::throttled(wait))

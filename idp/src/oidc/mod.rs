@@ -19,12 +19,14 @@ pub mod subject;
 pub mod tokens;
 pub mod userinfo;
 
+use anyid_policy::facts::{Agency, ClientFacts};
 use anyid_policy::limits::AuthFailureLimits;
+use anyid_policy::{Decision, Engine, Request as PolicyRequest};
 
 use crate::clock::{Clock, UnixTime};
 use crate::config::TokenLifetimes;
 use crate::keys::Keys;
-use crate::store::SqlStore;
+use crate::store::{ClientRecord, SqlStore};
 
 use self::client_cache::ClientCache;
 
@@ -44,6 +46,8 @@ pub struct Provider<'a> {
     pub subject_secret: &'a [u8],
     pub clients: &'a ClientCache,
     pub client_auth_failures: &'a AuthFailureLimits,
+    /// The policy decision point.
+    pub policy: &'a Engine,
     /// Cookies are `Secure` and `__Host-` prefixed: the issuer is https.
     pub secure_cookies: bool,
 }
@@ -56,6 +60,41 @@ impl Provider<'_> {
     /// An endpoint URL under the issuer.
     pub fn endpoint(&self, path: &str) -> String {
         format!("{}{}", self.issuer, path)
+    }
+
+    /// Ask the policy decision point about `request` (DESIGN §6), and say what it decided.
+    pub fn decide(&self, request: &PolicyRequest) -> Decision {
+        let outcome = self.policy.evaluate(request, self.clock.since_epoch());
+        match outcome.decision {
+            Decision::Allow => tracing::debug!(
+                action = ?request.action,
+                policies = ?outcome.policies,
+                "policy allows"
+            ),
+            decision => tracing::info!(
+                action = ?request.action,
+                ?decision,
+                policies = ?outcome.policies,
+                reasons = ?outcome.reasons,
+                zone = %outcome.zone,
+                "policy does not allow"
+            ),
+        }
+        outcome.decision
+    }
+}
+
+/// What policy knows about a relying party.
+pub fn client_facts(client: &ClientRecord) -> ClientFacts {
+    ClientFacts {
+        id: client.id.clone(),
+        sensitive: client.sensitive,
+        agency: client.agency.as_ref().map(|id| Agency {
+            id: id.clone(),
+            national: false,
+            jurisdiction: Vec::new(),
+        }),
+        minimum: None,
     }
 }
 

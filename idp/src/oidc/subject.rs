@@ -45,6 +45,8 @@ mod tests {
             sector_identifier: sector.into(),
             id_token_alg: "ES256".into(),
             min_acr: None,
+            sensitive: false,
+            agency: None,
             created_at: 0,
             secret_rotated_at: 0,
         }

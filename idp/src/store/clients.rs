@@ -18,6 +18,8 @@ struct ClientRow {
     sector_identifier: String,
     id_token_alg: String,
     min_acr: Option<String>,
+    sensitive: i64,
+    agency: Option<String>,
     created_at: i64,
     secret_rotated_at: i64,
 }
@@ -37,6 +39,8 @@ impl TryFrom<ClientRow> for ClientRecord {
             sector_identifier: row.sector_identifier,
             id_token_alg: row.id_token_alg,
             min_acr: row.min_acr,
+            sensitive: row.sensitive != 0,
+            agency: row.agency,
             created_at: row.created_at,
             secret_rotated_at: row.secret_rotated_at,
         })
@@ -44,26 +48,29 @@ impl TryFrom<ClientRow> for ClientRecord {
 }
 
 const COLUMNS: &str = "id, name, secret_hash, redirect_uris, post_logout_redirect_uris, \
-    grant_types, scopes, subject_type, sector_identifier, id_token_alg, min_acr, created_at, \
-    secret_rotated_at";
+    grant_types, scopes, subject_type, sector_identifier, id_token_alg, min_acr, sensitive, agency, \
+    created_at, secret_rotated_at";
 
 impl SqlStore {
     async fn write_client(&self, c: &ClientRecord, upsert: bool) -> StoreResult<()> {
         let sql = if upsert {
             "INSERT INTO clients (id, name, secret_hash, redirect_uris, post_logout_redirect_uris, \
              grant_types, scopes, subject_type, sector_identifier, id_token_alg, created_at, \
-             secret_rotated_at, min_acr) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) \
+             secret_rotated_at, min_acr, sensitive, agency) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, secret_hash = excluded.secret_hash, \
              redirect_uris = excluded.redirect_uris, \
              post_logout_redirect_uris = excluded.post_logout_redirect_uris, \
              grant_types = excluded.grant_types, scopes = excluded.scopes, \
              subject_type = excluded.subject_type, sector_identifier = excluded.sector_identifier, \
              id_token_alg = excluded.id_token_alg, secret_rotated_at = excluded.secret_rotated_at, \
-             min_acr = excluded.min_acr"
+             min_acr = excluded.min_acr, sensitive = excluded.sensitive, \
+             agency = excluded.agency"
         } else {
             "INSERT INTO clients (id, name, secret_hash, redirect_uris, post_logout_redirect_uris, \
              grant_types, scopes, subject_type, sector_identifier, id_token_alg, created_at, \
-             secret_rotated_at, min_acr) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+             secret_rotated_at, min_acr, sensitive, agency) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
         };
         sqlx::query(sql)
             .bind(&c.id)
@@ -79,6 +86,8 @@ impl SqlStore {
             .bind(c.created_at)
             .bind(c.secret_rotated_at)
             .bind(&c.min_acr)
+            .bind(i64::from(c.sensitive))
+            .bind(&c.agency)
             .execute(&self.write)
             .await?;
         Ok(())

@@ -72,6 +72,10 @@ pub struct ClientRecord {
     pub id_token_alg: String,
     /// The lowest assurance (acr) this relying party accepts.
     pub min_acr: Option<String>,
+    /// Handles sensitive data: the default policies require a high-assurance login.
+    pub sensitive: bool,
+    /// The agency the relying party belongs to (policy's `resource.agency`).
+    pub agency: Option<String>,
     pub created_at: UnixTime,
     pub secret_rotated_at: UnixTime,
 }

@@ -92,6 +92,8 @@ per_backend!(
             sector_identifier: "demo.example".to_owned(),
             id_token_alg: "RS256".to_owned(),
             min_acr: Some("urn:anyid:loa:high".to_owned()),
+            sensitive: true,
+            agency: Some("mapo-gu".to_owned()),
             created_at: T0 + 500,
             secret_rotated_at: T0 + 500,
             ..first.clone()

@@ -54,6 +54,8 @@ fn client(id: &str, created_at: UnixTime) -> ClientRecord {
         sector_identifier: format!("{id}.example"),
         id_token_alg: "ES256".to_owned(),
         min_acr: None,
+        sensitive: false,
+        agency: None,
         created_at,
         secret_rotated_at: created_at,
     }

@@ -6,7 +6,7 @@
 //! live and the citizen's consent still covers its scopes: signing out or withdrawing
 //! consent between the redirect and the redemption ends it too.
 
-use super::required;
+use super::{permit_issue, required};
 use crate::crypto;
 use crate::error::OAuthError;
 use crate::oidc::CODE_TTL_S;
@@ -62,6 +62,7 @@ pub async fn exchange(
     op: &Provider<'_>,
     client: &ClientRecord,
     params: &Params,
+    source: std::net::IpAddr,
 ) -> Result<TokenResponse, OAuthError> {
     let code = required(params, "code")?;
     let redirect_uri = required(params, "redirect_uri")?;
@@ -87,7 +88,10 @@ pub async fn exchange(
             ));
         }
     };
-    if let Err(e) = check(&redemption, client, redirect_uri, verifier, now) {
+    // A refused code is spent all the same: codes are single-use (RFC 6749 §4.1.2).
+    if let Err(e) = check(&redemption, client, redirect_uri, verifier, now)
+        .and_then(|()| permit_issue(op, client, Some(&redemption.code.grant), source))
+    {
         redemption.refuse().await?;
         return Err(e);
     }
@@ -160,6 +164,8 @@ fn check(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const LOOPBACK: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
     use crate::oidc::authorize::Prompt;
     use crate::oidc::params::Params;
     use crate::store::SessionStore;
@@ -211,9 +217,9 @@ mod tests {
         assert!(location.contains("state=st") && location.contains("iss="));
         let params = redeem_params(&location);
 
-        let tokens = exchange(&op, &client, &params).await.unwrap();
+        let tokens = exchange(&op, &client, &params, LOOPBACK).await.unwrap();
         assert!(tokens.id_token.is_some() && tokens.refresh_token.is_some());
-        let replay = exchange(&op, &client, &params).await.unwrap_err();
+        let replay = exchange(&op, &client, &params, LOOPBACK).await.unwrap_err();
         assert_eq!(replay.code, crate::error::ErrorCode::InvalidGrant);
         let claims = crate::oidc::tokens::verify_access_token(&op, &tokens.access_token).await;
         assert!(
@@ -238,7 +244,7 @@ mod tests {
                 ("redirect_uri", "https://rp.example/cb"),
                 ("code_verifier", verifier),
             ]);
-            exchange(&op, client, &params).await.is_err()
+            exchange(&op, client, &params, LOOPBACK).await.is_err()
         };
         let session = f.signed_in("rp", "openid profile").await;
         assert!(refused(&session, &other, VERIFIER).await, "another client");

@@ -8,8 +8,12 @@ mod refresh_token;
 use super::client_auth;
 use super::params::Params;
 use super::tokens::TokenResponse;
+use anyid_policy::facts::Context as PolicyContext;
+use anyid_policy::{Action, Decision, Loa, Principal, Reason, Request as PolicyRequest, Resource};
+
 use crate::error::{ErrorCode, OAuthError};
-use crate::oidc::Provider;
+use crate::oidc::{Provider, client_facts};
+use crate::store::{ClientRecord, GrantRecord};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GrantType {
@@ -55,11 +59,63 @@ pub async fn exchange(
     let client = client_auth::authenticate_request(op, authorization, &mut params, source).await?;
     client_auth::require_grant_type(&client, grant_type.as_str())?;
     let response = match grant_type {
-        GrantType::AuthorizationCode => authorization_code::exchange(op, &client, &params).await,
-        GrantType::RefreshToken => refresh_token::exchange(op, &client, &params).await,
-        GrantType::ClientCredentials => client_credentials::exchange(op, &client, &params),
+        GrantType::AuthorizationCode => {
+            authorization_code::exchange(op, &client, &params, source).await
+        }
+        GrantType::RefreshToken => refresh_token::exchange(op, &client, &params, source).await,
+        GrantType::ClientCredentials => {
+            permit_issue(op, &client, None, source)?;
+            client_credentials::exchange(op, &client, &params)
+        }
     }?;
     Ok((grant_type, response))
+}
+
+/// Whether policy lets `client` have tokens for `grant` (a citizen's), or for itself when
+/// there is none (client credentials), DESIGN §6.
+pub(crate) fn permit_issue(
+    op: &Provider<'_>,
+    client: &ClientRecord,
+    grant: Option<&GrantRecord>,
+    source: std::net::IpAddr,
+) -> Result<(), OAuthError> {
+    let now = op.now();
+    let request = PolicyRequest {
+        principal: match grant {
+            Some(g) => Principal::Citizen {
+                id: g.citizen_id.clone(),
+            },
+            None => Principal::Client {
+                id: client.id.clone(),
+            },
+        },
+        action: Action::IssueToken,
+        resource: Resource::Client(client_facts(client)),
+        context: PolicyContext {
+            ip: Some(source),
+            acr: grant.and_then(|g| Loa::from_acr(&g.acr)),
+            amr: grant.map(|g| g.amr.clone()).unwrap_or_default(),
+            auth_age_s: grant.map(|g| u64::try_from(now - g.auth_time).unwrap_or(0)),
+            ..PolicyContext::default()
+        },
+    };
+    match op.decide(&request) {
+        Decision::Allow => Ok(()),
+        Decision::Deny(Reason::Throttled(wait)) => Err(OAuthError::throttled(wait)),
+        // RFC 6749 §5.2: the grant cannot be used as it stands; a new login at the level
+        // makes a new one.
+        Decision::StepUp(level) => Err(OAuthError::invalid_grant(format!(
+            "this relying party needs a login at level {}; authorize again",
+            level.name()
+        ))),
+        Decision::Deny(_) if grant.is_some() => Err(OAuthError::invalid_grant(
+            "the provider's policy refuses tokens for this grant",
+        )),
+        Decision::Deny(_) => Err(OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            "the provider's policy refuses tokens to this client",
+        )),
+    }
 }
 
 fn required<'a>(params: &'a Params, name: &'static str) -> Result<&'a str, OAuthError> {

@@ -1,7 +1,7 @@
 //! The refresh token grant, RFC 6749 §6, with rotation and replay detection (RFC 9700
 //! §4.14.2): each use returns a new token; using a rotated token revokes the whole family.
 
-use super::required;
+use super::{permit_issue, required};
 use crate::crypto;
 use crate::error::{ErrorCode, OAuthError};
 use crate::oidc::Provider;
@@ -14,13 +14,18 @@ pub async fn exchange(
     op: &Provider<'_>,
     client: &ClientRecord,
     params: &Params,
+    source: std::net::IpAddr,
 ) -> Result<TokenResponse, OAuthError> {
     let presented = required(params, "refresh_token")?;
     let now = op.now();
     let old_hash = crypto::secret_hash(presented);
     // Check ownership before rotating, so another client cannot burn this client's token.
     match op.store.refresh_token(&old_hash, now).await? {
-        Some(info) if info.grant.client_id == client.id => {}
+        // Policy is asked before rotating: a refused token stays as it was, for when the
+        // refusal no longer holds (a risk that decays, working hours).
+        Some(info) if info.grant.client_id == client.id => {
+            permit_issue(op, client, Some(&info.grant), source)?;
+        }
         _ => return Err(OAuthError::invalid_grant("the refresh token is invalid")),
     }
     let next = crypto::random_token()?;
