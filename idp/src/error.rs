@@ -27,6 +27,8 @@ pub enum ErrorCode {
     UnsupportedTokenType,
     /// OpenID Connect EAP ACR Values 1.0 §5: the requested assurance cannot be reached.
     UnmetAuthenticationRequirements,
+    /// RFC 6750 §3.1: the token lacks a scope the resource needs.
+    InsufficientScope,
 }
 
 impl ErrorCode {
@@ -50,6 +52,7 @@ impl ErrorCode {
             Self::InvalidToken => "invalid_token",
             Self::UnsupportedTokenType => "unsupported_token_type",
             Self::UnmetAuthenticationRequirements => "unmet_authentication_requirements",
+            Self::InsufficientScope => "insufficient_scope",
         }
     }
 
@@ -58,6 +61,7 @@ impl ErrorCode {
     pub fn status(self) -> u16 {
         match self {
             Self::InvalidClient | Self::InvalidToken => 401,
+            Self::InsufficientScope => 403,
             Self::ServerError => 500,
             Self::TemporarilyUnavailable => 503,
             _ => 400,

@@ -23,7 +23,7 @@ use crate::http;
 use crate::keys::Keys;
 use crate::oidc::discovery;
 use crate::state::{AppState, Core};
-use crate::store::{GrantStore, SqlStore};
+use crate::store::{AccessStore, GrantStore, SqlStore};
 use crate::telemetry::Metrics;
 
 /// The most keys a failure limiter tracks at once (past that it fails closed).
@@ -105,6 +105,13 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppS
         None => None,
     };
     let limits = config.limits;
+    let access_log = {
+        let store = store.clone();
+        crate::batch::GroupWriter::spawn(10_000, 256, move |rows| {
+            let store = store.clone();
+            async move { store.record_access(&rows).await }
+        })
+    };
     let policy = config.policy.clone();
     let origin = config.issuer.origin().ascii_serialization();
     Ok(Arc::new(Core {
@@ -126,6 +133,7 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppS
             limits.login_per_second,
         ),
         policy: crate::policy::engine(&policy).context("loading policies")?,
+        access_log,
         demo,
         discovery,
         upstreams,

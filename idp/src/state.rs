@@ -31,6 +31,8 @@ pub struct Core {
     pub login_limits: RequestLimiter,
     /// The policy decision point: the Cedar set in force (reloadable), calendar and zones.
     pub policy: Engine,
+    /// Personal-data access events, written in group commits (`batch`).
+    pub access_log: crate::batch::GroupWriter<crate::store::AccessEvent>,
     /// Dev mode's demo relying party, when running.
     pub demo: Option<crate::demo::DemoClient>,
     /// The discovery document, serialised once.

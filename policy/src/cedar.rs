@@ -384,7 +384,11 @@ impl PolicySet {
                 ));
             }
         }
-        for (key, value) in [("purpose", &c.purpose), ("case_id", &c.case_id)] {
+        for (key, value) in [
+            ("purpose", &c.purpose),
+            ("case_id", &c.case_id),
+            ("operation", &c.operation),
+        ] {
             if let Some(text) = value {
                 pairs.push((key.to_owned(), string(text)));
             }

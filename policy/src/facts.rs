@@ -153,6 +153,10 @@ pub struct Context {
     pub purpose: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub case_id: Option<String>,
+    /// What is done with a record: `view`, `create`, `update`, `delete`, `print`,
+    /// `download`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub operation: Option<String>,
     /// Set when the caller is over a limit: the time until it may try again.
     #[serde(
         default,

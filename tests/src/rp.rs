@@ -112,6 +112,25 @@ impl Rp {
         .set_redirect_uri(RedirectUrl::new(self.redirect_uri.clone()).expect("redirect uri"))
     }
 
+    /// A client-credentials access token (RFC 6749 §4.4) for `scopes`.
+    pub async fn service_token(&self, scopes: &[&str]) -> String {
+        use openidconnect::OAuth2TokenResponse;
+        let client = self.client();
+        let mut request = client
+            .exchange_client_credentials()
+            .expect("token endpoint");
+        for s in scopes {
+            request = request.add_scope(Scope::new((*s).to_owned()));
+        }
+        request
+            .request_async(&self.http)
+            .await
+            .expect("a client-credentials token")
+            .access_token()
+            .secret()
+            .clone()
+    }
+
     /// Build an authorization URL with PKCE S256, state and nonce, plus extra parameters.
     pub fn start(&self, scopes: &[&str], extra: &[(&str, &str)]) -> Pending {
         let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();

@@ -15,6 +15,7 @@ use super::schema::{LimitsConfig, LogConfig, PasskeyConfig, PolicyFileConfig, To
 use super::{ConfigError, ConfigFile, Mode, Secret, dev};
 use crate::crypto;
 use anyid_policy::calendar::Calendar;
+use anyid_policy::facts::Agency;
 use anyid_policy::zones::Zones;
 
 /// Validated, immutable configuration.
@@ -51,6 +52,7 @@ pub struct PolicyConfig {
     pub dir: Option<PathBuf>,
     pub calendar: Calendar,
     pub zones: Zones,
+    pub agencies: Vec<Agency>,
 }
 
 /// Raw key bytes, never printed.
@@ -392,10 +394,25 @@ impl PolicyConfig {
                 .map(|z| (z.name.as_str(), z.ranges.as_slice())),
         )
         .map_err(|e| invalid(&e))?;
+        let mut agencies: Vec<Agency> = Vec::new();
+        for a in &file.agencies {
+            if a.id.trim().is_empty() || agencies.iter().any(|b| b.id == a.id) {
+                return Err(invalid(&format!(
+                    "agency ids must be present and unique ({:?})",
+                    a.id
+                )));
+            }
+            agencies.push(Agency {
+                id: a.id.clone(),
+                national: a.national,
+                jurisdiction: a.jurisdiction.clone(),
+            });
+        }
         Ok(PolicyConfig {
             dir: file.dir.clone(),
             calendar,
             zones,
+            agencies,
         })
     }
 }

@@ -78,6 +78,22 @@ pub struct PolicyFileConfig {
     pub extra_holidays: Vec<String>,
     /// Named network zones, first match wins; other addresses are in `internet`.
     pub zones: Vec<ZoneConfig>,
+    /// Agencies relying parties belong to (`anyid client add --agency`), and where they
+    /// serve.
+    pub agencies: Vec<AgencyConfig>,
+}
+
+/// `[[policy.agencies]]`: an agency and the regions it serves.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AgencyConfig {
+    pub id: String,
+    /// Serves the whole country.
+    #[serde(default)]
+    pub national: bool,
+    /// Region codes (for example administrative district codes).
+    #[serde(default)]
+    pub jurisdiction: Vec<String>,
 }
 
 impl Default for PolicyFileConfig {
@@ -89,6 +105,7 @@ impl Default for PolicyFileConfig {
             holidays: Holidays::Kr,
             extra_holidays: Vec::new(),
             zones: Vec::new(),
+            agencies: Vec::new(),
         }
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod admin;
 mod authorize;
+mod authzen;
 pub mod demo;
 mod discovery;
 mod extract;
@@ -57,6 +58,12 @@ pub fn public_router(state: AppState) -> Router {
             get(userinfo::get_userinfo).post(userinfo::post_userinfo),
         )
         .route("/introspect", post(introspection::post_introspect))
+        .route("/access/v1/evaluation", post(authzen::post_evaluation))
+        .route("/access/v1/evaluations", post(authzen::post_evaluations))
+        .route(
+            "/.well-known/authzen-configuration",
+            get(authzen::get_configuration),
+        )
         .route("/revoke", post(revocation::post_revoke))
         .layer(cors);
     // Routes that start or continue a login before anyone is signed in: they create

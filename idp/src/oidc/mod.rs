@@ -84,7 +84,8 @@ impl Provider<'_> {
     }
 }
 
-/// What policy knows about a relying party.
+/// What policy knows about a relying party (its agency's regions are the configuration's,
+/// see `authzen`; here the agency is named only).
 pub fn client_facts(client: &ClientRecord) -> ClientFacts {
     ClientFacts {
         id: client.id.clone(),

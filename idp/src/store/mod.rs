@@ -4,6 +4,7 @@
 //! Single-use things (authorization codes, refresh-token rotation, flow transitions) are
 //! consumed in one conditional statement, never read and then written.
 
+mod access;
 mod accounts;
 mod clients;
 mod flows;
@@ -541,6 +542,47 @@ pub trait GrantStore {
     async fn access_token_revoked(&self, jti: &str) -> StoreResult<bool>;
     /// Delete expired codes, flows, sessions and revocation entries.
     async fn purge_expired(&self, now: UnixTime) -> StoreResult<u64>;
+}
+
+/// One evaluation of `access_personal_data` (the AuthZEN decision API), allowed or not.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessEvent {
+    /// A UUIDv7.
+    pub id: String,
+    pub at: UnixTime,
+    /// The relying party whose back office asked.
+    pub client_id: String,
+    /// The official, as the relying party names them.
+    pub actor_id: String,
+    pub actor_agency: Option<String>,
+    pub actor_role: Option<String>,
+    /// Whose record, as the relying party names them.
+    pub subject_id: String,
+    /// `view`, `create`, `update`, `delete`, `print` or `download`.
+    pub operation: String,
+    pub data_categories: Vec<String>,
+    pub purpose: Option<String>,
+    pub case_id: Option<String>,
+    /// `allow`, `deny` or `step_up`.
+    pub decision: String,
+    /// The policies that determined the decision.
+    pub policies: Vec<String>,
+    /// The address the official used, when the relying party says; else the caller's.
+    pub source_ip: Option<String>,
+    /// The caller's `X-Request-ID`.
+    pub request_id: Option<String>,
+}
+
+#[allow(async_fn_in_trait)]
+pub trait AccessStore {
+    /// Record `events` in one transaction: all or none.
+    async fn record_access(&self, events: &[AccessEvent]) -> StoreResult<()>;
+    /// The latest events about one record, newest first.
+    async fn access_events_about(
+        &self,
+        subject_id: &str,
+        limit: u32,
+    ) -> StoreResult<Vec<AccessEvent>>;
 }
 
 #[allow(async_fn_in_trait)]

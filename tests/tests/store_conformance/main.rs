@@ -148,6 +148,7 @@ fn key(kid: &str, alg: &str, created_at: UnixTime) -> StoredKey {
     }
 }
 
+mod access_store;
 mod client_store;
 
 mod account_store;

@@ -1,0 +1,337 @@
+//! The AuthZEN decision API (OpenID AuthZEN Authorization API 1.0) as a relying party's back
+//! office uses it: a client-credentials token with the `authzen` scope (obtained with the
+//! `openidconnect` crate), single and batch evaluations with their semantics, the metadata
+//! document, refusals of unauthenticated and wrong-scope callers, and every evaluation of
+//! `access_personal_data` stored as a personal-data access event.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyid::store::AccessStore;
+use anyid_policy::calendar::Calendar;
+use anyid_tests::{Backend, Rp, TestServer, per_backend};
+use serde_json::{Value, json};
+
+const REDIRECT: &str = "http://127.0.0.1:1/callback";
+
+/// Seconds from now to the next moment (on the hour) whose Seoul local time satisfies `want`.
+fn shift_to(want: impl Fn(&anyid_policy::calendar::LocalTime) -> bool) -> i64 {
+    let calendar = Calendar::default();
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let start = now - now % 3600 + 3600;
+    (0..24 * 14)
+        .map(|h| start + h * 3600)
+        .find(|t| want(&calendar.local(Duration::from_secs(*t))))
+        .map(|t| (t - now) as i64)
+        .expect("such an hour within two weeks")
+}
+
+/// A server whose agency `mapo-gu` serves region 11, at 10:00 on a working day, with a
+/// back office holding an `authzen` token.
+async fn back_office(backend: Backend) -> (TestServer, String, Rp) {
+    let op = TestServer::start_with(backend, |c| {
+        c.policy.agencies.push(anyid::config::AgencyConfig {
+            id: "mapo-gu".into(),
+            national: false,
+            jurisdiction: vec!["11".into()],
+        });
+    })
+    .await
+    .unwrap();
+    op.clock
+        .advance(shift_to(|t| t.working_day && t.hour == 10));
+    let (id, secret) = op
+        .add_client(json!({
+            "name": "Mapo welfare office",
+            "grant_types": ["client_credentials"],
+            "scopes": ["authzen"],
+            "agency": "mapo-gu",
+        }))
+        .await
+        .unwrap();
+    let rp = Rp::discover(op.issuer(), &id, &secret, REDIRECT)
+        .await
+        .unwrap();
+    let token = rp.service_token(&["authzen"]).await;
+    (op, token, rp)
+}
+
+async fn post(op: &TestServer, path: &str, token: Option<&str>, body: Value) -> reqwest::Response {
+    let mut request = reqwest::Client::new()
+        .post(format!("{}{path}", op.issuer()))
+        .header("X-Request-ID", "req-42")
+        .json(&body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await.unwrap()
+}
+
+fn lookup(record: &str, purpose: Option<&str>) -> Value {
+    let mut request = json!({
+        "subject": {"type": "official", "id": "kim", "properties": {"role": "caseworker"}},
+        "action": {"name": "view"},
+        "resource": {"type": "citizen_record", "id": record,
+            "properties": {"region": "11", "data_categories": ["income", "household"]}},
+        "context": {"ip": "10.1.2.3"}
+    });
+    if let Some(purpose) = purpose {
+        request["context"]["purpose"] = purpose.into();
+    }
+    request
+}
+
+per_backend!(
+    #[tokio::test]
+    async fn an_official_lookup_is_decided_by_policy_and_recorded(backend: Backend) {
+        let (op, token, rp) = back_office(backend).await;
+
+        let allowed = post(
+            &op,
+            "/access/v1/evaluation",
+            Some(&token),
+            lookup("c-1", Some("benefit review")),
+        )
+        .await;
+        assert_eq!(allowed.status(), 200);
+        assert_eq!(allowed.headers()["x-request-id"], "req-42", "§12.1.8");
+        assert_eq!(
+            allowed.json::<Value>().await.unwrap(),
+            json!({"decision": true})
+        );
+
+        // A denial is 200 with decision false, and says why.
+        let denied = post(
+            &op,
+            "/access/v1/evaluation",
+            Some(&token),
+            lookup("c-2", None),
+        )
+        .await;
+        assert_eq!(denied.status(), 200);
+        let denied: Value = denied.json().await.unwrap();
+        assert_eq!(denied["decision"], false, "{backend:?}: {denied}");
+        assert!(
+            denied["context"]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("purpose")
+        );
+
+        // Both are in the store, with who, whose record, what, why, and the decision.
+        let store = &op.state().store;
+        let events = store.access_events_about("c-1", 10).await.unwrap();
+        assert_eq!(events.len(), 1, "{backend:?}");
+        let e = &events[0];
+        assert_eq!(
+            (e.actor_id.as_str(), e.client_id.as_str()),
+            ("kim", rp.client_id.as_str())
+        );
+        assert_eq!(e.actor_agency.as_deref(), Some("mapo-gu"));
+        assert_eq!(e.actor_role.as_deref(), Some("caseworker"));
+        assert_eq!(e.operation, "view");
+        assert_eq!(e.data_categories, ["income", "household"]);
+        assert_eq!(e.purpose.as_deref(), Some("benefit review"));
+        assert_eq!(e.decision, "allow");
+        assert_eq!(e.source_ip.as_deref(), Some("10.1.2.3"));
+        assert_eq!(e.request_id.as_deref(), Some("req-42"));
+        let refused = store.access_events_about("c-2", 10).await.unwrap();
+        assert_eq!(refused.len(), 1);
+        assert_eq!(refused[0].decision, "deny");
+        assert!(
+            refused[0]
+                .policies
+                .contains(&"personal-data-needs-a-purpose".to_owned())
+        );
+
+        // Outside the agency's jurisdiction.
+        let mut elsewhere = lookup("c-3", Some("benefit review"));
+        elsewhere["resource"]["properties"]["region"] = "26".into();
+        let answer: Value = post(&op, "/access/v1/evaluation", Some(&token), elsewhere)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(answer["decision"], false);
+        op.stop().await;
+    }
+);
+
+per_backend!(
+    #[tokio::test]
+    async fn batches_follow_their_evaluation_semantics(backend: Backend) {
+        let (op, token, _) = back_office(backend).await;
+        // §7.1.1 defaults: one subject, action and context; three records, the second out
+        // of the agency's region.
+        let batch = |semantic: Option<&str>| {
+            let mut body = json!({
+                "subject": {"type": "official", "id": "lee"},
+                "action": {"name": "view"},
+                "context": {"purpose": "audit"},
+                "evaluations": [
+                    {"resource": {"type": "citizen_record", "id": "b-1", "properties": {"region": "11"}}},
+                    {"resource": {"type": "citizen_record", "id": "b-2", "properties": {"region": "26"}}},
+                    {"resource": {"type": "citizen_record", "id": "b-3", "properties": {"region": "11"}}}
+                ]
+            });
+            if let Some(s) = semantic {
+                body["options"] = json!({"evaluations_semantic": s});
+            }
+            body
+        };
+        let decisions = |answer: Value| -> Vec<bool> {
+            answer["evaluations"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|e| e["decision"].as_bool().unwrap())
+                .collect()
+        };
+        let all = post(&op, "/access/v1/evaluations", Some(&token), batch(None)).await;
+        assert_eq!(all.status(), 200);
+        assert_eq!(
+            decisions(all.json().await.unwrap()),
+            [true, false, true],
+            "{backend:?}"
+        );
+        let and = post(
+            &op,
+            "/access/v1/evaluations",
+            Some(&token),
+            batch(Some("deny_on_first_deny")),
+        )
+        .await;
+        assert_eq!(decisions(and.json().await.unwrap()), [true, false]);
+        let or = post(
+            &op,
+            "/access/v1/evaluations",
+            Some(&token),
+            batch(Some("permit_on_first_permit")),
+        )
+        .await;
+        assert_eq!(decisions(or.json().await.unwrap()), [true]);
+        let bad = post(
+            &op,
+            "/access/v1/evaluations",
+            Some(&token),
+            batch(Some("sometimes")),
+        )
+        .await;
+        assert_eq!(bad.status(), 400);
+
+        // An evaluation overrides a default (§7.1.1): the third asks for a download.
+        let mut overriding = batch(None);
+        overriding["evaluations"][2]["action"] = json!({"name": "download"});
+        let answer: Value = post(&op, "/access/v1/evaluations", Some(&token), overriding)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(answer["evaluations"].as_array().unwrap().len(), 3);
+        let b3 = op
+            .state()
+            .store
+            .access_events_about("b-3", 10)
+            .await
+            .unwrap();
+        assert!(b3.iter().any(|e| e.operation == "download"));
+
+        // A shape this API does not know is a per-evaluation error, closed (§7.2).
+        let odd = json!({"evaluations": [
+            {"subject": {"type": "user", "id": "alice@acmecorp.com"},
+             "action": {"name": "can_read"}, "resource": {"type": "todo", "id": "1"}}
+        ]});
+        let answer: Value = post(&op, "/access/v1/evaluations", Some(&token), odd)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(answer["evaluations"][0]["decision"], false);
+        assert_eq!(answer["evaluations"][0]["context"]["error"]["status"], 400);
+        op.stop().await;
+    }
+);
+
+#[tokio::test]
+async fn callers_without_a_token_or_the_scope_are_refused_and_the_metadata_is_published() {
+    let (op, token, _) = back_office(Backend::Sqlite).await;
+    let none = post(&op, "/access/v1/evaluation", None, lookup("c-1", Some("x"))).await;
+    assert_eq!(none.status(), 401);
+    assert!(
+        none.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("Bearer")
+    );
+    let forged = post(
+        &op,
+        "/access/v1/evaluation",
+        Some("not-a-token"),
+        lookup("c-1", Some("x")),
+    )
+    .await;
+    assert_eq!(forged.status(), 401);
+
+    // A client-credentials token without the authzen scope.
+    let (id, secret) = op
+        .add_client(json!({"name": "Reports", "grant_types": ["client_credentials"], "scopes": ["reports"]}))
+        .await
+        .unwrap();
+    let other = Rp::discover(op.issuer(), &id, &secret, REDIRECT)
+        .await
+        .unwrap();
+    let wrong = other.service_token(&["reports"]).await;
+    let refused = post(
+        &op,
+        "/access/v1/evaluation",
+        Some(&wrong),
+        lookup("c-1", Some("x")),
+    )
+    .await;
+    assert_eq!(refused.status(), 403);
+    assert!(
+        refused.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("insufficient_scope")
+    );
+    // Nothing was recorded for refused callers.
+    assert!(
+        op.state()
+            .store
+            .access_events_about("c-1", 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let ok = post(
+        &op,
+        "/access/v1/evaluation",
+        Some(&token),
+        lookup("c-1", Some("x")),
+    )
+    .await;
+    assert_eq!(ok.status(), 200);
+
+    let metadata: Value =
+        reqwest::get(format!("{}/.well-known/authzen-configuration", op.issuer()))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(metadata["issuer"], op.issuer());
+    assert_eq!(
+        metadata["access_evaluation_endpoint"],
+        format!("{}/access/v1/evaluation", op.issuer())
+    );
+    assert_eq!(
+        metadata["access_evaluations_endpoint"],
+        format!("{}/access/v1/evaluations", op.issuer())
+    );
+    op.stop().await;
+}
