@@ -17,11 +17,10 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use anyid_policy::facts::{Agency, Context as PolicyContext, Official, Record};
+use anyid_policy::facts::{Context as PolicyContext, Official, Record};
 use anyid_policy::{Action, Decision, Principal, Request as PolicyRequest, Resource};
 
 use crate::batch::GroupWriter;
-use crate::config::PolicyConfig;
 use crate::oidc::Provider;
 use crate::store::{AccessEvent, ClientRecord};
 
@@ -127,7 +126,6 @@ pub struct Caller {
 /// What the API works with.
 pub struct Pdp<'a> {
     pub op: Provider<'a>,
-    pub config: &'a PolicyConfig,
     pub access_log: &'a GroupWriter<AccessEvent>,
 }
 
@@ -170,15 +168,19 @@ impl Pdp<'_> {
         }
     }
 
-    /// Evaluate a batch with its semantic (§7.1.2); the answers in request order, stopping
-    /// where the semantic says.
-    pub async fn evaluate_all(
+    /// Answer an `evaluations` request (§7): without evaluations, the single evaluation of
+    /// its own tuple; otherwise `{"evaluations": [...]}` in request order, stopping where
+    /// the semantic says (§7.1.2). An error is for the request as a whole.
+    pub async fn evaluations(
         &self,
         caller: &Caller,
         request: &Evaluations,
-    ) -> Result<Vec<Answer>, String> {
+    ) -> Result<Value, String> {
         let semantic = Semantic::from_options(&request.options)?;
         let items = request.evaluations.as_deref().unwrap_or_default();
+        if items.is_empty() {
+            return Ok(self.evaluate(caller, &request.defaults).await.to_json());
+        }
         if items.len() > MAX_EVALUATIONS {
             return Err(format!("at most {MAX_EVALUATIONS} evaluations per request"));
         }
@@ -191,12 +193,12 @@ impl Pdp<'_> {
                 Semantic::DenyOnFirstDeny => !answer.decision,
                 Semantic::PermitOnFirstPermit => answer.decision,
             };
-            answers.push(answer);
+            answers.push(answer.to_json());
             if stop {
                 break;
             }
         }
-        Ok(answers)
+        Ok(json!({ "evaluations": answers }))
     }
 
     /// The policy request and the access event (without its decision) for `request`.
@@ -255,7 +257,11 @@ impl Pdp<'_> {
         };
         let purpose = text(&context, "purpose")?;
         let case_id = text(&context, "case_id")?;
-        let agency = self.agency(&caller.client);
+        // The agency the relying party is registered with, as configured.
+        let agency = self
+            .op
+            .policy
+            .agency(caller.client.agency.as_deref().unwrap_or_default());
         let facts = PolicyRequest {
             principal: Principal::Official(Official {
                 id: actor.to_owned(),
@@ -298,22 +304,6 @@ impl Pdp<'_> {
             request_id: caller.request_id.clone(),
         };
         Ok((facts, event))
-    }
-
-    /// The calling relying party's agency, as configured (`[[policy.agencies]]`); an agency
-    /// the configuration does not describe serves no region.
-    fn agency(&self, client: &ClientRecord) -> Agency {
-        let id = client.agency.clone().unwrap_or_default();
-        self.config
-            .agencies
-            .iter()
-            .find(|a| a.id == id)
-            .cloned()
-            .unwrap_or(Agency {
-                id,
-                national: false,
-                jurisdiction: Vec::new(),
-            })
     }
 }
 

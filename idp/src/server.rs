@@ -112,7 +112,7 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppS
             async move { store.record_access(&rows).await }
         })
     };
-    let policy = config.policy.clone();
+    let policy = crate::policy::engine(&config.policy).context("loading policies")?;
     let origin = config.issuer.origin().ascii_serialization();
     Ok(Arc::new(Core {
         config,
@@ -132,7 +132,7 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppS
             limits.login_per_source_per_minute,
             limits.login_per_second,
         ),
-        policy: crate::policy::engine(&policy).context("loading policies")?,
+        policy,
         access_log,
         demo,
         discovery,
@@ -300,24 +300,6 @@ async fn upkeep(state: AppState, mut stop: watch::Receiver<bool>) {
     }
 }
 
-/// Read the policy folder again and put a valid set in force; an invalid one is refused
-/// with the reason, and the set in force stays (DESIGN §6).
-pub fn reload_policies(
-    state: &Core,
-    trigger: &'static str,
-) -> Result<usize, crate::policy::PolicyError> {
-    let result = crate::policy::reload(&state.policy, &state.config.policy);
-    match &result {
-        Ok(n) => tracing::info!(policies = n, trigger, "policies reloaded"),
-        Err(e) => tracing::warn!(
-            trigger,
-            cause = %e,
-            "policies not reloaded: the set in force stays"
-        ),
-    }
-    result
-}
-
 /// SIGHUP reloads the policies.
 async fn reload_on_hangup(state: AppState, mut stop: watch::Receiver<bool>) {
     #[cfg(unix)]
@@ -333,7 +315,7 @@ async fn reload_on_hangup(state: AppState, mut stop: watch::Receiver<bool>) {
         loop {
             tokio::select! {
                 _ = hangups.recv() => {
-                    let _ = reload_policies(&state, "SIGHUP");
+                    let _ = crate::policy::reload(&state.policy, &state.config.policy, "SIGHUP");
                 }
                 _ = stop.changed() => return,
             }

@@ -64,6 +64,23 @@ pub struct PolicyInfo {
     pub file: String,
 }
 
+impl PolicyInfo {
+    pub fn effect(&self) -> &'static str {
+        if self.forbid { "forbid" } else { "permit" }
+    }
+}
+
+/// One policy as listings show it (`anyid policy check`, the admin API).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PolicySummary<'a> {
+    pub id: &'a str,
+    pub effect: &'static str,
+    pub file: &'a str,
+    pub reason: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub step_up: Option<Loa>,
+}
+
 /// A validated policy set and the schema it was validated against.
 #[derive(Debug)]
 pub struct PolicySet {
@@ -196,6 +213,25 @@ impl PolicySet {
         let mut ids: Vec<&str> = self.info.keys().map(String::as_str).collect();
         ids.sort_unstable();
         ids
+    }
+
+    /// The policy `id` as listings show it.
+    pub fn summary<'a>(&'a self, id: &'a str) -> Option<PolicySummary<'a>> {
+        self.info.get(id).map(|info| PolicySummary {
+            id,
+            effect: info.effect(),
+            file: &info.file,
+            reason: &info.reason,
+            step_up: info.step_up,
+        })
+    }
+
+    /// Every policy, by id.
+    pub fn summaries(&self) -> Vec<PolicySummary<'_>> {
+        self.ids()
+            .into_iter()
+            .filter_map(|id| self.summary(id))
+            .collect()
     }
 
     /// Ask Cedar about `request`.

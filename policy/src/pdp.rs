@@ -16,7 +16,7 @@ use serde::Serialize;
 
 use crate::calendar::{Calendar, LocalTime};
 use crate::cedar::{Derived, LoadError, PolicySet};
-use crate::facts::{Action, Request};
+use crate::facts::{Action, Agency, Request};
 use crate::loa::Loa;
 use crate::zones::Zones;
 
@@ -66,31 +66,54 @@ pub struct Outcome {
     pub time: LocalTime,
 }
 
-/// The policy set in force, with the calendar and zones it is evaluated in. The set can be
-/// replaced while requests are evaluated; a set that does not load leaves the old one.
+/// The policy set in force, with the calendar, zones and agencies it is evaluated with.
+/// The set can be replaced while requests are evaluated; a set that does not load leaves
+/// the old one.
 #[derive(Debug)]
 pub struct Engine {
     policies: RwLock<Arc<PolicySet>>,
     calendar: Calendar,
     zones: Zones,
+    agencies: Vec<Agency>,
 }
 
 impl Engine {
-    pub fn new(policies: PolicySet, calendar: Calendar, zones: Zones) -> Self {
+    pub fn new(
+        policies: PolicySet,
+        calendar: Calendar,
+        zones: Zones,
+        agencies: Vec<Agency>,
+    ) -> Self {
         Self {
             policies: RwLock::new(Arc::new(policies)),
             calendar,
             zones,
+            agencies,
         }
     }
 
-    /// The built-in policy set, Korean calendar, no zones.
+    /// The built-in policy set, Korean calendar, no zones, no agencies.
     pub fn with_defaults() -> Result<Self, LoadError> {
         Ok(Self::new(
             PolicySet::defaults()?,
             Calendar::default(),
             Zones::default(),
+            Vec::new(),
         ))
+    }
+
+    /// The agency `id` as configured; one the configuration does not describe serves no
+    /// region.
+    pub fn agency(&self, id: &str) -> Agency {
+        self.agencies
+            .iter()
+            .find(|a| a.id == id)
+            .cloned()
+            .unwrap_or_else(|| Agency {
+                id: id.to_owned(),
+                national: false,
+                jurisdiction: Vec::new(),
+            })
     }
 
     /// The set in force.

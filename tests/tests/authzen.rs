@@ -33,7 +33,7 @@ fn shift_to(want: impl Fn(&anyid_policy::calendar::LocalTime) -> bool) -> i64 {
 /// back office holding an `authzen` token.
 async fn back_office(backend: Backend) -> (TestServer, String, Rp) {
     let op = TestServer::start_with(backend, |c| {
-        c.policy.agencies.push(anyid::config::AgencyConfig {
+        c.policy.agencies.push(anyid_policy::facts::Agency {
             id: "mapo-gu".into(),
             national: false,
             jurisdiction: vec!["11".into()],

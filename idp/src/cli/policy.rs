@@ -43,11 +43,8 @@ pub fn run(cmd: PolicyCommand) -> anyhow::Result<ExitCode> {
         PolicyCommand::Check { dir } => {
             let set = policy::load(Some(&dir))?;
             println!("{}: {} policies valid", dir.display(), set.ids().len());
-            for id in set.ids() {
-                if let Some(info) = set.info(id) {
-                    let effect = if info.forbid { "forbid" } else { "permit" };
-                    println!("  {id}\t{effect}\t{}\t{}", info.file, info.reason);
-                }
+            for p in set.summaries() {
+                println!("  {}\t{}\t{}\t{}", p.id, p.effect, p.file, p.reason);
             }
         }
         PolicyCommand::Schema => print!("{}", anyid_policy::cedar::SCHEMA),
@@ -90,12 +87,12 @@ pub fn run(cmd: PolicyCommand) -> anyhow::Result<ExitCode> {
             let explanation: Vec<_> = outcome
                 .policies
                 .iter()
-                .map(|id| match set.info(id) {
-                    Some(info) => json!({
-                        "policy": id,
-                        "effect": if info.forbid { "forbid" } else { "permit" },
-                        "file": info.file,
-                        "reason": info.reason,
+                .map(|id| match set.summary(id) {
+                    Some(p) => json!({
+                        "policy": p.id,
+                        "effect": p.effect,
+                        "file": p.file,
+                        "reason": p.reason,
                     }),
                     None => json!({ "policy": id, "effect": "built in" }),
                 })

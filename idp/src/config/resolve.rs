@@ -394,25 +394,19 @@ impl PolicyConfig {
                 .map(|z| (z.name.as_str(), z.ranges.as_slice())),
         )
         .map_err(|e| invalid(&e))?;
-        let mut agencies: Vec<Agency> = Vec::new();
-        for a in &file.agencies {
-            if a.id.trim().is_empty() || agencies.iter().any(|b| b.id == a.id) {
+        for (i, a) in file.agencies.iter().enumerate() {
+            if a.id.trim().is_empty() || file.agencies[..i].iter().any(|b| b.id == a.id) {
                 return Err(invalid(&format!(
                     "agency ids must be present and unique ({:?})",
                     a.id
                 )));
             }
-            agencies.push(Agency {
-                id: a.id.clone(),
-                national: a.national,
-                jurisdiction: a.jurisdiction.clone(),
-            });
         }
         Ok(PolicyConfig {
             dir: file.dir.clone(),
             calendar,
             zones,
-            agencies,
+            agencies: file.agencies.clone(),
         })
     }
 }

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use anyid_adapters::certificate::CertificateConfig;
 use anyid_adapters::upstream::UpstreamConfig;
 use anyid_policy::calendar::Holidays;
+use anyid_policy::facts::Agency;
 
 /// The one secret type of the workspace: redacted in `Debug`, read through `expose`.
 pub use anyid_adapters::Secret;
@@ -80,20 +81,9 @@ pub struct PolicyFileConfig {
     pub zones: Vec<ZoneConfig>,
     /// Agencies relying parties belong to (`anyid client add --agency`), and where they
     /// serve.
-    pub agencies: Vec<AgencyConfig>,
-}
-
-/// `[[policy.agencies]]`: an agency and the regions it serves.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AgencyConfig {
-    pub id: String,
-    /// Serves the whole country.
-    #[serde(default)]
-    pub national: bool,
-    /// Region codes (for example administrative district codes).
-    #[serde(default)]
-    pub jurisdiction: Vec<String>,
+    /// `[[policy.agencies]]` with `id`, `national` (serves the whole country) and
+    /// `jurisdiction` (region codes, for example administrative district codes).
+    pub agencies: Vec<Agency>,
 }
 
 impl Default for PolicyFileConfig {

@@ -41,25 +41,10 @@ pub fn router() -> Router<AppState> {
         .route("/policies/reload", post(post_policies_reload))
 }
 
-/// The policies in force: id, effect, file and reason.
+/// The policies in force: id, effect, file, reason and step-up level.
 async fn list_policies(AdminToken(_): AdminToken, State(state): State<AppState>) -> Response {
     let set = state.policy.policies();
-    let list: Vec<_> = set
-        .ids()
-        .into_iter()
-        .filter_map(|id| {
-            set.info(id).map(|info| {
-                serde_json::json!({
-                    "id": id,
-                    "effect": if info.forbid { "forbid" } else { "permit" },
-                    "file": info.file,
-                    "reason": info.reason,
-                    "step_up": info.step_up.map(|l| l.name()),
-                })
-            })
-        })
-        .collect();
-    Json(serde_json::json!({ "policies": list })).into_response()
+    Json(serde_json::json!({ "policies": set.summaries() })).into_response()
 }
 
 /// Read the policy folder again. An invalid set is refused (422, with the reason) and the
@@ -68,7 +53,7 @@ async fn post_policies_reload(
     AdminToken(_): AdminToken,
     State(state): State<AppState>,
 ) -> Response {
-    match crate::server::reload_policies(&state, "admin API") {
+    match crate::policy::reload(&state.policy, &state.config.policy, "admin API") {
         Ok(n) => Json(serde_json::json!({ "policies": n })).into_response(),
         Err(e) => problem(ApiError::Unprocessable(e.to_string())),
     }

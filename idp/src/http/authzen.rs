@@ -7,7 +7,7 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
@@ -49,13 +49,10 @@ pub async fn post_evaluation(
     body: Bytes,
 ) -> Response {
     let answer = async {
-        let caller = authenticate(&state, &headers, address).await?;
-        let request: Evaluation = parse(&body)?;
-        let answer = pdp(&state).evaluate(&caller, &request).await;
-        Ok::<_, Refusal>(Json(answer.to_json()).into_response())
-    }
-    .await;
-    with_request_id(answer.unwrap_or_else(|r| *r), &headers)
+        let (pdp, caller, request) = accept::<Evaluation>(&state, &headers, address, &body).await?;
+        Ok(pdp.evaluate(&caller, &request).await.to_json())
+    };
+    respond(answer.await, &headers)
 }
 
 pub async fn post_evaluations(
@@ -65,31 +62,29 @@ pub async fn post_evaluations(
     body: Bytes,
 ) -> Response {
     let answer = async {
-        let caller = authenticate(&state, &headers, address).await?;
-        let request: Evaluations = parse(&body)?;
-        let pdp = pdp(&state);
-        // Without evaluations, the request is a single evaluation of its own tuple.
-        if request.evaluations.as_ref().is_none_or(Vec::is_empty) {
-            let answer = pdp.evaluate(&caller, &request.defaults).await;
-            return Ok(Json(answer.to_json()).into_response());
-        }
-        let answers = pdp
-            .evaluate_all(&caller, &request)
+        let (pdp, caller, request) =
+            accept::<Evaluations>(&state, &headers, address, &body).await?;
+        pdp.evaluations(&caller, &request)
             .await
-            .map_err(|m| Box::new(problem(ApiError::BadRequest(m))))?;
-        let list: Vec<Value> = answers.iter().map(|a| a.to_json()).collect();
-        Ok::<_, Refusal>(Json(json!({ "evaluations": list })).into_response())
-    }
-    .await;
-    with_request_id(answer.unwrap_or_else(|r| *r), &headers)
+            .map_err(|m| Box::new(problem(ApiError::BadRequest(m))))
+    };
+    respond(answer.await, &headers)
 }
 
-fn pdp(state: &AppState) -> Pdp<'_> {
-    Pdp {
+/// The decision point, the authenticated caller and its request, or the refusal.
+async fn accept<'a, T: serde::de::DeserializeOwned>(
+    state: &'a AppState,
+    headers: &HeaderMap,
+    address: std::net::IpAddr,
+    body: &[u8],
+) -> Result<(Pdp<'a>, Caller, T), Refusal> {
+    let caller = authenticate(state, headers, address).await?;
+    let request = parse(body)?;
+    let pdp = Pdp {
         op: state.provider(),
-        config: &state.config.policy,
         access_log: &state.access_log,
-    }
+    };
+    Ok((pdp, caller, request))
 }
 
 /// The calling relying party, from its bearer token (401), which must carry the `authzen`
@@ -140,15 +135,20 @@ fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Refusal> {
     })
 }
 
-/// §12.1.8: the caller's `X-Request-ID` comes back on the answer.
-fn with_request_id(mut response: Response, headers: &HeaderMap) -> Response {
+/// The answer as JSON, or the refusal; the caller's `X-Request-ID` comes back on either
+/// (§12.1.8).
+fn respond(answer: Result<Value, Refusal>, headers: &HeaderMap) -> Response {
+    let mut response = match answer {
+        Ok(body) => {
+            let mut ok = Json(body).into_response();
+            ok.headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            ok
+        }
+        Err(refusal) => *refusal,
+    };
     if let Some(id) = headers.get(REQUEST_ID) {
         response.headers_mut().insert(REQUEST_ID, id.clone());
-    }
-    if response.status() == StatusCode::OK {
-        response
-            .headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     response
 }

@@ -3,11 +3,11 @@
 //! can reach the level at all.
 
 use anyid_adapters::dev;
-use anyid_policy::{Action, Decision, Loa};
+use anyid_policy::Loa;
 
 use super::{
-    Broker, PORTAL_CLIENT, Step, account, certificate, client_facts, decide_level, level_needed,
-    passkey, refused,
+    Broker, PORTAL_CLIENT, Step, account, certificate, level_needed, passkey, refused,
+    relying_party,
 };
 use crate::error::OAuthError;
 use crate::oidc::flow::Flow;
@@ -90,8 +90,11 @@ pub(super) async fn login_page(
             .unwrap_or_default()
     };
     let now = ctx.op.now();
-    let facts = client_facts(ctx, &flow.request).await?;
-    let required = level_needed(ctx, &flow.request, &facts);
+    let facts = relying_party(ctx, &flow.request).await?;
+    let required = match level_needed(ctx, &flow.request, &facts) {
+        Ok(level) => level,
+        Err(reason) => return Ok(refused(ctx, &flow.request, reason)),
+    };
     let methods: Vec<MethodChoice> = ctx
         .upstreams
         .iter()
@@ -107,11 +110,6 @@ pub(super) async fn login_page(
     let certificates = ctx
         .certificates
         .is_some_and(|c| c.config().policies.iter().any(|p| p.loa >= required));
-    if let Decision::Deny(reason) =
-        decide_level(ctx, &flow.request, &facts, None, Action::Authorize)
-    {
-        return Ok(refused(ctx, &flow.request, reason));
-    }
     Ok(Step::LoginPage(LoginView {
         flow_id: flow.id.clone(),
         csrf: flow.csrf.clone(),

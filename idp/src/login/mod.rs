@@ -114,7 +114,7 @@ pub async fn authorize(
     };
     let now = ctx.op.now();
     let current = session::current(&ctx.op, session_token).await?;
-    let facts = client_facts(ctx, &request).await?;
+    let facts = relying_party(ctx, &request).await?;
     let (session, step_up) =
         match decide(ctx, &request, &facts, current.as_ref(), Action::Authorize) {
             Decision::Allow => (
@@ -169,7 +169,7 @@ fn decide(
 }
 
 /// What policy knows about the relying party of `request` (the portal is none).
-async fn client_facts(
+async fn relying_party(
     ctx: &Broker<'_>,
     request: &AuthorizationRequest,
 ) -> Result<ClientFacts, OAuthError> {
@@ -180,7 +180,7 @@ async fn client_facts(
             .get(ctx.op.store, &request.client_id, ctx.op.now())
             .await?
     {
-        return Ok(crate::oidc::client_facts(&client));
+        return Ok(ctx.op.client_facts(&client));
     }
     Ok(ClientFacts {
         id: request.client_id.clone(),
@@ -189,11 +189,16 @@ async fn client_facts(
 }
 
 /// The level a login for `request` must reach: what the relying party requires, raised
-/// by policy (a sensitive relying party, say).
-fn level_needed(ctx: &Broker<'_>, request: &AuthorizationRequest, client: &ClientFacts) -> Loa {
+/// by policy (a sensitive relying party, say); or why policy refuses the login outright.
+fn level_needed(
+    ctx: &Broker<'_>,
+    request: &AuthorizationRequest,
+    client: &ClientFacts,
+) -> Result<Loa, Reason> {
     match decide_level(ctx, request, client, None, Action::Authorize) {
-        Decision::StepUp(level) => level.max(request.required_loa()),
-        _ => request.required_loa(),
+        Decision::StepUp(level) => Ok(level.max(request.required_loa())),
+        Decision::Allow => Ok(request.required_loa()),
+        Decision::Deny(reason) => Err(reason),
     }
 }
 
@@ -317,7 +322,7 @@ pub async fn resume(
     match flow.state {
         FlowState::Requested => {
             let current = session::current(&ctx.op, session_token).await?;
-            let facts = client_facts(ctx, &flow.request).await?;
+            let facts = relying_party(ctx, &flow.request).await?;
             let step_up = current.filter(|s| stepping_up(ctx, &flow.request, &facts, s));
             login_page(ctx, &flow, step_up.as_ref()).await
         }
@@ -389,8 +394,12 @@ pub async fn finish_login(
     identity: VerifiedIdentity,
     visitor: &Visitor<'_>,
 ) -> Result<(Step, Option<String>), OAuthError> {
-    let facts = client_facts(ctx, &flow.request).await?;
-    let required = level_needed(ctx, &flow.request, &facts);
+    let facts = relying_party(ctx, &flow.request).await?;
+    // Refused before anything is linked or a session exists.
+    let required = match level_needed(ctx, &flow.request, &facts) {
+        Ok(level) => level,
+        Err(reason) => return Ok((refused(ctx, &flow.request, reason), None)),
+    };
     // Only methods reaching the required assurance are offered; anything else is refused
     // before an account or a session exists.
     if identity.loa < required {
@@ -434,7 +443,7 @@ pub async fn step_up_session(
     flow: &Flow,
     session_token: Option<&str>,
 ) -> Result<Option<SsoSession>, OAuthError> {
-    let facts = client_facts(ctx, &flow.request).await?;
+    let facts = relying_party(ctx, &flow.request).await?;
     Ok(session::current(&ctx.op, session_token)
         .await?
         .filter(|s| stepping_up(ctx, &flow.request, &facts, s)))
@@ -456,7 +465,7 @@ pub async fn authenticated(
     flow: &Flow,
     login: Authenticated,
 ) -> Result<(Step, Option<String>), OAuthError> {
-    let facts = client_facts(ctx, &flow.request).await?;
+    let facts = relying_party(ctx, &flow.request).await?;
     let proved = Some((login.citizen_id.as_str(), login.loa));
     if decide_level(ctx, &flow.request, &facts, proved, Action::Login) != Decision::Allow {
         return Ok((flow_error(ctx, flow, Notice::InsufficientAssurance), None));

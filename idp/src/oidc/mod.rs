@@ -19,7 +19,7 @@ pub mod subject;
 pub mod tokens;
 pub mod userinfo;
 
-use anyid_policy::facts::{Agency, ClientFacts};
+use anyid_policy::facts::ClientFacts;
 use anyid_policy::limits::AuthFailureLimits;
 use anyid_policy::{Decision, Engine, Request as PolicyRequest};
 
@@ -82,20 +82,15 @@ impl Provider<'_> {
         }
         outcome.decision
     }
-}
 
-/// What policy knows about a relying party (its agency's regions are the configuration's,
-/// see `authzen`; here the agency is named only).
-pub fn client_facts(client: &ClientRecord) -> ClientFacts {
-    ClientFacts {
-        id: client.id.clone(),
-        sensitive: client.sensitive,
-        agency: client.agency.as_ref().map(|id| Agency {
-            id: id.clone(),
-            national: false,
-            jurisdiction: Vec::new(),
-        }),
-        minimum: None,
+    /// What policy knows about a relying party, its agency as configured.
+    pub fn client_facts(&self, client: &ClientRecord) -> ClientFacts {
+        ClientFacts {
+            id: client.id.clone(),
+            sensitive: client.sensitive,
+            agency: client.agency.as_deref().map(|id| self.policy.agency(id)),
+            minimum: None,
+        }
     }
 }
 

@@ -12,7 +12,7 @@ use anyid_policy::facts::Context as PolicyContext;
 use anyid_policy::{Action, Decision, Loa, Principal, Reason, Request as PolicyRequest, Resource};
 
 use crate::error::{ErrorCode, OAuthError};
-use crate::oidc::{Provider, client_facts};
+use crate::oidc::Provider;
 use crate::store::{ClientRecord, GrantRecord};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -90,7 +90,7 @@ pub(crate) fn permit_issue(
             },
         },
         action: Action::IssueToken,
-        resource: Resource::Client(client_facts(client)),
+        resource: Resource::Client(op.client_facts(client)),
         context: PolicyContext {
             ip: Some(source),
             acr: grant.and_then(|g| Loa::from_acr(&g.acr)),
