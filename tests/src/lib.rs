@@ -129,6 +129,19 @@ impl TestServer {
         &self.running.state
     }
 
+    /// `GET` an admin API path with the admin token; the JSON answer.
+    pub async fn admin_get(&self, path: &str) -> anyhow::Result<Value> {
+        Ok(self
+            .admin_http
+            .get(self.admin_url(path))
+            .bearer_auth(self.admin_token())
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?)
+    }
+
     /// Register a relying party through the admin API; returns (client_id, client_secret).
     pub async fn add_client(&self, registration: Value) -> anyhow::Result<(String, String)> {
         let response = self

@@ -28,6 +28,31 @@ pub async fn kakao_and_gov(
     .unwrap()
 }
 
+/// A step-up at `rp` (asking `extra`) from a low session through the high-level provider
+/// `gov`: the page says it is a step-up and offers `gov` but no low method. The ID token's
+/// claims.
+pub async fn step_up_with_gov(
+    browser: &Browser,
+    op: &TestServer,
+    rp: &Rp,
+    extra: &[(&str, &str)],
+) -> CoreIdTokenClaims {
+    let p = rp.start(&[], extra);
+    let (_, page) = browser.open(p.url.as_str(), op.issuer()).await.page();
+    assert!(page.contains("role=\"status\""), "a step-up notice: {page}");
+    assert!(page.contains("data-method=\"gov\""), "{page}");
+    assert!(
+        !page.contains("data-method=\"kakao\"") && !page.contains("data-method=\"dev\""),
+        "low methods hidden: {page}"
+    );
+    let landing = browser.choose(op.issuer(), &page, "gov").await;
+    let cb = browser
+        .finish_consent(op.issuer(), landing)
+        .await
+        .callback();
+    rp.sign_in_claims(&cb, &p).await
+}
+
 /// A login at `rp` through the Kakao-like upstream: low assurance.
 pub async fn social_login(browser: &Browser, op: &TestServer, rp: &Rp) -> CoreIdTokenClaims {
     let p = rp.start(&[], &[]);

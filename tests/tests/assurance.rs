@@ -8,7 +8,7 @@ use anyid_policy::Loa;
 use anyid_tests::browser::{hidden, param};
 use anyid_tests::certificates::{dev_pki, sign, sign_in_as};
 use anyid_tests::rp::Pending;
-use anyid_tests::scenarios::{kakao_and_gov, social_login};
+use anyid_tests::scenarios::{kakao_and_gov, social_login, step_up_with_gov};
 use anyid_tests::upstream::FakeOidcProvider;
 use anyid_tests::{Backend, Browser, Landing, Rp, TestServer, per_backend, rp_registration};
 use reqwest::StatusCode;
@@ -33,17 +33,7 @@ per_backend!(
         let low = social_login(&browser, &op, &rp).await;
 
         // The relying party asks for high: the step-up page offers only high methods.
-        let p = rp.start(&[], &[("acr_values", HIGH)]);
-        let (_, page) = browser.open(p.url.as_str(), op.issuer()).await.page();
-        assert!(page.contains("role=\"status\""), "a step-up notice: {page}");
-        assert!(page.contains("data-method=\"gov\""));
-        assert!(!page.contains("data-method=\"kakao\"") && !page.contains("data-method=\"dev\""));
-        let landing = browser.choose(op.issuer(), &page, "gov").await;
-        let cb = browser
-            .finish_consent(op.issuer(), landing)
-            .await
-            .callback();
-        let high = rp.sign_in_claims(&cb, &p).await;
+        let high = step_up_with_gov(&browser, &op, &rp, &[("acr_values", HIGH)]).await;
         assert_eq!(
             high.auth_context_ref().unwrap().as_str(),
             HIGH,

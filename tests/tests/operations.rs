@@ -226,15 +226,7 @@ per_backend!(
             "the old secret stops working"
         );
         assert_eq!(token(new_secret.clone()).await, StatusCode::OK);
-        let listed: Value = http
-            .get(op.admin_url("/admin/v1/clients"))
-            .bearer_auth(op.admin_token())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let listed = op.admin_get("/admin/v1/clients").await.unwrap();
         assert!(
             listed
                 .as_array()

@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use anyid_tests::browser::param;
-use anyid_tests::scenarios::{kakao_and_gov, social_login};
+use anyid_tests::scenarios::{kakao_and_gov, social_login, step_up_with_gov};
 use anyid_tests::upstream::FakeOidcProvider;
 use anyid_tests::{Backend, Browser, Rp, TestServer, per_backend, rp_registration};
 use serde_json::json;
@@ -40,20 +40,7 @@ per_backend!(
 
         // The sensitive one asks for nothing, yet policy requires high: the low session
         // steps up, and only the high method is offered.
-        let p = sensitive.start(&[], &[]);
-        let (_, page) = browser.open(p.url.as_str(), op.issuer()).await.page();
-        assert!(page.contains("role=\"status\""), "a step-up notice: {page}");
-        assert!(page.contains("data-method=\"gov\""), "{backend:?}: {page}");
-        assert!(
-            !page.contains("data-method=\"kakao\""),
-            "{backend:?}: low methods hidden"
-        );
-        let landing = browser.choose(op.issuer(), &page, "gov").await;
-        let cb = browser
-            .finish_consent(op.issuer(), landing)
-            .await
-            .callback();
-        let high = sensitive.sign_in_claims(&cb, &p).await;
+        let high = step_up_with_gov(&browser, &op, &sensitive, &[]).await;
         assert_eq!(
             high.auth_context_ref().unwrap().as_str(),
             HIGH,
@@ -107,15 +94,7 @@ async fn login_allowed(op: &TestServer, rp: &Rp) -> bool {
 }
 
 async fn policy_ids(op: &TestServer) -> Vec<String> {
-    let listed: serde_json::Value = reqwest::Client::new()
-        .get(op.admin_url("/admin/v1/policies"))
-        .bearer_auth(op.admin_token())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed = op.admin_get("/admin/v1/policies").await.unwrap();
     listed["policies"]
         .as_array()
         .unwrap()

@@ -162,7 +162,7 @@ fn check(
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
 
     const LOOPBACK: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
@@ -174,7 +174,7 @@ mod tests {
     const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
     const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
-    fn request(client: &str, scopes: &[&str]) -> AuthorizationRequest {
+    pub(in crate::oidc::grants) fn request(client: &str, scopes: &[&str]) -> AuthorizationRequest {
         AuthorizationRequest {
             client_id: client.into(),
             redirect_uri: "https://rp.example/cb".into(),
@@ -191,7 +191,7 @@ mod tests {
         }
     }
 
-    fn redeem_params(location: &str) -> Params {
+    pub(in crate::oidc::grants) fn redeem_params(location: &str) -> Params {
         let url = url::Url::parse(location).unwrap();
         let code = url
             .query_pairs()

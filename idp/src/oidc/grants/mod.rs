@@ -129,3 +129,114 @@ fn required<'a>(params: &'a Params, name: &'static str) -> Result<&'a str, OAuth
         })
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::authorization_code::tests::{redeem_params, request};
+    use super::*;
+    use crate::testing::Fixture;
+
+    const LOOPBACK: std::net::IpAddr = std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST);
+
+    /// A code for `session` at `client`, issued as the authorization endpoint would.
+    async fn code_params(
+        op: &Provider<'_>,
+        client: &str,
+        session: &crate::store::SsoSession,
+    ) -> Params {
+        let request = request(client, &["openid", "profile"]);
+        let location = authorization_code::issue(op, &request, session)
+            .await
+            .unwrap();
+        redeem_params(&location)
+    }
+
+    #[tokio::test]
+    async fn a_sensitive_relying_party_gets_no_tokens_from_a_low_login_and_the_code_is_spent() {
+        let f = Fixture::new().await;
+        let op = f.op();
+        let mut client = f.client("rp").await;
+        let session = f.signed_in("rp", "openid profile").await;
+        // The relying party became sensitive after its code was issued at low.
+        let params = code_params(&op, "rp", &session).await;
+        client.sensitive = true;
+        let refused = authorization_code::exchange(&op, &client, &params, LOOPBACK)
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code, ErrorCode::InvalidGrant);
+        assert!(
+            refused.description.contains("high"),
+            "{}",
+            refused.description
+        );
+        // Single use: the refused code does not work once the refusal is lifted either.
+        client.sensitive = false;
+        assert!(
+            authorization_code::exchange(&op, &client, &params, LOOPBACK)
+                .await
+                .is_err()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_refused_refresh_token_is_not_rotated_and_works_once_the_refusal_ends() {
+        let f = Fixture::new().await;
+        let op = f.op();
+        let mut client = f.client("rp").await;
+        let session = f.signed_in("rp", "openid profile").await;
+        let params = code_params(&op, "rp", &session).await;
+        let tokens = authorization_code::exchange(&op, &client, &params, LOOPBACK)
+            .await
+            .unwrap();
+        let refresh = tokens.refresh_token.clone().unwrap();
+        let refresh_params = Params::from_pairs([("refresh_token", refresh.as_str())]);
+
+        client.sensitive = true;
+        let refused = refresh_token::exchange(&op, &client, &refresh_params, LOOPBACK)
+            .await
+            .unwrap_err();
+        assert_eq!(refused.code, ErrorCode::InvalidGrant);
+
+        client.sensitive = false;
+        let renewed = refresh_token::exchange(&op, &client, &refresh_params, LOOPBACK).await;
+        assert!(renewed.is_ok(), "the refused token was left as it was");
+    }
+
+    #[tokio::test]
+    async fn client_credentials_are_refused_when_policy_forbids_the_client() {
+        use crate::store::ClientStore;
+        use base64::Engine as _;
+        let f = Fixture::new().await;
+        let op = f.op();
+        let mut client = f.client("svc").await;
+        client.grant_types = vec!["client_credentials".into()];
+        f.store.upsert_client(&client).await.unwrap();
+        let basic = format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode("svc:secret")
+        );
+        let ask = || {
+            exchange(
+                &op,
+                Some(&basic),
+                Params::from_pairs([("grant_type", "client_credentials")]),
+                LOOPBACK,
+            )
+        };
+        assert!(ask().await.is_ok());
+
+        let mut set: Vec<(String, String)> = anyid_policy::cedar::DEFAULT_POLICIES
+            .iter()
+            .map(|(n, t)| ((*n).to_owned(), (*t).to_owned()))
+            .collect();
+        set.push((
+            "svc.cedar".into(),
+            r#"@id("svc-suspended") forbid (principal == AnyId::Client::"svc",
+               action == AnyId::Action::"issue_token", resource);"#
+                .into(),
+        ));
+        op.policy.reload(&set).unwrap();
+        let refused = ask().await.unwrap_err();
+        assert_eq!(refused.code, ErrorCode::UnauthorizedClient);
+    }
+}
