@@ -255,7 +255,9 @@ impl CertificateLogin {
             method: METHOD.into(),
             issuer: valid.namespace,
             subject: valid.identity.clone(),
-            claims: json!({ "name": valid.subject }),
+            // Nothing from the certificate's name: a joint certificate's CN carries serial
+            // digits and a DN is no person's name, so neither becomes `name`.
+            claims: json!({}),
             loa,
             // RFC 8176: proof of possession of a (software- or hardware-held) key; which
             // one cannot be told from the certificate, so the weaker claim.

@@ -60,6 +60,65 @@ pub fn hmac_sha256(key: &[u8], parts: &[&[u8]]) -> Vec<u8> {
     ctx.sign().as_ref().to_vec()
 }
 
+/// A 256-bit key for one purpose, derived from `secret` with HKDF-SHA256 (RFC 5869): the
+/// label is the `info`, so keys of different labels are independent and one purpose's output
+/// tells nothing about another's.
+pub fn derive_key(secret: &[u8], label: &str) -> [u8; 32] {
+    // HKDF-Extract (§2.2) then HKDF-Expand (§2.3) of one block: T(1) = HMAC(PRK, info | 0x01).
+    let prk = hmac::sign(
+        &hmac::Key::new(hmac::HMAC_SHA256, b"anyid derived keys v1"),
+        secret,
+    );
+    let prk = hmac::Key::new(hmac::HMAC_SHA256, prk.as_ref());
+    let mut ctx = hmac::Context::with_key(&prk);
+    ctx.update(label.as_bytes());
+    ctx.update(&[1]);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(ctx.sign().as_ref());
+    out
+}
+
+/// The keys of Any-ID's keyed hashes and MACs, one per purpose, derived with [`derive_key`]
+/// so that each can be reasoned about (and, where possible, changed) on its own.
+#[derive(Clone)]
+pub struct PurposeKeys {
+    /// Pairwise subjects (OIDC Core §8.1). Can never rotate: every relying party's `sub` for
+    /// every citizen is computed with it.
+    pub pairwise: [u8; 32],
+    /// Keyed hashes of national identity-linking values, and of identity subjects that are
+    /// such a value. Can never rotate: the values are not kept, so no hash could be
+    /// recomputed, and every account would lose its link.
+    pub linking: [u8; 32],
+    /// Per-client session ids (`sid`). A new key only makes earlier ID tokens' `sid` stop
+    /// matching, so sign-out with an old hint asks for confirmation once.
+    pub session_ids: [u8; 32],
+    /// CSRF tokens of the portal's forms, and of the sign-out confirmation. Derived from the
+    /// form secret when one is configured, so they rotate alone: forms open at the time fail
+    /// once.
+    pub portal_csrf: [u8; 32],
+    pub logout_csrf: [u8; 32],
+}
+
+impl PurposeKeys {
+    /// From the subject secret, and the form secret when set.
+    pub fn derive(subject_secret: &[u8], form_secret: Option<&[u8]>) -> Self {
+        let forms = form_secret.unwrap_or(subject_secret);
+        Self {
+            pairwise: derive_key(subject_secret, "pairwise subject"),
+            linking: derive_key(subject_secret, "linking value hash"),
+            session_ids: derive_key(subject_secret, "session id"),
+            portal_csrf: derive_key(forms, "portal csrf"),
+            logout_csrf: derive_key(forms, "logout csrf"),
+        }
+    }
+}
+
+impl std::fmt::Debug for PurposeKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PurposeKeys([redacted])")
+    }
+}
+
 /// AES-256-GCM with a random 96-bit nonce; output is `nonce || ciphertext || tag`.
 /// `context` is bound as associated data so a ciphertext cannot be moved to another row.
 pub fn seal(key: &[u8; 32], context: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
@@ -120,6 +179,30 @@ mod tests {
         let b = random_token().unwrap();
         assert_ne!(a, b);
         assert_eq!(b64_decode(&a).unwrap().len(), 32);
+    }
+
+    #[test]
+    fn derived_keys_are_hkdf_sha256_and_differ_by_label_and_by_secret() {
+        struct Len32;
+        impl aws_lc_rs::hkdf::KeyType for Len32 {
+            fn len(&self) -> usize {
+                32
+            }
+        }
+        let salt =
+            aws_lc_rs::hkdf::Salt::new(aws_lc_rs::hkdf::HKDF_SHA256, b"anyid derived keys v1");
+        let mut expected = [0u8; 32];
+        salt.extract(b"secret")
+            .expand(&[b"a"], Len32)
+            .unwrap()
+            .fill(&mut expected)
+            .unwrap();
+        assert_eq!(derive_key(b"secret", "a"), expected);
+        let a = derive_key(b"secret", "a");
+        assert_eq!(a, derive_key(b"secret", "a"));
+        assert_ne!(a, derive_key(b"secret", "b"));
+        assert_ne!(a, derive_key(b"other", "a"));
+        assert_ne!(a, [0u8; 32]);
     }
 
     #[test]

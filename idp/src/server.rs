@@ -44,6 +44,15 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppS
     .await
     .context("connecting to the database")?;
     store.migrate().await.context("applying migrations")?;
+    if let Some(certs) = config.certificates.as_ref().filter(|c| c.strong_identifier) {
+        let changed =
+            crate::login::account::protect_certificate_subjects(&store, &config.purpose_keys)
+                .await
+                .context("hashing certificate identities that are linking values")?;
+        if changed > 0 {
+            tracing::info!(changed, identity = %certs.identity, "certificate identities now stored as keyed hashes");
+        }
+    }
     let kek = *config
         .key_encryption_key
         .as_aes_key()

@@ -56,7 +56,7 @@ impl Core {
             keys: &self.keys,
             issuer: &self.issuer,
             lifetimes: self.config.tokens,
-            subject_secret: &self.config.subject_secret.0,
+            secrets: &self.config.purpose_keys,
             clients: &self.client_cache,
             client_auth_failures: &self.client_auth_failures,
             policy: &self.policy,

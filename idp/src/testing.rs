@@ -7,6 +7,7 @@ use anyid_policy::limits::AuthFailureLimits;
 
 use crate::clock::{Clock, ShiftedClock};
 use crate::config::TokenLifetimes;
+use crate::crypto::PurposeKeys;
 use crate::keys::Keys;
 use crate::login::Broker;
 use crate::oidc::Provider;
@@ -28,6 +29,7 @@ pub struct Fixture {
     clients: ClientCache,
     failures: AuthFailureLimits,
     policy: Engine,
+    secrets: PurposeKeys,
 }
 
 impl Fixture {
@@ -48,6 +50,7 @@ impl Fixture {
             clients: ClientCache::default(),
             failures: AuthFailureLimits::new(5, std::time::Duration::from_secs(60), 100),
             policy: Engine::with_defaults().expect("the built-in policies"),
+            secrets: PurposeKeys::derive(&SUBJECT_SECRET, None),
         }
     }
 
@@ -58,7 +61,7 @@ impl Fixture {
             keys: &self.keys,
             issuer: ISSUER,
             lifetimes: TokenLifetimes::default(),
-            subject_secret: &SUBJECT_SECRET,
+            secrets: &self.secrets,
             clients: &self.clients,
             client_auth_failures: &self.failures,
             policy: &self.policy,

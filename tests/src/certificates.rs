@@ -39,6 +39,20 @@ pub fn uri_of(pki: &DevPki, name: &str) -> String {
     citizen(pki, name).uri.clone()
 }
 
+/// The account of dev citizen `name`'s certificate on `op`, looked up as the server stores
+/// it: under the keyed hash of the URI SAN (a linking value in dev).
+pub async fn citizen_of(op: &TestServer, pki: &DevPki, name: &str) -> Option<String> {
+    use anyid::store::AccountStore;
+    let issuer = namespace_of(pki, name);
+    let keys = &op.state().config.purpose_keys;
+    let subject = anyid::login::account::hashed_subject(keys, &issuer, &uri_of(pki, name));
+    op.state()
+        .store
+        .citizen_by_identity(&issuer, &subject)
+        .await
+        .expect("store")
+}
+
 /// The PEM key and certificate chain of dev citizen `name`.
 pub fn credentials(pki: &DevPki, name: &str) -> (String, String) {
     let c = citizen(pki, name);

@@ -99,6 +99,55 @@ impl TestServer {
         n
     }
 
+    /// Every row of every table as text, one line per row (`table: col=value ...`), each
+    /// value cast to text by the database, blobs in lower-case hex. For checking that a value
+    /// is stored nowhere (look for its hex form too).
+    pub async fn dump(&self) -> String {
+        let pool = sqlx::AnyPool::connect(&self.db.url)
+            .await
+            .expect("database");
+        let (tables_sql, columns_sql, cast) = match self.backend {
+            Backend::Sqlite => (
+                "SELECT name FROM sqlite_master WHERE type = 'table'",
+                "SELECT name FROM pragma_table_info($1)",
+                "CASE WHEN typeof(\"{c}\") = 'blob' THEN lower(hex(\"{c}\")) \
+                 ELSE CAST(\"{c}\" AS TEXT) END",
+            ),
+            Backend::Postgres => (
+                "SELECT tablename::text FROM pg_tables WHERE schemaname = 'public'",
+                "SELECT column_name::text FROM information_schema.columns \
+                 WHERE table_schema = 'public' AND table_name = $1 ORDER BY ordinal_position",
+                "\"{c}\"::text",
+            ),
+        };
+        let tables: Vec<(String,)> = sqlx::query_as(tables_sql)
+            .fetch_all(&pool)
+            .await
+            .expect("tables");
+        let mut out = String::new();
+        for (table,) in tables {
+            let columns: Vec<(String,)> = sqlx::query_as(columns_sql)
+                .bind(&table)
+                .fetch_all(&pool)
+                .await
+                .expect("columns");
+            let select: Vec<String> = columns.iter().map(|(c,)| cast.replace("{c}", c)).collect();
+            let sql = sqlx::AssertSqlSafe(format!("SELECT {} FROM \"{table}\"", select.join(", ")));
+            for row in sqlx::query(sql).fetch_all(&pool).await.expect("rows") {
+                use sqlx::Row;
+                out.push_str(&table);
+                out.push(':');
+                for (i, (column,)) in columns.iter().enumerate() {
+                    let value: Option<String> = row.try_get(i).expect("a text value");
+                    out.push_str(&format!(" {column}={}", value.unwrap_or_default()));
+                }
+                out.push('\n');
+            }
+        }
+        pool.close().await;
+        out
+    }
+
     pub fn issuer(&self) -> &str {
         &self.running.state.issuer
     }

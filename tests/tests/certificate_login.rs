@@ -12,7 +12,9 @@ use anyid_adapters::Loa;
 use anyid_adapters::certificate::PolicyLevel;
 use anyid_certs::dev::DevPki;
 use anyid_tests::browser::hidden;
-use anyid_tests::certificates::{credentials, dev_pki, namespace_of, post_signature, sign, uri_of};
+use anyid_tests::certificates::{
+    citizen_of, credentials, dev_pki, namespace_of, post_signature, sign,
+};
 use anyid_tests::{Backend, Browser, Landing, Rp, TestServer, per_backend};
 use base64::Engine;
 use reqwest::StatusCode;
@@ -70,12 +72,7 @@ async fn assert_refused(
 /// No account for dev citizen `name`'s identity, and `browser` is not signed in.
 async fn assert_nothing_created(op: &TestServer, pki: &DevPki, browser: &Browser, name: &str) {
     assert!(
-        op.state()
-            .store
-            .citizen_by_identity(&namespace_of(pki, name), &uri_of(pki, name))
-            .await
-            .unwrap()
-            .is_none(),
+        citizen_of(op, pki, name).await.is_none(),
         "{name}: no account"
     );
     let (_, account) = browser.open(&op.url("/account"), op.issuer()).await.page();

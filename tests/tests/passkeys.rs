@@ -6,7 +6,7 @@
 
 use anyid::store::{AccountStore, PasskeyStore};
 use anyid_tests::browser::hidden;
-use anyid_tests::certificates::{dev_pki, namespace_of, sign_in_as, uri_of};
+use anyid_tests::certificates::{citizen_of, dev_pki, sign_in_as};
 use anyid_tests::passkey::{Authenticator, attribute};
 use anyid_tests::{Backend, Browser, Landing, TestServer, per_backend};
 use reqwest::StatusCode;
@@ -324,13 +324,7 @@ per_backend!(
         let mut other = Authenticator::new(op.issuer());
         register(&browser, &op, &page, &mut other, "Later").await;
 
-        let citizen = op
-            .state()
-            .store
-            .citizen_by_identity(&namespace_of(&pki, "hong"), &uri_of(&pki, "hong"))
-            .await
-            .unwrap()
-            .unwrap();
+        let citizen = citizen_of(&op, &pki, "hong").await.unwrap();
         let levels: Vec<(String, String)> = op
             .state()
             .store

@@ -294,8 +294,9 @@ per_backend!(
             .unwrap();
         let header = jwt_header(&tokens.id_token().unwrap().to_string());
         assert_eq!(header["alg"], "RS256");
-        // Public subject: the citizen id itself (a UUID), not a pairwise hash.
-        assert!(uuid::Uuid::parse_str(claims.subject().as_str()).is_ok());
+        // Public subject: one value for every client, of its own (not the internal id).
+        assert!(uuid::Uuid::parse_str(claims.subject().as_str()).is_err());
+        assert!(!claims.subject().is_empty());
         op.stop().await;
     }
 );

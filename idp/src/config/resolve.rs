@@ -29,7 +29,8 @@ pub struct Config {
     pub database_url: Secret,
     pub database_max_connections: u32,
     pub key_encryption_key: KeyBytes,
-    pub subject_secret: KeyBytes,
+    /// Keyed-hash and MAC keys per purpose, from the subject (and form) secret.
+    pub purpose_keys: crate::crypto::PurposeKeys,
     pub admin_token: Option<Secret>,
     pub dev_login: bool,
     pub tokens: TokenLifetimes,
@@ -148,6 +149,13 @@ impl Config {
             ));
         };
         let subject_secret = decode_key("subject_secret", &subject, 32, None)?;
+        let form_secret = secret_value("form_secret", &file.form_secret, &file.form_secret_file)?
+            .map(|s| decode_key("form_secret", &s, 32, None))
+            .transpose()?;
+        let purpose_keys = crate::crypto::PurposeKeys::derive(
+            &subject_secret.0,
+            form_secret.as_ref().map(|k| k.0.as_slice()),
+        );
         let admin_token = secret_value("admin_token", &file.admin_token, &file.admin_token_file)?
             .or_else(|| dev.as_ref().map(|d| Secret::new(d.admin_token.clone())));
         if file.admin_listen.is_some() && admin_token.is_none() {
@@ -219,7 +227,7 @@ impl Config {
             database_url,
             database_max_connections: file.database_max_connections.max(1),
             key_encryption_key,
-            subject_secret,
+            purpose_keys,
             admin_token,
             dev_login,
             tokens: t,

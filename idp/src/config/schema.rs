@@ -32,9 +32,14 @@ pub struct ConfigFile {
     /// 32 random bytes, base64url: encrypts signing keys at rest.
     pub key_encryption_key: Option<Secret>,
     pub key_encryption_key_file: Option<PathBuf>,
-    /// 32 or more random bytes, base64url: keys pairwise subject identifiers.
+    /// 32 or more random bytes, base64url: the keys of pairwise subject identifiers, of
+    /// linking-value hashes and of session ids derive from it. Never change it.
     pub subject_secret: Option<Secret>,
     pub subject_secret_file: Option<PathBuf>,
+    /// 32 or more random bytes, base64url: when set, the CSRF keys of forms derive from it
+    /// instead of the subject secret, so they can be rotated on their own.
+    pub form_secret: Option<Secret>,
+    pub form_secret_file: Option<PathBuf>,
     /// Bearer token for the admin API.
     pub admin_token: Option<Secret>,
     pub admin_token_file: Option<PathBuf>,
@@ -180,6 +185,8 @@ impl Default for ConfigFile {
             key_encryption_key_file: None,
             subject_secret: None,
             subject_secret_file: None,
+            form_secret: None,
+            form_secret_file: None,
             admin_token: None,
             admin_token_file: None,
             dev_login: false,

@@ -29,20 +29,80 @@ use anyid_policy::Loa;
 use serde_json::Value;
 
 use super::Broker;
-use crate::crypto;
+use crate::crypto::{self, PurposeKeys};
 use crate::error::OAuthError;
 use crate::i18n::Notice;
-use crate::store::{AccountStore, Citizen, IdentityBinding, IdentityLink, StoreError, Unlink};
+use crate::store::{
+    AccountStore, Citizen, IdentityBinding, IdentityLink, SqlStore, StoreError, Unlink,
+};
+
+/// Prefix of an identity subject stored as a keyed hash (see [`stored_subject`]).
+const HASHED_SUBJECT: &str = "hmac:";
+
+/// The subject under which an identity is stored and looked up. A subject that is itself the
+/// identity's national linking value (a certificate whose identity attribute is one) is kept
+/// only as a keyed hash, like the linking value itself; any other subject as it is.
+pub fn stored_subject(keys: &PurposeKeys, identity: &VerifiedIdentity) -> String {
+    match &identity.strong_identifier {
+        Some(strong) if strong.0 == identity.subject => {
+            hashed_subject(keys, &identity.issuer, &identity.subject)
+        }
+        _ => identity.subject.clone(),
+    }
+}
+
+/// The keyed hash of a subject at `issuer`, in its stored form.
+pub fn hashed_subject(keys: &PurposeKeys, issuer: &str, subject: &str) -> String {
+    let mac = crypto::hmac_sha256(
+        &keys.linking,
+        &[b"subject", issuer.as_bytes(), subject.as_bytes()],
+    );
+    format!("{HASHED_SUBJECT}{}", crypto::b64(&mac))
+}
+
+/// Whether a stored subject is a keyed hash already (a data migration must not hash twice).
+pub fn is_hashed_subject(subject: &str) -> bool {
+    subject.starts_with(HASHED_SUBJECT)
+}
+
+/// Data migration for deployments whose certificate identities are national linking values
+/// (`[certificates] strong_identifier = true`): subjects stored in clear before that rule
+/// existed become their keyed hash, and the claims stored with them (the certificate's
+/// name) go. Idempotent; run at start. Returns how many identities changed.
+pub async fn protect_certificate_subjects(
+    store: &SqlStore,
+    keys: &PurposeKeys,
+) -> Result<usize, StoreError> {
+    let mut changed = 0;
+    for (id, issuer, subject) in store
+        .identity_subjects(anyid_adapters::certificate::METHOD)
+        .await?
+    {
+        if !is_hashed_subject(&subject) {
+            store
+                .protect_identity_subject(&id, &hashed_subject(keys, &issuer, &subject))
+                .await?;
+            changed += 1;
+        }
+    }
+    Ok(changed)
+}
+
+/// The identity as the store sees it: with its [`stored_subject`].
+fn as_stored(ctx: &Broker<'_>, identity: &VerifiedIdentity) -> VerifiedIdentity {
+    VerifiedIdentity {
+        subject: stored_subject(ctx.op.secrets, identity),
+        ..identity.clone()
+    }
+}
 
 /// The keyed hash under which a strong identifier is stored and compared; the value itself
 /// is never stored or logged.
 fn strong_id_hash(ctx: &Broker<'_>, identity: &VerifiedIdentity) -> Option<Vec<u8>> {
-    identity.strong_identifier.as_ref().map(|s| {
-        crypto::hmac_sha256(
-            ctx.op.subject_secret,
-            &[b"anyid strong-id v1", s.0.as_bytes()],
-        )
-    })
+    identity
+        .strong_identifier
+        .as_ref()
+        .map(|s| crypto::hmac_sha256(&ctx.op.secrets.linking, &[b"strong id", s.0.as_bytes()]))
 }
 
 fn link_of(identity: &VerifiedIdentity, vouched: Loa) -> IdentityLink {
@@ -123,6 +183,7 @@ pub async fn resolve(
     ctx: &Broker<'_>,
     identity: &VerifiedIdentity,
 ) -> Result<Resolution, OAuthError> {
+    let identity = &as_stored(ctx, identity);
     let now = ctx.op.now();
     let strong = strong_id_hash(ctx, identity);
     if let Some(binding) = ctx
@@ -296,6 +357,7 @@ pub async fn link(
     session: Loa,
     need: Loa,
 ) -> Result<LinkOutcome, OAuthError> {
+    let identity = &as_stored(ctx, identity);
     let strong = strong_id_hash(ctx, identity);
     if let Some(binding) = ctx
         .op

@@ -200,7 +200,10 @@ async fn accept(
         && ctx
             .op
             .store
-            .citizen_by_identity(&identity.issuer, &identity.subject)
+            .citizen_by_identity(
+                &identity.issuer,
+                &super::account::stored_subject(ctx.op.secrets, &identity),
+            )
             .await?
             .is_none()
         && super::step_up_session(ctx, flow, visitor.session)

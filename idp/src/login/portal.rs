@@ -92,8 +92,8 @@ pub async fn view(ctx: &Broker<'_>, session: &SsoSession) -> Result<PortalView, 
 /// The portal forms' CSRF token, bound to the session.
 pub fn csrf(ctx: &Broker<'_>, session: &SsoSession) -> String {
     crypto::b64(&crypto::hmac_sha256(
-        ctx.op.subject_secret,
-        &[b"anyid portal csrf", session.id.as_bytes()],
+        &ctx.op.secrets.portal_csrf,
+        &[session.id.as_bytes()],
     ))
 }
 

@@ -100,9 +100,16 @@ pub async fn end_session(
     let Some(current) = session::current(op, session_token).await? else {
         return Ok(LogoutOutcome::Done { redirect });
     };
-    let hint_matches = hint
-        .as_ref()
-        .is_some_and(|h| h.sid.as_deref() == Some(current.id.as_str()));
+    // The hint's `sid` is the one its client saw for this session (`subject::sid_for`).
+    let hint_matches = hint.as_ref().is_some_and(|h| {
+        client_id
+            .as_deref()
+            .zip(h.sid.as_deref())
+            .is_some_and(|(client, sid)| {
+                let expected = super::subject::sid_for(op.secrets, client, &current.id);
+                crypto::constant_time_eq(sid.as_bytes(), expected.as_bytes())
+            })
+    });
     let confirmed = confirmed_csrf.is_some_and(|c| {
         crypto::constant_time_eq(c.as_bytes(), logout_csrf(op, &current).as_bytes())
     });
@@ -131,7 +138,7 @@ pub async fn end_session(
 /// A CSRF token bound to the session being ended.
 fn logout_csrf(op: &Provider<'_>, session: &SsoSession) -> String {
     crypto::b64(&crypto::hmac_sha256(
-        op.subject_secret,
-        &[b"anyid logout csrf", session.id.as_bytes()],
+        &op.secrets.logout_csrf,
+        &[session.id.as_bytes()],
     ))
 }

@@ -42,8 +42,8 @@ pub struct Provider<'a> {
     /// The issuer identifier, exactly as published (no trailing slash).
     pub issuer: &'a str,
     pub lifetimes: TokenLifetimes,
-    /// Keys pairwise subjects and the CSRF tokens of sign-out and the portal.
-    pub subject_secret: &'a [u8],
+    /// Keyed-hash and MAC keys, one per purpose.
+    pub secrets: &'a crate::crypto::PurposeKeys,
     pub clients: &'a ClientCache,
     pub client_auth_failures: &'a AuthFailureLimits,
     /// The policy decision point.

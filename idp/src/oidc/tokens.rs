@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::subject::subject_for;
+use super::subject::{sid_for, subject_for};
 use crate::clock::UnixTime;
 use crate::crypto;
 use crate::error::OAuthError;
@@ -84,7 +84,7 @@ pub fn for_grant(
 ) -> Result<TokenResponse, OAuthError> {
     let now = op.now();
     let lifetimes = op.lifetimes;
-    let sub = subject_for(op.subject_secret, client, &grant.citizen_id);
+    let sub = subject_for(op.secrets, client, &grant.citizen_id);
     let ring = op.keys.current();
     let access = AccessTokenClaims {
         iss: op.issuer.to_owned(),
@@ -113,7 +113,7 @@ pub fn for_grant(
             nonce,
             acr: &grant.acr,
             amr: &grant.amr,
-            sid: &grant.session_id,
+            sid: &sid_for(op.secrets, &client.id, &grant.session_id),
         };
         Some(ring.sign(alg, "JWT", &claims)?)
     } else {

@@ -41,7 +41,7 @@ pub async fn userinfo(
     // OIDC Core §5.3.2: `sub` equals the ID token's `sub`.
     out.insert(
         "sub".into(),
-        Value::String(subject_for(op.subject_secret, &client, &citizen.id)),
+        Value::String(subject_for(op.secrets, &client, &citizen.id)),
     );
     Ok(out)
 }

@@ -238,6 +238,24 @@ impl AccountStore for SqlStore {
             .collect())
     }
 
+    async fn identity_subjects(&self, method: &str) -> StoreResult<Vec<(String, String, String)>> {
+        Ok(
+            sqlx::query_as("SELECT id, issuer, subject FROM identities WHERE method = $1")
+                .bind(method)
+                .fetch_all(&self.read)
+                .await?,
+        )
+    }
+
+    async fn protect_identity_subject(&self, id: &str, subject: &str) -> StoreResult<()> {
+        sqlx::query("UPDATE identities SET subject = $1, claims = '{}' WHERE id = $2")
+            .bind(subject)
+            .bind(id)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
     async fn unlink_identity(&self, citizen_id: &str, identity_id: &str) -> StoreResult<Unlink> {
         let mut tx = self.write.begin().await?;
         // Serialise unlinks per citizen: the row lock makes a concurrent unlink wait, and its

@@ -408,6 +408,11 @@ pub trait AccountStore {
         now: UnixTime,
     ) -> StoreResult<()>;
     async fn identities(&self, citizen_id: &str) -> StoreResult<Vec<LinkedIdentity>>;
+    /// Every identity of login method `method`: (id, issuer, subject).
+    async fn identity_subjects(&self, method: &str) -> StoreResult<Vec<(String, String, String)>>;
+    /// Replace an identity's subject with its protected form (a keyed hash), dropping the
+    /// claims stored with it.
+    async fn protect_identity_subject(&self, id: &str, subject: &str) -> StoreResult<()>;
     /// Remove one identity unless it is the citizen's last, serialised per citizen.
     async fn unlink_identity(&self, citizen_id: &str, identity_id: &str) -> StoreResult<Unlink>;
     async fn record_login(&self, event: &LoginEvent) -> StoreResult<()>;

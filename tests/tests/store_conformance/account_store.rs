@@ -364,3 +364,54 @@ per_backend!(
         assert_eq!(methods, ["dev", "naver"], "{backend:?}");
     }
 );
+
+per_backend!(
+    /// The start-up data migration: certificate identities stored in clear become their keyed
+    /// hash (claims dropped), other methods' stay, and a second run changes nothing.
+    #[tokio::test]
+    async fn certificate_subjects_in_clear_become_keyed_hashes_once(backend: Backend) {
+        use anyid::login::account::{hashed_subject, protect_certificate_subjects};
+        let (store, _db) = fresh_store(backend).await;
+        let keys = anyid::crypto::PurposeKeys::derive(&[5; 32], None);
+        citizen(&store, "c1").await;
+        let cert = IdentityLink {
+            method: "certificate".to_owned(),
+            ..identity("urn:anyid:x509:ca", "urn:ci:secret-value")
+        };
+        store
+            .link_identity("c1", &cert, None, T0 + 1)
+            .await
+            .unwrap();
+
+        assert_eq!(
+            protect_certificate_subjects(&store, &keys).await.unwrap(),
+            1
+        );
+        assert_eq!(
+            protect_certificate_subjects(&store, &keys).await.unwrap(),
+            0
+        );
+        let hashed = hashed_subject(&keys, "urn:anyid:x509:ca", "urn:ci:secret-value");
+        let subjects = store.identity_subjects("certificate").await.unwrap();
+        assert_eq!(subjects.len(), 1, "{backend:?}");
+        assert_eq!(subjects[0].2, hashed, "{backend:?}");
+        assert_eq!(
+            store
+                .citizen_by_identity("urn:anyid:x509:ca", &hashed)
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("c1"),
+            "{backend:?}"
+        );
+        assert_eq!(
+            store
+                .citizen_by_identity("https://idp.example", "c1")
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("c1"),
+            "{backend:?}: other methods keep their subject"
+        );
+    }
+);
