@@ -111,6 +111,9 @@ mod tests {
             flow_id: "f".into(),
             csrf: SECRET.into(),
             client_name: "RP".into(),
+            agency: None,
+            notice: Default::default(),
+            identifier: crate::login::consent::SharedIdentifier::Own,
             ui_locales: None,
             scopes: vec![],
         };

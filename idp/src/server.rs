@@ -69,6 +69,8 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppS
             name: "Demo service".into(),
             redirect_uris: vec![demo.redirect_uri.clone()],
             post_logout_redirect_uris: vec![demo.home.clone()],
+            purpose: Some("Showing what a relying party receives (a demonstration)".into()),
+            retention: Some("Nothing is kept: the demo shows the answer and forgets it".into()),
             ..NewClient::default()
         };
         clients::put_with_secret(
@@ -76,6 +78,7 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppS
             &store,
             &registration,
             &secret,
+            config.mode,
             clock.now(),
         )
         .await

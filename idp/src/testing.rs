@@ -100,6 +100,8 @@ impl Fixture {
             min_acr: None,
             sensitive: false,
             agency: None,
+            sector_identifier_uri: None,
+            notice: Default::default(),
             created_at: now,
             secret_rotated_at: now,
         };

@@ -30,8 +30,8 @@ fn json(output: &Output) -> Value {
 fn clients_are_managed_from_the_command_line() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
-    let added = json(&anyid(
-        &[
+    let add = |extra: &[&str]| {
+        let mut args = vec![
             "client",
             "add",
             "--name",
@@ -47,9 +47,26 @@ fn clients_are_managed_from_the_command_line() {
             "--json",
             "--data-dir",
             d,
-        ],
-        dir.path(),
-    ));
+        ];
+        args.extend_from_slice(extra);
+        anyid(&args, dir.path())
+    };
+    // No dev secrets in the data dir: production rules, so the consent notice is required.
+    let refused = add(&[]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("purpose and a retention period"),
+        "{}",
+        String::from_utf8_lossy(&refused.stderr)
+    );
+    let added = json(&add(&[
+        "--purpose",
+        "Filing your tax returns",
+        "--retention",
+        "5 years after the tax year",
+    ]));
+    assert_eq!(added["purpose"], "Filing your tax returns");
+    assert_eq!(added["retention"], "5 years after the tax year");
     let id = added["client_id"].as_str().unwrap().to_owned();
     let secret = added["client_secret"].as_str().unwrap().to_owned();
     assert!(secret.len() >= 43, "a 256-bit secret");

@@ -79,6 +79,7 @@ impl App {
             &Admin::operator(),
             &self.state.store,
             &new,
+            self.state.config.mode,
             self.clock.now(),
         )
         .await

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::Subcommand;
 
 use anyid::clients::{self, Admin, NewClient, Registered};
+use anyid::config::Mode;
 
 use super::{Place, connect, now};
 
@@ -28,8 +29,10 @@ pub enum ClientCommand {
         scopes: Vec<String>,
         #[arg(long, value_parser = ["pairwise", "public"])]
         subject_type: Option<String>,
+        /// An https URL of a JSON array listing the redirect URIs (OIDC Core §8.1); its host
+        /// is the sector of pairwise subjects. Required in production for loopback clients.
         #[arg(long)]
-        sector_identifier: Option<String>,
+        sector_identifier_uri: Option<String>,
         #[arg(long, value_parser = ["ES256", "RS256"])]
         id_token_alg: Option<String>,
         /// The lowest assurance the relying party accepts.
@@ -42,6 +45,17 @@ pub enum ClientCommand {
         /// The agency the relying party belongs to.
         #[arg(long)]
         agency: Option<String>,
+        /// What the relying party uses citizens' data for; shown on the consent page
+        /// (required in production for clients that receive citizens' data).
+        #[arg(long)]
+        purpose: Option<String>,
+        /// How long it keeps what it receives; shown on the consent page (required in
+        /// production with --purpose).
+        #[arg(long)]
+        retention: Option<String>,
+        /// Its privacy policy (https).
+        #[arg(long)]
+        policy_uri: Option<String>,
         #[arg(long)]
         json: bool,
         #[command(flatten)]
@@ -87,15 +101,19 @@ pub async fn run(cmd: ClientCommand) -> anyhow::Result<ExitCode> {
             grant_types,
             scopes,
             subject_type,
-            sector_identifier,
+            sector_identifier_uri,
             id_token_alg,
             min_acr,
             sensitive,
             agency,
+            purpose,
+            retention,
+            policy_uri,
             json,
             place,
         } => {
-            let store = connect(&place.load()?).await?;
+            let file = place.load()?;
+            let store = connect(&file).await?;
             let new = NewClient {
                 client_id: None,
                 name,
@@ -104,14 +122,18 @@ pub async fn run(cmd: ClientCommand) -> anyhow::Result<ExitCode> {
                 grant_types,
                 scopes,
                 subject_type,
-                sector_identifier,
+                sector_identifier_uri,
                 id_token_signed_response_alg: id_token_alg,
                 min_acr,
                 sensitive,
                 agency,
+                purpose,
+                retention,
+                policy_uri,
             };
+            let mode = Mode::for_command(&file);
             print_registered(
-                &clients::add(&Admin::operator(), &store, &new, now()).await?,
+                &clients::add(&Admin::operator(), &store, &new, mode, now()).await?,
                 json,
             )?;
         }
@@ -152,6 +174,11 @@ pub async fn run(cmd: ClientCommand) -> anyhow::Result<ExitCode> {
                     view.subject_type, view.sector_identifier
                 );
                 println!("id_token alg:   {}", view.id_token_signed_response_alg);
+                let stated =
+                    |v: &Option<String>| v.clone().unwrap_or_else(|| "(not stated)".into());
+                println!("purpose:        {}", stated(&view.purpose));
+                println!("retention:      {}", stated(&view.retention));
+                println!("policy_uri:     {}", stated(&view.policy_uri));
             }
         }
         ClientCommand::RotateSecret {

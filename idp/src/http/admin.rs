@@ -84,7 +84,7 @@ async fn post_client(
         Ok(n) => n,
         Err(e) => return problem(ApiError::BadRequest(format!("invalid client JSON: {e}"))),
     };
-    match clients::add(&admin, &state.store, &new, state.now()).await {
+    match clients::add(&admin, &state.store, &new, state.config.mode, state.now()).await {
         Ok(registered) => (StatusCode::CREATED, Json(registered)).into_response(),
         Err(e) => api_error(e),
     }

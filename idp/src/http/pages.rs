@@ -10,7 +10,7 @@ use anyid_adapters::dev::CITIZENS;
 use super::extract::cookie;
 use crate::i18n::{Lang, Notice, Text};
 use crate::login::certificate::CertificateOffer;
-use crate::login::consent::ConsentView;
+use crate::login::consent::{ConsentView, SharedIdentifier};
 use crate::login::passkey::PasskeyOffer;
 use crate::login::{LoginView, Step, WaysBack};
 use crate::oidc::authorize::append_query;
@@ -134,7 +134,14 @@ struct ConsentPage<'a> {
     flow_id: &'a str,
     csrf: &'a str,
     client_name: &'a str,
-    items: Vec<&'static str>,
+    agency: Option<&'a str>,
+    purpose: Option<&'a str>,
+    retention: Option<&'a str>,
+    policy_uri: Option<&'a str>,
+    /// The identifier and sign-in facts every ID token carries (`openid`).
+    identity_lines: Vec<String>,
+    items: Vec<(&'static str, String)>,
+    offline: bool,
 }
 
 #[derive(Template)]
@@ -232,7 +239,20 @@ fn consent(v: &ConsentView, prefs: &Prefs) -> Response {
         flow_id: &v.flow_id,
         csrf: &v.csrf,
         client_name: &v.client_name,
-        items: v.scopes.iter().filter_map(|s| f.t.scope(s)).collect(),
+        agency: v.agency.as_deref(),
+        purpose: v.notice.purpose.as_deref(),
+        retention: v.notice.retention.as_deref(),
+        policy_uri: v.notice.policy_uri.as_deref(),
+        identity_lines: vec![
+            match &v.identifier {
+                SharedIdentifier::Own => f.t.subject_own.to_owned(),
+                SharedIdentifier::Sector(sector) => format!("{} {sector}", f.t.subject_sector),
+                SharedIdentifier::Public => f.t.subject_public.to_owned(),
+            },
+            f.t.sign_in_facts.to_owned(),
+        ],
+        items: f.t.released_items(&v.scopes),
+        offline: v.scopes.iter().any(|s| s == "offline_access"),
     })
 }
 

@@ -222,8 +222,12 @@ fn render(
             .consents
             .iter()
             .map(|c| {
-                let items: Vec<&str> = c.scopes.iter().filter_map(|s| f.t.scope(s)).collect();
-                (c.client_name.clone(), items.join(", "), c.client_id.clone())
+                let items: Vec<String> =
+                    f.t.released_items(&c.scopes)
+                        .into_iter()
+                        .map(|(heading, claims)| format!("{heading} ({claims})"))
+                        .collect();
+                (c.client_name.clone(), items.join("; "), c.client_id.clone())
             })
             .collect(),
         history: v

@@ -205,7 +205,20 @@ pub struct Text {
     pub consent_note: &'static str,
     pub allow: &'static str,
     pub deny: &'static str,
-    pub scope_openid: &'static str,
+    pub consent_recipient: &'static str,
+    pub consent_purpose: &'static str,
+    pub consent_items: &'static str,
+    pub consent_retention: &'static str,
+    pub consent_not_stated: &'static str,
+    pub consent_policy: &'static str,
+    pub consent_refuse: &'static str,
+    pub subject_own: &'static str,
+    pub subject_sector: &'static str,
+    pub subject_public: &'static str,
+    pub sign_in_facts: &'static str,
+    /// What each releasable claim is called (OIDC Core §5.1 names); every claim a scope
+    /// releases has one (checked by a test), so the consent page lists all of them.
+    pub claim_labels: &'static [(&'static str, &'static str)],
     pub scope_profile: &'static str,
     pub scope_email: &'static str,
     pub scope_phone: &'static str,
@@ -321,9 +334,9 @@ pub struct Text {
 }
 
 impl Text {
+    /// The heading of a scope's line on the consent page (`openid` has its own lines).
     pub fn scope(&self, scope: &str) -> Option<&'static str> {
         Some(match scope {
-            "openid" => self.scope_openid,
             "profile" => self.scope_profile,
             "email" => self.scope_email,
             "phone" => self.scope_phone,
@@ -331,6 +344,30 @@ impl Text {
             "offline_access" => self.scope_offline,
             _ => return None,
         })
+    }
+
+    /// A claim's name in plain words.
+    pub fn claim(&self, name: &str) -> Option<&'static str> {
+        self.claim_labels
+            .iter()
+            .find(|(claim, _)| *claim == name)
+            .map(|(_, label)| *label)
+    }
+
+    /// What a relying party granted `scopes` receives, one line per scope: the heading and
+    /// every claim the scope releases (`oidc::claims`, the table userinfo and ID tokens use).
+    pub fn released_items(&self, scopes: &[String]) -> Vec<(&'static str, String)> {
+        scopes
+            .iter()
+            .filter_map(|scope| {
+                let heading = self.scope(scope)?;
+                let claims: Vec<&str> = crate::oidc::claims::claims_of_scope(scope)
+                    .iter()
+                    .filter_map(|c| self.claim(c))
+                    .collect();
+                Some((heading, claims.join(", ")))
+            })
+            .collect()
     }
 
     pub fn level(&self, acr: &str) -> &'static str {
@@ -372,6 +409,32 @@ mod tests {
             Lang::negotiate(None, Some("fr"), None, Some("de")),
             Lang::Ko
         );
+    }
+
+    /// The consent page lists every claim a scope releases: each has a label in both
+    /// languages, so a claim added to `oidc::claims` cannot be released unannounced.
+    #[test]
+    fn every_releasable_claim_is_named_on_the_consent_page_in_both_languages() {
+        for t in [&en::EN, &ko::KO] {
+            for scope in crate::oidc::SUPPORTED_SCOPES {
+                for claim in crate::oidc::claims::claims_of_scope(scope) {
+                    assert!(
+                        t.claim(claim).is_some(),
+                        "{}: no label for {claim}",
+                        t.lang_name
+                    );
+                }
+            }
+            let items = t.released_items(&["openid".into(), "profile".into(), "email".into()]);
+            assert_eq!(
+                items.len(),
+                2,
+                "{}: openid has lines of its own",
+                t.lang_name
+            );
+            assert!(items[0].1.contains(t.claim("birthdate").unwrap()));
+            assert!(items[0].1.contains(t.claim("updated_at").unwrap()));
+        }
     }
 
     proptest::proptest! {

@@ -579,11 +579,13 @@ async fn after_authentication(
             .await
             .map(Step::Redirect);
     }
-    let client = ctx.op.store.client(&flow.request.client_id).await?;
-    Ok(Step::ConsentPage(consent::ConsentView::new(
-        flow,
-        client.map(|c| c.name).unwrap_or_default(),
-    )))
+    let Some(client) = ctx.op.store.client(&flow.request.client_id).await? else {
+        // Removed while the citizen was signing in.
+        return Ok(error(Notice::UnknownClient));
+    };
+    Ok(Step::ConsentPage(
+        consent::ConsentView::new(ctx, flow, &client).await?,
+    ))
 }
 
 /// The live session the flow was authenticated with, if this browser still holds it.

@@ -337,6 +337,8 @@ mod tests {
             min_acr: None,
             sensitive: false,
             agency: None,
+            sector_identifier_uri: None,
+            notice: Default::default(),
             created_at: 0,
             secret_rotated_at: 0,
         }

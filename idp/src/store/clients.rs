@@ -2,7 +2,9 @@
 
 use sqlx::FromRow;
 
-use super::{ClientRecord, ClientStore, SqlStore, StoreResult, json_list, to_json_list};
+use super::{
+    ClientRecord, ClientStore, RecipientNotice, SqlStore, StoreResult, json_list, to_json_list,
+};
 use crate::clock::UnixTime;
 
 #[derive(FromRow)]
@@ -20,6 +22,10 @@ struct ClientRow {
     min_acr: Option<String>,
     sensitive: i64,
     agency: Option<String>,
+    sector_identifier_uri: Option<String>,
+    purpose: Option<String>,
+    retention: Option<String>,
+    policy_uri: Option<String>,
     created_at: i64,
     secret_rotated_at: i64,
 }
@@ -41,6 +47,12 @@ impl TryFrom<ClientRow> for ClientRecord {
             min_acr: row.min_acr,
             sensitive: row.sensitive != 0,
             agency: row.agency,
+            sector_identifier_uri: row.sector_identifier_uri,
+            notice: RecipientNotice {
+                purpose: row.purpose,
+                retention: row.retention,
+                policy_uri: row.policy_uri,
+            },
             created_at: row.created_at,
             secret_rotated_at: row.secret_rotated_at,
         })
@@ -49,15 +61,17 @@ impl TryFrom<ClientRow> for ClientRecord {
 
 const COLUMNS: &str = "id, name, secret_hash, redirect_uris, post_logout_redirect_uris, \
     grant_types, scopes, subject_type, sector_identifier, id_token_alg, min_acr, sensitive, agency, \
-    created_at, secret_rotated_at";
+    sector_identifier_uri, purpose, retention, policy_uri, created_at, secret_rotated_at";
 
 impl SqlStore {
     async fn write_client(&self, c: &ClientRecord, upsert: bool) -> StoreResult<()> {
         let sql = if upsert {
             "INSERT INTO clients (id, name, secret_hash, redirect_uris, post_logout_redirect_uris, \
              grant_types, scopes, subject_type, sector_identifier, id_token_alg, created_at, \
-             secret_rotated_at, min_acr, sensitive, agency) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+             secret_rotated_at, min_acr, sensitive, agency, sector_identifier_uri, purpose, \
+             retention, policy_uri) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+             $18, $19) \
              ON CONFLICT (id) DO UPDATE SET name = excluded.name, secret_hash = excluded.secret_hash, \
              redirect_uris = excluded.redirect_uris, \
              post_logout_redirect_uris = excluded.post_logout_redirect_uris, \
@@ -65,12 +79,16 @@ impl SqlStore {
              subject_type = excluded.subject_type, sector_identifier = excluded.sector_identifier, \
              id_token_alg = excluded.id_token_alg, secret_rotated_at = excluded.secret_rotated_at, \
              min_acr = excluded.min_acr, sensitive = excluded.sensitive, \
-             agency = excluded.agency"
+             agency = excluded.agency, sector_identifier_uri = excluded.sector_identifier_uri, \
+             purpose = excluded.purpose, retention = excluded.retention, \
+             policy_uri = excluded.policy_uri"
         } else {
             "INSERT INTO clients (id, name, secret_hash, redirect_uris, post_logout_redirect_uris, \
              grant_types, scopes, subject_type, sector_identifier, id_token_alg, created_at, \
-             secret_rotated_at, min_acr, sensitive, agency) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)"
+             secret_rotated_at, min_acr, sensitive, agency, sector_identifier_uri, purpose, \
+             retention, policy_uri) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, \
+             $18, $19)"
         };
         sqlx::query(sql)
             .bind(&c.id)
@@ -88,6 +106,10 @@ impl SqlStore {
             .bind(&c.min_acr)
             .bind(i64::from(c.sensitive))
             .bind(&c.agency)
+            .bind(&c.sector_identifier_uri)
+            .bind(&c.notice.purpose)
+            .bind(&c.notice.retention)
+            .bind(&c.notice.policy_uri)
             .execute(&self.write)
             .await?;
         Ok(())
@@ -101,6 +123,16 @@ impl ClientStore for SqlStore {
 
     async fn upsert_client(&self, client: &ClientRecord) -> StoreResult<()> {
         self.write_client(client, true).await
+    }
+
+    async fn pairwise_clients_in_sector(&self, sector: &str) -> StoreResult<i64> {
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM clients WHERE subject_type = 'pairwise' AND sector_identifier = $1",
+        )
+        .bind(sector)
+        .fetch_one(&self.read)
+        .await?;
+        Ok(n)
     }
 
     async fn client(&self, id: &str) -> StoreResult<Option<ClientRecord>> {

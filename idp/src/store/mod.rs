@@ -77,8 +77,25 @@ pub struct ClientRecord {
     pub sensitive: bool,
     /// The agency the relying party belongs to (policy's `resource.agency`).
     pub agency: Option<String>,
+    /// The document the sector identifier was verified with (OIDC Core §8.1), if any.
+    pub sector_identifier_uri: Option<String>,
+    /// What the consent page tells citizens about this recipient.
+    pub notice: RecipientNotice,
     pub created_at: UnixTime,
     pub secret_rotated_at: UnixTime,
+}
+
+/// What a relying party states about the personal data it receives, shown on the consent
+/// page (Personal Information Protection Act art. 17(2)). `None`: not stated, and the page
+/// says so.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RecipientNotice {
+    /// What the relying party uses the data for.
+    pub purpose: Option<String>,
+    /// How long it keeps what it receives.
+    pub retention: Option<String>,
+    /// Its privacy policy.
+    pub policy_uri: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -360,6 +377,8 @@ pub trait ClientStore {
     async fn remove_client(&self, id: &str, now: UnixTime) -> StoreResult<bool>;
     /// Insert or update (dev mode's demo relying party).
     async fn upsert_client(&self, client: &ClientRecord) -> StoreResult<()>;
+    /// How many pairwise-subject clients share `sector` (and so see the same `sub`).
+    async fn pairwise_clients_in_sector(&self, sector: &str) -> StoreResult<i64>;
 }
 
 #[allow(async_fn_in_trait)]

@@ -94,6 +94,12 @@ per_backend!(
             min_acr: Some("urn:anyid:loa:high".to_owned()),
             sensitive: true,
             agency: Some("mapo-gu".to_owned()),
+            sector_identifier_uri: Some("https://demo.example/sector.json".to_owned()),
+            notice: anyid::store::RecipientNotice {
+                purpose: Some("Issuing certificates of residence 주민등록등본".to_owned()),
+                retention: Some("5 years".to_owned()),
+                policy_uri: Some("https://demo.example/privacy".to_owned()),
+            },
             created_at: T0 + 500,
             secret_rotated_at: T0 + 500,
             ..first.clone()

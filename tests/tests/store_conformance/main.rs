@@ -56,6 +56,8 @@ fn client(id: &str, created_at: UnixTime) -> ClientRecord {
         min_acr: None,
         sensitive: false,
         agency: None,
+        sector_identifier_uri: None,
+        notice: Default::default(),
         created_at,
         secret_rotated_at: created_at,
     }
