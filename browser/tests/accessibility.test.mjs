@@ -26,6 +26,30 @@ for (const locale of ['ko-KR', 'en-US']) {
     await page.goto(`${fx.anyid.issuer}/account`);
     await page.waitForSelector('form[action="/account/action"]');
     await check(page, 'portal');
+    // The citizen's rights: the readable download, suspending (the portal and a service's
+    // refusal say so), signing in again to resume, and the confirmation a deletion needs.
+    const exported = await page.request.get(`${fx.anyid.issuer}/account/export.html`);
+    assert.equal(exported.status(), 200);
+    const portalUrl = page.url();
+    await page.setContent(await exported.text());
+    await check(page, 'download');
+    await page.goto(portalUrl);
+    await page.click('input[name="suspend"] + button');
+    await page.waitForSelector('a[href="/account/confirm?for=resume"]');
+    await check(page, 'portal, suspended');
+    await page.goto(`${fx.anyid.demo}/login`);
+    await page.waitForSelector('[role="alert"]');
+    await check(page, 'a service refused while suspended');
+    await page.goto(`${fx.anyid.issuer}/account/confirm?for=resume`);
+    await page.waitForSelector('[data-method="kakao"]');
+    await check(page, 'sign in again');
+    await page.click('[data-method="kakao"]');
+    await page.waitForSelector('input[name="resume"] + button');
+    await page.click('input[name="resume"] + button');
+    await page.waitForSelector('input[name="suspend"]', { state: 'attached' });
+    await page.goto(`${fx.anyid.issuer}/account/confirm?for=delete`);
+    await check(page, 'confirm before deleting');
+    await page.goto(portalUrl);
     await page.goto(`${fx.anyid.issuer}/authorize?client_id=nobody&redirect_uri=https%3A%2F%2Fevil.example%2F&response_type=code&scope=openid`);
     await check(page, 'error');
     await page.goto(`${fx.anyid.issuer}/logout`);

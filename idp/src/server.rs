@@ -53,6 +53,15 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppS
             tracing::info!(changed, identity = %certs.identity, "certificate identities now stored as keyed hashes");
         }
     }
+    let derived = crate::login::profile::refresh_stale(&store)
+        .await
+        .context("deriving citizens' profiles by the current rule")?;
+    if derived > 0 {
+        tracing::info!(
+            derived,
+            "citizens' profiles derived again by the current rule"
+        );
+    }
     let kek = *config
         .key_encryption_key
         .as_aes_key()

@@ -117,6 +117,7 @@ impl Fixture {
             id: id.clone(),
             claims: serde_json::json!({"name": "Hong"}),
             created_at: now,
+            suspended_at: None,
         };
         let identity = IdentityLink {
             method: "dev".into(),
@@ -125,6 +126,7 @@ impl Fixture {
             loa: "urn:anyid:loa:low".into(),
             vouched_loa: "urn:anyid:loa:high".into(),
             claims: serde_json::json!({}),
+            strong_id: false,
         };
         self.store
             .create_citizen(&citizen, &identity, None)

@@ -69,6 +69,11 @@ impl Browser {
             .await
     }
 
+    /// One `GET` with this browser's cookies, not following redirects: the raw answer.
+    pub async fn get(&self, url: &str) -> reqwest::Response {
+        self.http.get(url).send().await.expect("request")
+    }
+
     /// Submit a form on Any-ID at `action` with `fields`.
     pub async fn submit(&self, op_origin: &str, action: &str, fields: &[(&str, &str)]) -> Landing {
         let url = format!("{op_origin}{action}");

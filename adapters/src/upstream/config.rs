@@ -476,8 +476,12 @@ impl UpstreamConfig {
             }
         }
         for (claim, pointer) in &self.claims {
-            if claim.trim().is_empty() {
-                return Err(self.err("claims: a claim name is empty"));
+            // Only what a relying party can be given is kept (OIDC Core §5.1 names).
+            if !super::oidc::STANDARD_CLAIMS.contains(&claim.as_str()) {
+                return Err(self.err(format!(
+                    "claims: {claim:?} is not a standard claim ({})",
+                    super::oidc::STANDARD_CLAIMS.join(", ")
+                )));
             }
             self.check_pointer(&format!("claims.{claim}"), pointer)?;
         }
@@ -631,6 +635,13 @@ mod tests {
             (
                 "JSON pointer",
                 Box::new(|c| c.subject_pointer = Some("id".into())),
+            ),
+            (
+                "not a standard claim",
+                Box::new(|c| {
+                    c.claims
+                        .insert("resident_number".into(), "/response/rrn".into());
+                }),
             ),
             ("userinfo", Box::new(|c| c.userinfo = true)),
             (

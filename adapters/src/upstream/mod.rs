@@ -375,6 +375,8 @@ impl Upstream {
                 claims.retain(|_, v| v.as_str() != Some(value.as_str()));
             }
         }
+        // Keep only what a relying party can be given (data minimisation).
+        claims.retain(|name, _| oidc::STANDARD_CLAIMS.contains(&name.as_str()));
         VerifiedIdentity {
             method: self.config.id.clone(),
             issuer,

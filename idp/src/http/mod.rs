@@ -94,11 +94,14 @@ pub fn public_router(state: AppState) -> Router {
         )
         .route("/consent", post(authorize::post_consent))
         .route("/account", get(portal::get_account))
+        .route("/account/confirm", get(portal::get_account_confirm))
         .route_layer(middleware::from_fn_with_state(state.clone(), limit_logins));
     let mut router = Router::new()
         .merge(api)
         .merge(login)
         .route("/account/action", post(portal::post_account_action))
+        .route("/account/delete", post(portal::post_account_delete))
+        .route("/account/{file}", get(portal::get_account_export))
         .route("/account/passkeys", post(portal::post_account_passkey))
         .route(
             "/account/certificate",

@@ -32,7 +32,7 @@ pub struct PasskeyRow {
 }
 
 /// Refusals the portal explains after its redirect, by a short code in the query.
-const REFUSALS: [(&str, Notice); 20] = [
+const REFUSALS: [(&str, Notice); 22] = [
     ("last", Notice::LastMethod),
     ("passkey_failed", Notice::PasskeyFailed),
     ("passkey_exists", Notice::PasskeyExists),
@@ -53,6 +53,8 @@ const REFUSALS: [(&str, Notice); 20] = [
     ("cert_malformed", Notice::CertMalformed),
     ("cert_no_identity", Notice::CertNoIdentity),
     ("not_found", Notice::NotFound),
+    ("sign_in_again", Notice::SignInAgain),
+    ("delete_needs_high", Notice::DeleteNeedsHigh),
 ];
 
 fn refusal_code(notice: Notice) -> &'static str {
@@ -60,6 +62,136 @@ fn refusal_code(notice: Notice) -> &'static str {
         .iter()
         .find(|(_, n)| *n == notice)
         .map_or("passkey_failed", |(code, _)| code)
+}
+
+/// One released detail on the portal: what it is, its value, which methods verified it.
+pub struct DetailRow {
+    label: &'static str,
+    value: String,
+    sources: String,
+}
+
+/// A unit whose value the citizen may take from one of several linked methods.
+pub struct SourceChoice {
+    unit: &'static str,
+    label: &'static str,
+    /// (identity id, method name and its value, chosen now)
+    options: Vec<(String, String, bool)>,
+}
+
+/// What a consent to `scopes` releases, in one line.
+fn released(f: &Frame, scopes: &[String]) -> String {
+    let items: Vec<String> =
+        f.t.released_items(scopes)
+            .into_iter()
+            .map(|(heading, claims)| format!("{heading} ({claims})"))
+            .collect();
+    items.join("; ")
+}
+
+/// A sign-in history row: when, how, to which service (by name where known), from where.
+fn history_row(
+    state: &AppState,
+    f: &Frame,
+    h: &crate::store::LoginEvent,
+    names: &std::collections::HashMap<&str, &str>,
+) -> (String, String, String, String) {
+    let service = h.client_id.as_deref().map_or_else(
+        || "Any-ID".to_owned(),
+        |c| {
+            names
+                .get(c)
+                .map_or_else(|| c.to_owned(), |n| (*n).to_owned())
+        },
+    );
+    (
+        when(h.at),
+        method_name(state, &h.method, f.language),
+        service,
+        h.address.clone().unwrap_or_else(|| f.t.portal_none.into()),
+    )
+}
+
+/// The signed-in citizen's live session, if the browser holds one.
+async fn current_session(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<crate::store::SsoSession>, crate::error::OAuthError> {
+    let token = cookie(headers, cookie_name(state.secure_cookies()));
+    session::current(&state.provider(), token).await
+}
+
+/// A claim value in plain text: strings as they are, a postal address by its parts.
+fn shown(value: &serde_json::Value) -> String {
+    match value {
+        serde_json::Value::String(s) => s.clone(),
+        serde_json::Value::Object(parts) => parts
+            .get("formatted")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned)
+            .unwrap_or_else(|| {
+                let parts: Vec<&str> = parts.values().filter_map(|v| v.as_str()).collect();
+                parts.join(", ")
+            }),
+        other => other.to_string(),
+    }
+}
+
+/// The released details with their sources, in the order of the claim table, and the
+/// choices the citizen has (a unit verified by two or more methods).
+fn details(state: &AppState, f: &Frame, v: &PortalView) -> (Vec<DetailRow>, Vec<SourceChoice>) {
+    let name_of = |i: &crate::store::LinkedIdentity| method_name(state, &i.method, f.language);
+    let mut rows = Vec::new();
+    for (claim, label) in f.t.claim_labels {
+        let Some(value) = v.profile.get(*claim) else {
+            continue;
+        };
+        if claim.ends_with("_verified") {
+            continue;
+        }
+        let mut value = shown(value);
+        let flag = format!("{claim}_verified");
+        if v.profile.get(&flag) == Some(&serde_json::Value::Bool(true)) {
+            value.push_str(&format!(" ({})", f.t.claim(&flag).unwrap_or_default()));
+        }
+        let sources: Vec<String> = v
+            .identities
+            .iter()
+            .filter(|i| i.claims.get(*claim) == v.profile.get(*claim))
+            .map(name_of)
+            .collect();
+        rows.push(DetailRow {
+            label,
+            value,
+            sources: sources.join(", "),
+        });
+    }
+    let choices = login::profile::UNITS
+        .iter()
+        .filter_map(|(unit, claims)| {
+            let main = claims[0];
+            let options: Vec<(String, String, bool)> = v
+                .identities
+                .iter()
+                .filter_map(|i| {
+                    let value = i.claims.get(main)?;
+                    let chosen = v.sources.get(*unit).and_then(|s| s.as_str()) == Some(&i.id)
+                        || (v.sources.get(*unit).is_none() && v.profile.get(main) == Some(value));
+                    Some((
+                        i.id.clone(),
+                        format!("{}: {}", name_of(i), shown(value)),
+                        chosen,
+                    ))
+                })
+                .collect();
+            (options.len() > 1).then(|| SourceChoice {
+                unit,
+                label: f.t.claim(main).unwrap_or(main),
+                options,
+            })
+        })
+        .collect();
+    (rows, choices)
 }
 
 pub struct SessionRow {
@@ -85,6 +217,125 @@ struct AccountPage<'a> {
     consents: Vec<(String, String, String)>,
     history: Vec<(String, String, String, String)>,
     passkeys: Vec<PasskeyRow>,
+    details: Vec<DetailRow>,
+    choices: Vec<SourceChoice>,
+    suspended_since: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "export.html")]
+struct ExportPage<'a> {
+    lang: &'a str,
+    t: &'a Text,
+    generated: String,
+    details: Vec<DetailRow>,
+    methods: Vec<(String, String, String, String, String)>,
+    consents: Vec<(String, String, String)>,
+    sessions: Vec<(String, String, String)>,
+    passkeys: Vec<(String, String, String, String)>,
+    history: Vec<(String, String, String, String)>,
+    json: String,
+}
+
+/// The download a person reads: the same facts as the JSON, as a page of tables, with the
+/// JSON itself at the end.
+fn readable_export(state: &AppState, f: &Frame, export: &login::rights::Export) -> Option<String> {
+    let names: std::collections::HashMap<&str, &str> = export
+        .consents
+        .iter()
+        .map(|c| (c.client_id.as_str(), c.service.as_str()))
+        .collect();
+    let identities: Vec<crate::store::LinkedIdentity> = export
+        .sign_in_methods
+        .iter()
+        .map(|m| crate::store::LinkedIdentity {
+            id: m.id.clone(),
+            method: m.method.clone(),
+            issuer: m.issuer.clone(),
+            loa: m.level.clone(),
+            vouched_loa: m.vouched_level.clone(),
+            claims: m.verified_claims.clone(),
+            created_at: m.linked_at,
+            last_used_at: m.last_used_at,
+        })
+        .collect();
+    let view = PortalView {
+        profile: export.profile.clone(),
+        sources: export.profile_sources.clone(),
+        identities,
+        ..PortalView::empty()
+    };
+    let (details, _) = details(state, f, &view);
+    let page = ExportPage {
+        lang: f.lang,
+        t: f.t,
+        generated: when(export.generated_at),
+        details,
+        methods: export
+            .sign_in_methods
+            .iter()
+            .map(|m| {
+                let claims: Vec<String> = m
+                    .verified_claims
+                    .as_object()
+                    .map(|o| {
+                        o.iter()
+                            .map(|(k, v)| format!("{}: {}", f.t.claim(k).unwrap_or(k), shown(v)))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                (
+                    method_name(state, &m.method, f.language),
+                    f.t.level(&m.vouched_level).to_owned(),
+                    when(m.linked_at),
+                    when(m.last_used_at),
+                    claims.join("; "),
+                )
+            })
+            .collect(),
+        consents: export
+            .consents
+            .iter()
+            .map(|c| {
+                (
+                    c.service.clone(),
+                    released(f, &c.scopes),
+                    when(c.granted_at),
+                )
+            })
+            .collect(),
+        sessions: export
+            .sessions
+            .iter()
+            .map(|s| {
+                (
+                    when(s.signed_in_at),
+                    when(s.expires_at),
+                    f.t.level(&s.level).to_owned(),
+                )
+            })
+            .collect(),
+        passkeys: export
+            .passkeys
+            .iter()
+            .map(|p| {
+                (
+                    p.name.clone(),
+                    f.t.level(&p.level).to_owned(),
+                    when(p.registered_at),
+                    p.last_used_at
+                        .map_or_else(|| f.t.portal_never.to_owned(), when),
+                )
+            })
+            .collect(),
+        history: export
+            .sign_in_history
+            .iter()
+            .map(|h| history_row(state, f, h, &names))
+            .collect(),
+        json: serde_json::to_string_pretty(export).ok()?,
+    };
+    page.render().ok()
 }
 
 /// UTC time, `YYYY-MM-DD HH:MM`.
@@ -148,6 +399,9 @@ pub async fn get_account(
         Some("passkey_added") => Some(f.t.portal_passkey_added),
         Some("passkey_renamed") => Some(f.t.portal_passkey_renamed),
         Some("passkey_removed") => Some(f.t.portal_passkey_removed),
+        Some("chosen") => Some(f.t.portal_chosen),
+        Some("suspended") => Some(f.t.portal_suspended_done),
+        Some("resumed") => Some(f.t.portal_resumed),
         _ => None,
     };
     let refused = params.get("refused").and_then(|r| {
@@ -171,6 +425,7 @@ fn render(
     refused: Option<&'static str>,
 ) -> Response {
     let korean = f.language == Lang::Ko;
+    let (details, choices) = details(state, f, v);
     let clients: std::collections::HashMap<&str, &str> = v
         .consents
         .iter()
@@ -184,6 +439,9 @@ fn render(
         v,
         done,
         refused,
+        details,
+        choices,
+        suspended_since: v.suspended_at.map(when),
         identities: v
             .identities
             .iter()
@@ -222,31 +480,14 @@ fn render(
             .consents
             .iter()
             .map(|c| {
-                let items: Vec<String> =
-                    f.t.released_items(&c.scopes)
-                        .into_iter()
-                        .map(|(heading, claims)| format!("{heading} ({claims})"))
-                        .collect();
-                (c.client_name.clone(), items.join("; "), c.client_id.clone())
+                let items = released(f, &c.scopes);
+                (c.client_name.clone(), items, c.client_id.clone())
             })
             .collect(),
         history: v
             .history
             .iter()
-            .map(|h| {
-                let service = h.client_id.as_deref().map(|c| {
-                    clients
-                        .get(c)
-                        .map(|n| n.to_string())
-                        .unwrap_or_else(|| c.to_owned())
-                });
-                (
-                    when(h.at),
-                    method_name(state, &h.method, f.language),
-                    service.unwrap_or_else(|| "Any-ID".into()),
-                    h.address.clone().unwrap_or_else(|| f.t.portal_none.into()),
-                )
-            })
+            .map(|h| history_row(state, f, h, &clients))
             .collect(),
         passkeys: v
             .passkeys
@@ -335,6 +576,16 @@ pub async fn post_account_action(
         (Action::RevokeAllSessions, "revoked")
     } else if let Some(client) = params.get("withdraw") {
         (Action::WithdrawConsent(client.to_owned()), "revoked")
+    } else if let Some((unit, identity)) = login::profile::UNITS
+        .iter()
+        .find_map(|(unit, _)| Some((*unit, params.get(&format!("source_{unit}"))?)))
+    {
+        let (unit, identity) = (unit.to_owned(), identity.to_owned());
+        (Action::ChooseSource { unit, identity }, "chosen")
+    } else if params.get("suspend").is_some() {
+        (Action::Suspend, "suspended")
+    } else if params.get("resume").is_some() {
+        (Action::Resume, "resumed")
     } else {
         return incomplete(&prefs);
     };
@@ -344,6 +595,143 @@ pub async fn post_account_action(
         Err(e) => return failure(e, &prefs),
     };
     see_other(Redirect::to(&location).into_response())
+}
+
+/// Delete the account (`login::rights::delete`): the form must say the citizen understood
+/// that it cannot be undone; the session must be a recent high-assurance one.
+pub async fn post_account_delete(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let prefs = Prefs::from_request(&headers, None, None);
+    let (params, current) = match signed_in_form(&state, &headers, &body, &prefs).await {
+        Ok(form) => form,
+        Err(response) => return response,
+    };
+    if params.get("understood") != Some("yes") {
+        return incomplete(&prefs);
+    }
+    match login::rights::delete(&state.broker(), current.session()).await {
+        Ok(Ok(())) => {
+            let mut response = pages::message(&prefs, |t| t.deleted_title, |t| t.deleted_body);
+            let secure = state.secure_cookies();
+            if let Ok(value) = axum::http::HeaderValue::from_str(&extract::clear_cookie(
+                cookie_name(secure),
+                secure,
+            )) {
+                response
+                    .headers_mut()
+                    .append(axum::http::header::SET_COOKIE, value);
+            }
+            response
+        }
+        Ok(Err(_)) => see_other(
+            Redirect::to(&format!(
+                "/account?refused={}",
+                refusal_code(Notice::DeleteNeedsHigh)
+            ))
+            .into_response(),
+        ),
+        Err(e) => failure(e, &prefs),
+    }
+}
+
+/// `GET /account/confirm?for=delete|resume`: sign in again for a right that needs it.
+pub async fn get_account_confirm(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let prefs = Prefs::from_request(&headers, None, None);
+    let params = extract::query(query.as_deref().unwrap_or_default()).unwrap_or_default();
+    let need = match params.get("for") {
+        Some("delete") => anyid_policy::Loa::High,
+        Some("resume") => anyid_policy::Loa::Low,
+        _ => return incomplete(&prefs),
+    };
+    let current = match current_session(&state, &headers).await {
+        Ok(Some(current)) => current,
+        Ok(None) => return see_other(Redirect::to("/account").into_response()),
+        Err(e) => return failure(e, &prefs),
+    };
+    let Some(browser) = BrowserBinding::read(&state, &headers) else {
+        return pages::error(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            Notice::ServerError,
+            &prefs,
+        );
+    };
+    let step = login::portal_confirm(
+        &state.broker(),
+        &browser.token,
+        &current,
+        need,
+        prefs.switch.clone(),
+    )
+    .await;
+    let mut response = match step {
+        Ok(step) => pages::step(step, &prefs),
+        Err(e) => failure(e, &prefs),
+    };
+    browser.keep(&state, &mut response);
+    response
+}
+
+/// `GET /account/export.json` and `/account/export.html`: everything held about the
+/// signed-in citizen, to keep (`login::rights::export`).
+pub async fn get_account_export(
+    State(state): State<AppState>,
+    Path(file): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let prefs = Prefs::from_request(&headers, None, None);
+    let current = match current_session(&state, &headers).await {
+        Ok(Some(current)) => current,
+        Ok(None) => return see_other(Redirect::to("/account").into_response()),
+        Err(e) => return failure(e, &prefs),
+    };
+    let export = match login::rights::export(&state.broker(), &current.citizen_id).await {
+        Ok(Some(export)) => export,
+        Ok(None) => return see_other(Redirect::to("/account").into_response()),
+        Err(e) => return failure(e, &prefs),
+    };
+    let (body, content_type) = match file.as_str() {
+        "export.json" => match serde_json::to_vec_pretty(&export) {
+            Ok(body) => (body, "application/json"),
+            Err(_) => {
+                return pages::error(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    Notice::ServerError,
+                    &prefs,
+                );
+            }
+        },
+        "export.html" => {
+            let f = Frame::new(&prefs, None);
+            match readable_export(&state, &f, &export) {
+                Some(html) => (html.into_bytes(), "text/html; charset=utf-8"),
+                None => {
+                    return pages::error(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        Notice::ServerError,
+                        &prefs,
+                    );
+                }
+            }
+        }
+        _ => return pages::error(StatusCode::NOT_FOUND, Notice::NotFound, &prefs),
+    };
+    let disposition = format!("attachment; filename=\"anyid-my-data.{}\"", &file[7..]);
+    (
+        [
+            (axum::http::header::CONTENT_TYPE, content_type.to_owned()),
+            (axum::http::header::CONTENT_DISPOSITION, disposition),
+            (axum::http::header::CACHE_CONTROL, "no-store".to_owned()),
+        ],
+        body,
+    )
+        .into_response()
 }
 
 /// A new passkey's answer (the page's script posts it with the form).

@@ -133,6 +133,12 @@ pub enum Notice {
     StepUpNotBound,
     BoundBelowLevel,
     TooManyRequests,
+    /// The citizen suspended their account: no logins to services.
+    AccountSuspended,
+    /// Resuming needs a sign-in made after the suspension.
+    SignInAgain,
+    /// Deleting needs a recent high-assurance sign-in.
+    DeleteNeedsHigh,
 }
 
 impl Notice {
@@ -179,6 +185,9 @@ impl Notice {
             Notice::StepUpNotBound => t.err_step_up_not_bound,
             Notice::BoundBelowLevel => t.err_bound_below_level,
             Notice::TooManyRequests => t.err_too_many_requests,
+            Notice::AccountSuspended => t.err_account_suspended,
+            Notice::SignInAgain => t.portal_resume_needs_login,
+            Notice::DeleteNeedsHigh => t.portal_delete_needs_high,
         }
     }
 }
@@ -331,6 +340,36 @@ pub struct Text {
     pub err_bound_below_level: &'static str,
     pub err_too_many_requests: &'static str,
     pub err_cert_no_identity: &'static str,
+    pub err_account_suspended: &'static str,
+    pub portal_details: &'static str,
+    pub portal_details_lead: &'static str,
+    pub portal_no_details: &'static str,
+    pub portal_item: &'static str,
+    pub portal_value: &'static str,
+    pub portal_source: &'static str,
+    pub portal_choose: &'static str,
+    pub portal_use: &'static str,
+    pub portal_chosen: &'static str,
+    pub portal_download: &'static str,
+    pub portal_download_lead: &'static str,
+    pub portal_download_json: &'static str,
+    pub portal_download_html: &'static str,
+    pub portal_suspend_heading: &'static str,
+    pub portal_suspend_lead: &'static str,
+    pub portal_suspend: &'static str,
+    pub portal_is_suspended: &'static str,
+    pub portal_resume: &'static str,
+    pub portal_resume_needs_login: &'static str,
+    pub portal_confirm_identity: &'static str,
+    pub portal_suspended_done: &'static str,
+    pub portal_resumed: &'static str,
+    pub portal_delete_heading: &'static str,
+    pub portal_delete_lead: &'static str,
+    pub portal_delete_needs_high: &'static str,
+    pub portal_delete_understood: &'static str,
+    pub portal_delete: &'static str,
+    pub deleted_title: &'static str,
+    pub deleted_body: &'static str,
 }
 
 impl Text {

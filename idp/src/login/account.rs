@@ -20,15 +20,13 @@
 //! identifier only from a binding vouched at high, and a link whose strong identifier
 //! differs from the account's is refused.
 //!
-//! A citizen's profile claims are the merge of what their methods verified: new values win,
-//! missing ones keep what was stored (Apple sends the name only once); an address and its
-//! `*_verified` flag travel together.
+//! A citizen's profile is derived from what their linked methods verified (`profile`).
 
 use anyid_adapters::VerifiedIdentity;
 use anyid_policy::Loa;
 use serde_json::Value;
 
-use super::Broker;
+use super::{Broker, profile};
 use crate::crypto::{self, PurposeKeys};
 use crate::error::OAuthError;
 use crate::i18n::Notice;
@@ -105,7 +103,7 @@ fn strong_id_hash(ctx: &Broker<'_>, identity: &VerifiedIdentity) -> Option<Vec<u
         .map(|s| crypto::hmac_sha256(&ctx.op.secrets.linking, &[b"strong id", s.0.as_bytes()]))
 }
 
-fn link_of(identity: &VerifiedIdentity, vouched: Loa) -> IdentityLink {
+fn link_of(identity: &VerifiedIdentity, vouched: Loa, strong_id: bool) -> IdentityLink {
     IdentityLink {
         method: identity.method.clone(),
         issuer: identity.issuer.clone(),
@@ -113,39 +111,8 @@ fn link_of(identity: &VerifiedIdentity, vouched: Loa) -> IdentityLink {
         loa: identity.loa.acr().to_owned(),
         vouched_loa: vouched.acr().to_owned(),
         claims: identity.claims.clone(),
+        strong_id,
     }
-}
-
-/// Claims that are true only together: an address and the flag saying it was verified.
-const UNITS: [(&str, &str); 2] = [
-    ("email", "email_verified"),
-    ("phone_number", "phone_number_verified"),
-];
-
-/// Merge freshly verified claims over stored ones: present values replace, absent ones stay.
-/// An address and its `*_verified` flag are one unit: a fresh address replaces the stored
-/// flag with its own (or none), and a flag that arrives without its address is ignored.
-pub fn merge_claims(stored: &Value, fresh: &Value) -> Value {
-    let mut out = stored.as_object().cloned().unwrap_or_default();
-    let Some(fresh) = fresh.as_object() else {
-        return Value::Object(out);
-    };
-    let present = |k: &str| fresh.get(k).is_some_and(|v| !v.is_null());
-    for (address, flag) in UNITS {
-        if present(address) {
-            out.remove(flag);
-        }
-    }
-    for (k, v) in fresh {
-        if v.is_null() {
-            continue;
-        }
-        let orphan_flag = UNITS.iter().any(|(a, f)| k == f && !present(a));
-        if !orphan_flag {
-            out.insert(k.clone(), v.clone());
-        }
-    }
-    Value::Object(out)
 }
 
 /// The level a new link is vouched at, or why it is refused, from the identity's strong
@@ -206,10 +173,10 @@ pub async fn resolve(
         && let Some(id) = ctx.op.store.citizen_by_strong_id(hash).await?
     {
         // Same verified strong identifier: the same person, another method.
-        let link = link_of(identity, Loa::High);
+        let link = link_of(identity, Loa::High, true);
         return match ctx.op.store.link_identity(&id, &link, None, now).await {
             Ok(()) => {
-                refresh_profile(ctx, &id, &identity.claims).await?;
+                profile::refresh(ctx.op.store, &id).await?;
                 Ok(Resolution::Citizen {
                     id,
                     loa: identity.loa,
@@ -222,21 +189,25 @@ pub async fn resolve(
     }
     let citizen = Citizen {
         id: uuid::Uuid::now_v7().to_string(),
-        claims: merge_claims(&Value::Null, &identity.claims),
+        claims: Value::Object(Default::default()),
         created_at: now,
+        suspended_at: None,
     };
     // The identity that creates the account is the account's own: vouched at high.
-    let link = link_of(identity, Loa::High);
+    let link = link_of(identity, Loa::High, strong.is_some());
     match ctx
         .op
         .store
         .create_citizen(&citizen, &link, strong.as_deref())
         .await
     {
-        Ok(()) => Ok(Resolution::Citizen {
-            id: citizen.id,
-            loa: identity.loa,
-        }),
+        Ok(()) => {
+            profile::refresh(ctx.op.store, &citizen.id).await?;
+            Ok(Resolution::Citizen {
+                id: citizen.id,
+                loa: identity.loa,
+            })
+        }
         // A concurrent first login created it (or took the strong identifier): use theirs.
         Err(StoreError::Conflict(_)) => Box::pin(resolve(ctx, identity)).await,
         Err(e) => Err(e.into()),
@@ -254,41 +225,47 @@ async fn known(
 ) -> Result<Result<Loa, Notice>, OAuthError> {
     let vouched = Loa::from_acr(&binding.vouched_loa).unwrap_or_default();
     let citizen = &binding.citizen_id;
-    if let Some(hash) = strong {
-        let agrees = match ctx.op.store.strong_id_of(citizen).await? {
-            Some(held) => crypto::constant_time_eq(&held, hash),
+    // Whether the identity carries the citizen's linking value (see `IdentityLink`), or
+    // contradicts it.
+    let carries = match strong {
+        None => Some(false),
+        Some(hash) => match ctx.op.store.strong_id_of(citizen).await? {
+            Some(held) => crypto::constant_time_eq(&held, hash).then_some(true),
             None if vouched == Loa::High => match ctx.op.store.set_strong_id(citizen, hash).await {
-                Ok(true) => true,
+                Ok(true) => Some(true),
                 // Set concurrently: it must be this one.
                 Ok(false) => ctx
                     .op
                     .store
                     .strong_id_of(citizen)
                     .await?
-                    .is_some_and(|held| crypto::constant_time_eq(&held, hash)),
-                Err(StoreError::Conflict(_)) => false,
+                    .is_some_and(|held| crypto::constant_time_eq(&held, hash))
+                    .then_some(true),
+                Err(StoreError::Conflict(_)) => None,
                 Err(e) => return Err(e.into()),
             },
-            None => true,
-        };
-        if !agrees {
-            tracing::warn!(
-                method = %identity.method,
-                "a linked identity's strong identifier contradicts its account; login refused"
-            );
-            return Ok(Err(Notice::AnotherPerson));
-        }
-    }
+            // Not adopted from a binding below high: the account holds no linking value.
+            None => Some(false),
+        },
+    };
+    let Some(carries) = carries else {
+        tracing::warn!(
+            method = %identity.method,
+            "a linked identity's strong identifier contradicts its account; login refused"
+        );
+        return Ok(Err(Notice::AnotherPerson));
+    };
     ctx.op
         .store
         .touch_identity(
             &identity.issuer,
             &identity.subject,
-            &identity.claims,
+            &profile::merge_claims(&binding.claims, &identity.claims),
+            carries,
             ctx.op.now(),
         )
         .await?;
-    refresh_profile(ctx, citizen, &identity.claims).await?;
+    profile::refresh(ctx.op.store, citizen).await?;
     Ok(Ok(identity.loa.min(vouched)))
 }
 
@@ -301,23 +278,6 @@ pub async fn display_name(ctx: &Broker<'_>, citizen_id: &str) -> Result<String, 
         .and_then(|v| v.as_str())
         .unwrap_or_default()
         .to_owned())
-}
-
-async fn refresh_profile(
-    ctx: &Broker<'_>,
-    citizen_id: &str,
-    fresh: &Value,
-) -> Result<(), OAuthError> {
-    if let Some(citizen) = ctx.op.store.citizen(citizen_id).await? {
-        let merged = merge_claims(&citizen.claims, fresh);
-        if merged != citizen.claims {
-            ctx.op
-                .store
-                .update_citizen_claims(citizen_id, &merged)
-                .await?;
-        }
-    }
-    Ok(())
 }
 
 /// What became of a method the signed-in citizen completed to link it.
@@ -394,11 +354,15 @@ pub async fn link(
     if loa < need {
         return Ok(LinkOutcome::Unproven);
     }
+    // It carries the citizen's linking value when it brings the one the citizen holds or is
+    // about to adopt (a different one was refused above).
+    let carries = strong.is_some() && (adopt || held.is_some());
     let adopt = if adopt { strong.as_deref() } else { None };
+    let link = link_of(identity, vouched, carries);
     match ctx
         .op
         .store
-        .link_identity(citizen_id, &link_of(identity, vouched), adopt, ctx.op.now())
+        .link_identity(citizen_id, &link, adopt, ctx.op.now())
         .await
     {
         Ok(()) => {}
@@ -406,7 +370,7 @@ pub async fn link(
         Err(StoreError::Conflict(_)) => return Ok(LinkOutcome::BelongsToAnother),
         Err(e) => return Err(e.into()),
     }
-    refresh_profile(ctx, citizen_id, &identity.claims).await?;
+    profile::refresh(ctx.op.store, citizen_id).await?;
     Ok(LinkOutcome::Linked(loa))
 }
 
@@ -415,11 +379,16 @@ pub async fn unlink(
     citizen_id: &str,
     identity_id: &str,
 ) -> Result<Unlink, OAuthError> {
-    Ok(ctx
+    let outcome = ctx
         .op
         .store
         .unlink_identity(citizen_id, identity_id)
-        .await?)
+        .await?;
+    if outcome == Unlink::Done {
+        // What only the unlinked method verified goes with it.
+        profile::refresh(ctx.op.store, citizen_id).await?;
+    }
+    Ok(outcome)
 }
 
 #[cfg(test)]
@@ -491,47 +460,6 @@ mod tests {
                 .await
                 .unwrap(),
             LinkOutcome::AnotherPerson
-        );
-    }
-
-    #[test]
-    fn fresh_claims_win_and_missing_ones_are_kept() {
-        let stored = json!({"name": "Hong", "email": "old@x"});
-        let fresh = json!({"email": "new@x", "picture": null});
-        assert_eq!(
-            merge_claims(&stored, &fresh),
-            json!({"name": "Hong", "email": "new@x"})
-        );
-    }
-
-    #[test]
-    fn a_verified_flag_never_outlives_its_address() {
-        let stored = json!({"email": "me@x", "email_verified": true,
-                            "phone_number": "+82 10", "phone_number_verified": true});
-        // A new address without a flag is not verified.
-        let merged = merge_claims(&stored, &json!({"email": "attacker@x"}));
-        assert_eq!(merged["email"], "attacker@x");
-        assert!(merged.get("email_verified").is_none(), "{merged}");
-        assert_eq!(
-            merged["phone_number_verified"], true,
-            "the other unit stays"
-        );
-        // A new address with its own flag carries that flag.
-        let merged = merge_claims(
-            &stored,
-            &json!({"phone_number": "+82 11", "phone_number_verified": false}),
-        );
-        assert_eq!(merged["phone_number_verified"], false);
-        // A flag without its address says nothing about the stored address.
-        let merged = merge_claims(
-            &json!({"email": "me@x", "email_verified": false}),
-            &json!({"email_verified": true}),
-        );
-        assert_eq!(merged["email_verified"], false, "{merged}");
-        // On a first login, an orphan flag is dropped too.
-        assert_eq!(
-            merge_claims(&Value::Null, &json!({"email_verified": true})),
-            json!({})
         );
     }
 

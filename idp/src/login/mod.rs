@@ -12,6 +12,8 @@ pub mod consent;
 pub mod kept;
 pub mod passkey;
 pub mod portal;
+pub mod profile;
+pub mod rights;
 pub mod upstream;
 
 pub use chooser::{LoginView, MethodChoice};
@@ -289,21 +291,14 @@ pub async fn portal_sign_in(
     browser_token: &str,
     ui_locales: Option<String>,
 ) -> Result<Step, OAuthError> {
-    let request = AuthorizationRequest {
-        client_id: PORTAL_CLIENT.into(),
-        redirect_uri: ctx.op.endpoint("/account"),
-        scopes: vec!["openid".into()],
-        state: None,
-        nonce: None,
-        code_challenge: String::new(),
-        prompt: Prompt::default(),
-        max_age: None,
-        acr_values: Vec::new(),
-        required_acr: None,
-        login_hint: None,
-        ui_locales,
-    };
-    start_flow(ctx, &request, None, None, browser_token).await
+    start_flow(
+        ctx,
+        &portal_request(ctx, ui_locales),
+        None,
+        None,
+        browser_token,
+    )
+    .await
 }
 
 /// `GET /login?flow=…`: show whatever the flow needs now.
@@ -494,6 +489,47 @@ pub async fn authenticated(
     Ok((step, Some(token)))
 }
 
+/// The login request of the portal (Any-ID's own account page, not a relying party).
+fn portal_request(ctx: &Broker<'_>, ui_locales: Option<String>) -> AuthorizationRequest {
+    AuthorizationRequest {
+        client_id: PORTAL_CLIENT.into(),
+        redirect_uri: ctx.op.endpoint("/account"),
+        scopes: vec!["openid".into()],
+        state: None,
+        nonce: None,
+        code_challenge: String::new(),
+        prompt: Prompt::default(),
+        max_age: None,
+        acr_values: Vec::new(),
+        required_acr: None,
+        login_hint: None,
+        ui_locales,
+    }
+}
+
+/// Sign in again to the portal, to exercise a right that needs a fresh sign-in
+/// (`rights::NeedsSignIn`): at any level after a suspension, at high before a deletion.
+pub async fn portal_confirm(
+    ctx: &Broker<'_>,
+    browser_token: &str,
+    current: &SsoSession,
+    need: Loa,
+    ui_locales: Option<String>,
+) -> Result<Step, OAuthError> {
+    let request = AuthorizationRequest {
+        // OIDC Core §3.1.2.1: a new sign-in even with a live session.
+        prompt: Prompt {
+            login: true,
+            ..Prompt::default()
+        },
+        max_age: Some(0),
+        required_acr: Some(need.acr().to_owned()),
+        ..portal_request(ctx, ui_locales)
+    };
+    let step_up = (Loa::from_acr(&current.acr).unwrap_or_default() < need).then_some(current);
+    start_flow(ctx, &request, None, step_up, browser_token).await
+}
+
 /// The consent form was submitted.
 pub async fn decide_consent(
     ctx: &Broker<'_>,
@@ -526,6 +562,10 @@ pub async fn decide_consent(
             ErrorCode::AccessDenied,
             "the citizen declined",
         ));
+    }
+    // Suspended while the consent page was open.
+    if rights::suspended(ctx, &session.citizen_id).await? {
+        return Ok(flow_error(ctx, &flow, Notice::AccountSuspended));
     }
     consent::remember(ctx, &session.citizen_id, &flow.request).await?;
     authorization_code::issue(&ctx.op, &flow.request, &session)
@@ -565,6 +605,10 @@ async fn after_authentication(
             return Ok(error(Notice::Stale));
         }
         return Ok(Step::Redirect(flow.request.redirect_uri.clone()));
+    }
+    // A suspended account signs in to nothing but its own portal (`rights`).
+    if rights::suspended(ctx, &session.citizen_id).await? {
+        return Ok(flow_error(ctx, flow, Notice::AccountSuspended));
     }
     if !flow.request.prompt.consent
         && consent::covers(ctx, &session.citizen_id, &flow.request).await?

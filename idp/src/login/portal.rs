@@ -18,6 +18,14 @@ pub struct PortalView {
     pub csrf: String,
     pub name: String,
     pub current_session: String,
+    /// The details released to services the citizen allows (`profile`).
+    pub profile: serde_json::Value,
+    /// The citizen's choice of method per unit (`profile::UNITS`).
+    pub sources: serde_json::Value,
+    pub suspended_at: Option<crate::clock::UnixTime>,
+    /// This session may resume a suspended account / delete the account (`rights`).
+    pub may_resume: bool,
+    pub may_delete: bool,
     pub identities: Vec<LinkedIdentity>,
     /// Methods not linked yet that can be linked.
     pub linkable: Vec<MethodChoice>,
@@ -29,6 +37,30 @@ pub struct PortalView {
     pub passkey_offer: Option<PasskeyOffer>,
     /// A challenge to register a certificate with, when certificate login is on.
     pub certificate_challenge: Option<String>,
+}
+
+impl PortalView {
+    /// A view with nothing in it (pages that show a part of one fill that part).
+    pub fn empty() -> Self {
+        Self {
+            csrf: String::new(),
+            name: String::new(),
+            current_session: String::new(),
+            profile: serde_json::Value::Null,
+            sources: serde_json::Value::Null,
+            suspended_at: None,
+            may_resume: false,
+            may_delete: false,
+            identities: Vec::new(),
+            linkable: Vec::new(),
+            sessions: Vec::new(),
+            consents: Vec::new(),
+            history: Vec::new(),
+            passkeys: Vec::new(),
+            passkey_offer: None,
+            certificate_challenge: None,
+        }
+    }
 }
 
 pub struct ConsentItem {
@@ -70,9 +102,16 @@ pub async fn view(ctx: &Broker<'_>, session: &SsoSession) -> Result<PortalView, 
             scopes: crate::oidc::parse_scope(&c.scopes),
         });
     }
+    let citizen = ctx.op.store.citizen(&session.citizen_id).await?;
+    let suspended_at = citizen.as_ref().and_then(|c| c.suspended_at);
     Ok(PortalView {
         csrf: csrf(ctx, session),
         current_session: session.id.clone(),
+        profile: citizen.map(|c| c.claims).unwrap_or_default(),
+        sources: ctx.op.store.claim_sources(&session.citizen_id).await?,
+        suspended_at,
+        may_resume: suspended_at.is_some_and(|at| session.auth_time > at),
+        may_delete: super::rights::may_delete(ctx, session),
         identities,
         linkable,
         sessions: ctx.op.store.sessions_of(&session.citizen_id, now).await?,
@@ -146,8 +185,18 @@ pub enum Action {
     RevokeAllSessions,
     WithdrawConsent(String),
     Unlink(String),
-    RenamePasskey { id: String, name: String },
+    RenamePasskey {
+        id: String,
+        name: String,
+    },
     RemovePasskey(String),
+    /// Release `unit` (`name`, `email`, `phone`) from this linked identity.
+    ChooseSource {
+        unit: String,
+        identity: String,
+    },
+    Suspend,
+    Resume,
 }
 
 /// Carry out an action for the signed-in citizen; `Err(notice)` explains a refusal.
@@ -193,6 +242,22 @@ pub async fn act(
             return passkey::rename(ctx, signed_in, &id, &name).await;
         }
         Action::RemovePasskey(id) => passkey::remove(ctx, signed_in, &id).await?,
+        Action::ChooseSource { unit, identity } => {
+            if super::profile::choose(&ctx.op, citizen, &unit, &identity).await?
+                == super::profile::Choice::Refused
+            {
+                return Ok(Err(Notice::NotFound));
+            }
+        }
+        Action::Suspend => super::rights::suspend(ctx, citizen).await?,
+        Action::Resume => {
+            if super::rights::resume(ctx, signed_in.session())
+                .await?
+                .is_err()
+            {
+                return Ok(Err(Notice::SignInAgain));
+            }
+        }
     }
     Ok(Ok(()))
 }

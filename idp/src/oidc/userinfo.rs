@@ -37,6 +37,10 @@ pub async fn userinfo(
         .citizen(&grant.citizen_id)
         .await?
         .ok_or_else(revoked)?;
+    // The citizen suspended processing: nothing is released (`login::rights`).
+    if citizen.suspended_at.is_some() {
+        return Err(OAuthError::invalid_token("the account is suspended"));
+    }
     let mut out = released(&scopes, &citizen.claims);
     // OIDC Core §5.3.2: `sub` equals the ID token's `sub`.
     out.insert(

@@ -13,6 +13,7 @@ struct CitizenRow {
     id: String,
     claims: String,
     created_at: i64,
+    suspended_at: Option<i64>,
 }
 
 #[derive(FromRow)]
@@ -22,6 +23,7 @@ struct IdentityRow {
     issuer: String,
     loa: String,
     vouched_loa: String,
+    claims: String,
     created_at: i64,
     last_used_at: i64,
 }
@@ -38,8 +40,12 @@ struct EventRow {
 }
 
 const INSERT_IDENTITY: &str = "INSERT INTO identities (id, citizen_id, method, issuer, subject, \
-    loa, vouched_loa, claims, created_at, last_used_at) \
-    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)";
+    loa, vouched_loa, claims, created_at, last_used_at, strong_id) \
+    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10)";
+
+fn json_of(text: &str) -> StoreResult<serde_json::Value> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
 
 fn insert_identity<'q>(
     citizen_id: &'q str,
@@ -56,6 +62,7 @@ fn insert_identity<'q>(
         .bind(&identity.vouched_loa)
         .bind(identity.claims.to_string())
         .bind(now)
+        .bind(i64::from(identity.strong_id))
 }
 
 impl AccountStore for SqlStore {
@@ -78,17 +85,22 @@ impl AccountStore for SqlStore {
         issuer: &str,
         subject: &str,
     ) -> StoreResult<Option<IdentityBinding>> {
-        let row: Option<(String, String)> = sqlx::query_as(
-            "SELECT citizen_id, vouched_loa FROM identities WHERE issuer = $1 AND subject = $2",
+        let row: Option<(String, String, String)> = sqlx::query_as(
+            "SELECT citizen_id, vouched_loa, claims FROM identities \
+             WHERE issuer = $1 AND subject = $2",
         )
         .bind(issuer)
         .bind(subject)
         .fetch_optional(&self.read)
         .await?;
-        Ok(row.map(|(citizen_id, vouched_loa)| IdentityBinding {
-            citizen_id,
-            vouched_loa,
-        }))
+        row.map(|(citizen_id, vouched_loa, claims)| {
+            Ok(IdentityBinding {
+                citizen_id,
+                vouched_loa,
+                claims: json_of(&claims)?,
+            })
+        })
+        .transpose()
     }
 
     async fn strong_id_of(&self, citizen_id: &str) -> StoreResult<Option<Vec<u8>>> {
@@ -174,25 +186,65 @@ impl AccountStore for SqlStore {
     }
 
     async fn citizen(&self, id: &str) -> StoreResult<Option<Citizen>> {
-        let row: Option<CitizenRow> =
-            sqlx::query_as("SELECT id, claims, created_at FROM citizens WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&self.read)
-                .await?;
+        let row: Option<CitizenRow> = sqlx::query_as(
+            "SELECT id, claims, created_at, suspended_at FROM citizens WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.read)
+        .await?;
         row.map(|r| {
             Ok(Citizen {
                 claims: serde_json::from_str(&r.claims)
                     .map_err(|e| StoreError::Corrupt(e.to_string()))?,
                 id: r.id,
                 created_at: r.created_at,
+                suspended_at: r.suspended_at,
             })
         })
         .transpose()
     }
 
-    async fn update_citizen_claims(&self, id: &str, claims: &serde_json::Value) -> StoreResult<()> {
-        sqlx::query("UPDATE citizens SET claims = $1 WHERE id = $2")
+    async fn save_profile(
+        &self,
+        id: &str,
+        claims: &serde_json::Value,
+        version: i64,
+    ) -> StoreResult<()> {
+        sqlx::query("UPDATE citizens SET claims = $1, profile_version = $2 WHERE id = $3")
             .bind(claims.to_string())
+            .bind(version)
+            .bind(id)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    async fn stale_profiles(&self, version: i64, limit: i64) -> StoreResult<Vec<String>> {
+        let rows: Vec<(String,)> = sqlx::query_as(
+            "SELECT id FROM citizens WHERE profile_version < $1 ORDER BY id LIMIT $2",
+        )
+        .bind(version)
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?;
+        Ok(rows.into_iter().map(|(id,)| id).collect())
+    }
+
+    async fn claim_sources(&self, id: &str) -> StoreResult<serde_json::Value> {
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT claim_sources FROM citizens WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&self.read)
+                .await?;
+        match row {
+            Some((text,)) => json_of(&text),
+            None => Ok(serde_json::json!({})),
+        }
+    }
+
+    async fn set_claim_sources(&self, id: &str, sources: &serde_json::Value) -> StoreResult<()> {
+        sqlx::query("UPDATE citizens SET claim_sources = $1 WHERE id = $2")
+            .bind(sources.to_string())
             .bind(id)
             .execute(&self.write)
             .await?;
@@ -204,38 +256,96 @@ impl AccountStore for SqlStore {
         issuer: &str,
         subject: &str,
         claims: &serde_json::Value,
+        strong_id: bool,
         now: UnixTime,
     ) -> StoreResult<()> {
-        sqlx::query("UPDATE identities SET last_used_at = $1, claims = $2 WHERE issuer = $3 AND subject = $4")
-            .bind(now)
-            .bind(claims.to_string())
-            .bind(issuer)
-            .bind(subject)
-            .execute(&self.write)
-            .await?;
+        sqlx::query(
+            "UPDATE identities SET last_used_at = $1, claims = $2, strong_id = $3 \
+             WHERE issuer = $4 AND subject = $5",
+        )
+        .bind(now)
+        .bind(claims.to_string())
+        .bind(i64::from(strong_id))
+        .bind(issuer)
+        .bind(subject)
+        .execute(&self.write)
+        .await?;
         Ok(())
     }
 
     async fn identities(&self, citizen_id: &str) -> StoreResult<Vec<LinkedIdentity>> {
         let rows: Vec<IdentityRow> = sqlx::query_as(
-            "SELECT id, method, issuer, loa, vouched_loa, created_at, last_used_at FROM identities \
-             WHERE citizen_id = $1 ORDER BY created_at, id",
+            "SELECT id, method, issuer, loa, vouched_loa, claims, created_at, last_used_at \
+             FROM identities WHERE citizen_id = $1 ORDER BY created_at, id",
         )
         .bind(citizen_id)
         .fetch_all(&self.read)
         .await?;
-        Ok(rows
-            .into_iter()
-            .map(|r| LinkedIdentity {
-                id: r.id,
-                method: r.method,
-                issuer: r.issuer,
-                loa: r.loa,
-                vouched_loa: r.vouched_loa,
-                created_at: r.created_at,
-                last_used_at: r.last_used_at,
+        rows.into_iter()
+            .map(|r| {
+                Ok(LinkedIdentity {
+                    claims: json_of(&r.claims)?,
+                    id: r.id,
+                    method: r.method,
+                    issuer: r.issuer,
+                    loa: r.loa,
+                    vouched_loa: r.vouched_loa,
+                    created_at: r.created_at,
+                    last_used_at: r.last_used_at,
+                })
             })
-            .collect())
+            .collect()
+    }
+
+    async fn set_suspended(&self, id: &str, at: Option<UnixTime>) -> StoreResult<bool> {
+        let done = sqlx::query("UPDATE citizens SET suspended_at = $1 WHERE id = $2")
+            .bind(at)
+            .bind(id)
+            .execute(&self.write)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn revoke_grants_of(&self, citizen_id: &str, now: UnixTime) -> StoreResult<u64> {
+        let mut tx = self.write.begin().await?;
+        let done = sqlx::query(
+            "UPDATE grants SET revoked_at = $1 WHERE citizen_id = $2 AND revoked_at IS NULL",
+        )
+        .bind(now)
+        .bind(citizen_id)
+        .execute(&mut *tx)
+        .await?;
+        // Codes not redeemed yet would make new grants.
+        sqlx::query(
+            "DELETE FROM authorization_codes WHERE citizen_id = $1 AND consumed_at IS NULL",
+        )
+        .bind(citizen_id)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+
+    async fn delete_citizen(&self, id: &str) -> StoreResult<bool> {
+        let mut tx = self.write.begin().await?;
+        // Rows that name the citizen without a foreign key first; the rest cascade from
+        // `citizens` (identities, sessions, consents, login history, passkeys and events).
+        for sql in [
+            "DELETE FROM login_flows WHERE session_id IN \
+             (SELECT id FROM sso_sessions WHERE citizen_id = $1)",
+            "DELETE FROM pending_logins WHERE link_citizen_id = $1",
+            "DELETE FROM authorization_codes WHERE citizen_id = $1",
+            // Refresh tokens cascade from their grants.
+            "DELETE FROM grants WHERE citizen_id = $1",
+        ] {
+            sqlx::query(sql).bind(id).execute(&mut *tx).await?;
+        }
+        let done = sqlx::query("DELETE FROM citizens WHERE id = $1")
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn identity_subjects(&self, method: &str) -> StoreResult<Vec<(String, String, String)>> {
@@ -274,6 +384,14 @@ impl AccountStore for SqlStore {
         .execute(&mut *tx)
         .await?;
         let outcome = if done.rows_affected() == 1 {
+            // The linking value goes with the last identity that carried it.
+            sqlx::query(
+                "UPDATE citizens SET strong_id_hash = NULL WHERE id = $1 AND NOT EXISTS \
+                 (SELECT 1 FROM identities WHERE citizen_id = $1 AND strong_id = 1)",
+            )
+            .bind(citizen_id)
+            .execute(&mut *tx)
+            .await?;
             Unlink::Done
         } else {
             let exists: Option<(String,)> =

@@ -104,6 +104,8 @@ pub struct Citizen {
     /// Verified profile claims (OIDC Core §5.1 names), JSON object.
     pub claims: serde_json::Value,
     pub created_at: UnixTime,
+    /// The citizen suspended all processing then (no logins to services, no releases).
+    pub suspended_at: Option<UnixTime>,
 }
 
 /// A login method's identity linked to a citizen: unique on (issuer, subject).
@@ -116,15 +118,18 @@ pub struct IdentityLink {
     /// The level of the binding that tied it to its citizen (an acr value): the most it
     /// proves for that citizen (DESIGN §4, binding rule).
     pub vouched_loa: String,
-    /// The claims this method verified at its last login.
+    /// The claims this method verified (merged over its logins).
     pub claims: serde_json::Value,
+    /// It carried the citizen's linking value (its keyed hash is the citizen's).
+    pub strong_id: bool,
 }
 
-/// Whose an identity is, and the level its binding was vouched at.
+/// Whose an identity is, the level its binding was vouched at, and what it verified so far.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdentityBinding {
     pub citizen_id: String,
     pub vouched_loa: String,
+    pub claims: serde_json::Value,
 }
 
 /// A linked identity as the citizen's portal lists it.
@@ -135,6 +140,8 @@ pub struct LinkedIdentity {
     pub issuer: String,
     pub loa: String,
     pub vouched_loa: String,
+    /// What the method verified (standard claims only).
+    pub claims: serde_json::Value,
     pub created_at: UnixTime,
     pub last_used_at: UnixTime,
 }
@@ -148,7 +155,7 @@ impl LinkedIdentity {
 }
 
 /// One entry of a citizen's own login history.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct LoginEvent {
     pub id: String,
     pub citizen_id: String,
@@ -417,22 +424,46 @@ pub trait AccountStore {
     /// `Conflict` if another citizen has it.
     async fn set_strong_id(&self, citizen_id: &str, hash: &[u8]) -> StoreResult<bool>;
     async fn citizen(&self, id: &str) -> StoreResult<Option<Citizen>>;
-    async fn update_citizen_claims(&self, id: &str, claims: &serde_json::Value) -> StoreResult<()>;
-    /// Mark an identity used now and keep the claims it just verified.
+    /// Store a citizen's derived profile and the version of the rule that derived it.
+    async fn save_profile(
+        &self,
+        id: &str,
+        claims: &serde_json::Value,
+        version: i64,
+    ) -> StoreResult<()>;
+    /// Up to `limit` citizens whose profile was derived by a rule older than `version`.
+    async fn stale_profiles(&self, version: i64, limit: i64) -> StoreResult<Vec<String>>;
+    /// Which linked identity the citizen chose for each choosable unit (`name`, `email`,
+    /// `phone`), a JSON object.
+    async fn claim_sources(&self, id: &str) -> StoreResult<serde_json::Value>;
+    async fn set_claim_sources(&self, id: &str, sources: &serde_json::Value) -> StoreResult<()>;
+    /// Mark an identity used now, keep the claims it verified, and whether it carried the
+    /// citizen's linking value.
     async fn touch_identity(
         &self,
         issuer: &str,
         subject: &str,
         claims: &serde_json::Value,
+        strong_id: bool,
         now: UnixTime,
     ) -> StoreResult<()>;
     async fn identities(&self, citizen_id: &str) -> StoreResult<Vec<LinkedIdentity>>;
+    /// Suspend processing (`Some(now)`) or resume it (`None`); false if no such citizen.
+    async fn set_suspended(&self, id: &str, at: Option<UnixTime>) -> StoreResult<bool>;
+    /// Revoke every grant of the citizen (their refresh and access tokens stop working) and
+    /// drop the codes not redeemed yet.
+    async fn revoke_grants_of(&self, citizen_id: &str, now: UnixTime) -> StoreResult<u64>;
+    /// Delete the citizen and everything kept about them (identities, sessions, consents,
+    /// grants with their codes and refresh tokens, passkeys and their events, login history,
+    /// flows and pending logins of their sessions), in one transaction. False if unknown.
+    async fn delete_citizen(&self, id: &str) -> StoreResult<bool>;
     /// Every identity of login method `method`: (id, issuer, subject).
     async fn identity_subjects(&self, method: &str) -> StoreResult<Vec<(String, String, String)>>;
     /// Replace an identity's subject with its protected form (a keyed hash), dropping the
     /// claims stored with it.
     async fn protect_identity_subject(&self, id: &str, subject: &str) -> StoreResult<()>;
-    /// Remove one identity unless it is the citizen's last, serialised per citizen.
+    /// Remove one identity unless it is the citizen's last, serialised per citizen; when no
+    /// remaining identity carried the citizen's linking value, its hash goes too.
     async fn unlink_identity(&self, citizen_id: &str, identity_id: &str) -> StoreResult<Unlink>;
     async fn record_login(&self, event: &LoginEvent) -> StoreResult<()>;
     /// The newest `limit` logins of a citizen, newest first.

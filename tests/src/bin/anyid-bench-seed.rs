@@ -79,6 +79,7 @@ async fn bench_session(store: &SqlStore, args: &Args, now: i64) -> anyhow::Resul
         id: id.clone(),
         claims: serde_json::json!({}),
         created_at: now,
+        suspended_at: None,
     };
     let identity = IdentityLink {
         method: "bench".into(),
@@ -87,6 +88,7 @@ async fn bench_session(store: &SqlStore, args: &Args, now: i64) -> anyhow::Resul
         loa: "urn:anyid:loa:low".into(),
         vouched_loa: "urn:anyid:loa:high".into(),
         claims: serde_json::json!({}),
+        strong_id: false,
     };
     store.create_citizen(&citizen, &identity, None).await?;
     let session = SsoSession {

@@ -18,6 +18,7 @@ per_backend!(
             id: "citizen-1".to_owned(),
             claims,
             created_at: T0,
+            suspended_at: None,
         };
         store
             .create_citizen(&record, &identity("https://eid.example", "sub-1"), None)
@@ -57,6 +58,7 @@ per_backend!(
             id: "second".to_owned(),
             claims: serde_json::json!({}),
             created_at: T0,
+            suspended_at: None,
         };
         let err = store
             .create_citizen(&second, &identity("https://idp.example", "first"), None)
@@ -94,6 +96,7 @@ per_backend!(
             id: "c1".into(),
             claims: serde_json::json!({}),
             created_at: T0,
+            suspended_at: None,
         };
         store
             .create_citizen(
@@ -118,6 +121,7 @@ per_backend!(
             id: "c2".into(),
             claims: serde_json::json!({}),
             created_at: T0,
+            suspended_at: None,
         };
         let clash = store
             .create_citizen(
@@ -256,13 +260,17 @@ per_backend!(
                 "https://kakao.example",
                 "k1",
                 &serde_json::json!({"email": "k@x"}),
+                false,
                 T0 + 9,
             )
             .await
             .unwrap();
+        let touched = &store.identities("c1").await.unwrap()[1];
+        assert_eq!(touched.last_used_at, T0 + 9);
         assert_eq!(
-            store.identities("c1").await.unwrap()[1].last_used_at,
-            T0 + 9
+            touched.claims,
+            serde_json::json!({"email": "k@x"}),
+            "{backend:?}"
         );
 
         assert_eq!(
@@ -337,13 +345,38 @@ per_backend!(
     async fn claims_update_and_login_history_lists_newest_first(backend: Backend) {
         let (store, _db) = fresh_store(backend).await;
         citizen(&store, "c1").await;
+        assert_eq!(
+            store.stale_profiles(1, 10).await.unwrap(),
+            vec!["c1".to_owned()],
+            "{backend:?}: never derived"
+        );
         store
-            .update_citizen_claims("c1", &serde_json::json!({"name": "Hong"}))
+            .save_profile("c1", &serde_json::json!({"name": "Hong"}), 1)
             .await
             .unwrap();
         assert_eq!(
             store.citizen("c1").await.unwrap().unwrap().claims["name"],
             "Hong"
+        );
+        assert!(
+            store.stale_profiles(1, 10).await.unwrap().is_empty(),
+            "{backend:?}"
+        );
+        assert_eq!(
+            store.stale_profiles(2, 10).await.unwrap().len(),
+            1,
+            "{backend:?}"
+        );
+        assert_eq!(
+            store.claim_sources("c1").await.unwrap(),
+            serde_json::json!({})
+        );
+        let sources = serde_json::json!({"name": "identity-1"});
+        store.set_claim_sources("c1", &sources).await.unwrap();
+        assert_eq!(
+            store.claim_sources("c1").await.unwrap(),
+            sources,
+            "{backend:?}"
         );
         for (i, method) in ["kakao", "naver", "dev"].iter().enumerate() {
             store
@@ -413,5 +446,54 @@ per_backend!(
             Some("c1"),
             "{backend:?}: other methods keep their subject"
         );
+    }
+);
+
+per_backend!(
+    /// The linking value's hash goes when the last identity that carried it is unlinked.
+    #[tokio::test]
+    async fn unlinking_the_last_carrier_of_a_linking_value_drops_its_hash(backend: Backend) {
+        let (store, _db) = fresh_store(backend).await;
+        let record = Citizen {
+            id: "c1".to_owned(),
+            claims: serde_json::json!({}),
+            created_at: T0,
+            suspended_at: None,
+        };
+        let carrier = |issuer: &str, subject: &str| IdentityLink {
+            strong_id: true,
+            ..identity(issuer, subject)
+        };
+        store
+            .create_citizen(
+                &record,
+                &carrier("https://gov.example", "g1"),
+                Some(&[7; 32]),
+            )
+            .await
+            .unwrap();
+        store
+            .link_identity("c1", &carrier("https://wallet.example", "w1"), None, T0 + 1)
+            .await
+            .unwrap();
+        store
+            .link_identity("c1", &identity("https://kakao.example", "k1"), None, T0 + 2)
+            .await
+            .unwrap();
+        let ids = store.identities("c1").await.unwrap();
+        assert_eq!(
+            store.unlink_identity("c1", &ids[0].id).await.unwrap(),
+            Unlink::Done
+        );
+        assert!(
+            store.strong_id_of("c1").await.unwrap().is_some(),
+            "{backend:?}: one left"
+        );
+        assert_eq!(
+            store.unlink_identity("c1", &ids[1].id).await.unwrap(),
+            Unlink::Done
+        );
+        assert_eq!(store.strong_id_of("c1").await.unwrap(), None, "{backend:?}");
+        assert_eq!(store.citizen_by_strong_id(&[7; 32]).await.unwrap(), None);
     }
 );

@@ -71,6 +71,7 @@ fn identity(issuer: &str, subject: &str) -> IdentityLink {
         loa: "substantial".to_owned(),
         vouched_loa: "urn:anyid:loa:low".to_owned(),
         claims: serde_json::json!({"nickname": subject}),
+        strong_id: false,
     }
 }
 
@@ -80,6 +81,7 @@ async fn citizen(store: &SqlStore, id: &str) {
         id: id.to_owned(),
         claims: serde_json::json!({"given_name": id}),
         created_at: T0,
+        suspended_at: None,
     };
     store
         .create_citizen(&record, &identity("https://idp.example", id), None)

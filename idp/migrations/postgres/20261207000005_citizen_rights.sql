@@ -1,0 +1,4 @@
+-- A citizen may suspend all processing of their account (no logins to services, no
+-- releases) and resume it. Keep in step with ../sqlite.
+
+ALTER TABLE citizens ADD COLUMN suspended_at BIGINT;
