@@ -18,6 +18,7 @@ pub mod login;
 pub mod oidc;
 pub mod policy;
 mod redact;
+pub mod retention;
 pub mod server;
 pub mod state;
 pub mod store;

@@ -316,6 +316,11 @@ async fn upkeep(state: AppState, mut stop: watch::Receiver<bool>) {
                     Ok(_) => {}
                     Err(e) => tracing::warn!(cause = %e, "purging expired records failed; will retry"),
                 }
+                match crate::retention::sweep(&state.store, &state.config.retention, state.now()).await {
+                    Ok(swept) if swept.any() => tracing::info!(?swept, "removed records past their retention"),
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(cause = %e, "the retention sweep failed; will retry"),
+                }
             }
         }
     }

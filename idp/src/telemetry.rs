@@ -45,7 +45,7 @@ impl Metrics {
 
     pub fn request(&self, endpoint: &str, method: &str, status: u16, elapsed: Duration) {
         let endpoint = endpoint.to_owned();
-        let method = method.to_owned();
+        let method = method_label(method);
         self.with(|| {
             counter!("anyid_http_requests_total", "endpoint" => endpoint.clone(), "method" => method, "status" => status.to_string())
                 .increment(1);
@@ -71,6 +71,15 @@ impl Metrics {
     }
 }
 
+/// The metric label of an HTTP method: a standard one (RFC 9110 §9, and PATCH) or `other`,
+/// so a client inventing methods cannot grow the metric's label set without bound.
+fn method_label(method: &str) -> &'static str {
+    const KNOWN: [&str; 9] = [
+        "GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH",
+    ];
+    KNOWN.into_iter().find(|m| *m == method).unwrap_or("other")
+}
+
 /// Install the process's log subscriber (the binary calls this once; tests do not).
 pub fn init_logging(config: &LogConfig) {
     let filter = EnvFilter::try_new(&config.level).unwrap_or_else(|_| EnvFilter::new("info"));
@@ -86,4 +95,24 @@ pub fn init_logging(config: &LogConfig) {
             .with_current_span(false)
             .try_init()
     };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn invented_http_methods_share_one_label() {
+        assert_eq!(method_label("GET"), "GET");
+        assert_eq!(method_label("PATCH"), "PATCH");
+        assert_eq!(method_label("BREW"), "other");
+        assert_eq!(method_label("get"), "other");
+        let metrics = Metrics::new();
+        for invented in ["A1", "A2", "A3"] {
+            metrics.request("/token", invented, 405, Duration::from_millis(1));
+        }
+        let rendered = metrics.render();
+        assert!(rendered.contains("method=\"other\""), "{rendered}");
+        assert!(!rendered.contains("A1"), "{rendered}");
+    }
 }

@@ -44,9 +44,15 @@ struct App {
 
 impl App {
     async fn new() -> Self {
+        Self::with_issuer(None).await
+    }
+
+    /// With the issuer `issuer` (`None`: dev's own on loopback).
+    async fn with_issuer(issuer: Option<&str>) -> Self {
         let data_dir = tempfile::tempdir().unwrap();
         let file = ConfigFile {
             data_dir: data_dir.path().to_path_buf(),
+            issuer: issuer.map(str::to_owned),
             ..ConfigFile::default()
         };
         anyid::config::dev::prepare(&file).unwrap();
@@ -422,4 +428,48 @@ async fn userinfo_challenges_a_missing_or_bad_bearer_token() {
             "{case}: {challenge}"
         );
     }
+}
+
+/// The cookies an answer sets, by name.
+fn set_cookies(response: &Response<Body>) -> Vec<String> {
+    response
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().unwrap().to_owned())
+        .collect()
+}
+
+/// Over https every cookie is `Secure` (the binding and session ones `__Host-`); the
+/// browser binding lasts the browser session only; the language choice is `Secure` too;
+/// signing out clears the session and the last-used method.
+#[tokio::test]
+async fn cookies_are_secure_short_lived_and_cleared_at_sign_out() {
+    let app = App::with_issuer(Some("https://id.example.test")).await;
+    let cookies = set_cookies(&app.authorize(&[("lang", Some("en"))]).await);
+    let binding = cookies
+        .iter()
+        .find(|c| c.starts_with("__Host-"))
+        .unwrap_or_else(|| panic!("a binding cookie in {cookies:?}"));
+    assert!(
+        binding.contains("; Secure") && binding.contains("HttpOnly"),
+        "{binding}"
+    );
+    assert!(!binding.contains("Max-Age"), "a session cookie: {binding}");
+    let lang = cookies
+        .iter()
+        .find(|c| c.starts_with("anyid_lang="))
+        .unwrap_or_else(|| panic!("a language cookie in {cookies:?}"));
+    assert!(
+        lang.contains("; Secure") && lang.contains("HttpOnly"),
+        "{lang}"
+    );
+
+    let cookies = set_cookies(&app.send(get("/logout?lang=en")).await);
+    assert!(
+        cookies
+            .iter()
+            .any(|c| c.starts_with("anyid_last_method=;") && c.contains("Max-Age=0")),
+        "the last-used method is forgotten: {cookies:?}"
+    );
 }

@@ -10,6 +10,7 @@ pub const RELYING_PARTY_PORT: u16 = 1;
 
 pub struct Browser {
     pub http: reqwest::Client,
+    jar: std::sync::Arc<reqwest::cookie::Jar>,
 }
 
 /// Where a navigation ended.
@@ -53,13 +54,41 @@ impl Default for Browser {
 
 impl Browser {
     pub fn new() -> Self {
+        Self::from_builder(reqwest::Client::builder())
+    }
+
+    /// A browser whose requests come through a proxy saying they are from `address`
+    /// (`X-Forwarded-For`; the server must trust loopback as a proxy).
+    pub fn behind_proxy_for(address: &str) -> Self {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            "x-forwarded-for",
+            address.parse().expect("an address header"),
+        );
+        Self::from_builder(reqwest::Client::builder().default_headers(headers))
+    }
+
+    /// A browser on `builder` (TLS roots, a client certificate), with a cookie jar of its
+    /// own and redirects left to [`open`](Self::open).
+    pub fn from_builder(builder: reqwest::ClientBuilder) -> Self {
+        let jar = std::sync::Arc::new(reqwest::cookie::Jar::default());
         Self {
-            http: reqwest::Client::builder()
-                .cookie_store(true)
+            http: builder
+                .cookie_provider(jar.clone())
                 .redirect(reqwest::redirect::Policy::none())
                 .build()
                 .expect("http client"),
+            jar,
         }
+    }
+
+    /// The `Cookie` header this browser would send to `url`.
+    pub fn cookies(&self, url: &str) -> String {
+        use reqwest::cookie::CookieStore;
+        self.jar
+            .cookies(&url.parse().expect("a URL"))
+            .and_then(|v| v.to_str().ok().map(str::to_owned))
+            .unwrap_or_default()
     }
 
     /// Navigate to `url`, following Any-ID's redirects, until a page or a redirect to a

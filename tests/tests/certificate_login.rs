@@ -298,18 +298,13 @@ per_backend!(
 
 fn tls_browser(pki: &DevPki, name: Option<&str>) -> Browser {
     let root = reqwest::Certificate::from_pem(&std::fs::read(&pki.root).unwrap()).unwrap();
-    let mut builder = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .tls_certs_only([root]);
+    let mut builder = reqwest::Client::builder().tls_certs_only([root]);
     if let Some(name) = name {
         let (key, chain) = credentials(pki, name);
         let identity = reqwest::Identity::from_pem(format!("{key}\n{chain}").as_bytes()).unwrap();
         builder = builder.identity(identity);
     }
-    Browser {
-        http: builder.build().unwrap(),
-    }
+    Browser::from_builder(builder)
 }
 
 /// From the chooser, follow the link to the mTLS listener.

@@ -17,7 +17,8 @@ pub use dev::{DEV_SECRETS_FILE, write_private};
 pub use load::CliOverrides;
 pub use resolve::{Config, KeyBytes, Mtls, PolicyConfig, is_loopback};
 pub use schema::{
-    ConfigFile, LimitsConfig, LogConfig, MtlsConfig, PasskeyConfig, Secret, TokenLifetimes,
+    ConfigFile, LimitsConfig, LogConfig, MtlsConfig, PasskeyConfig, RetentionConfig, Secret,
+    TokenLifetimes,
 };
 
 /// How the server runs. Production refuses dev-only conveniences.

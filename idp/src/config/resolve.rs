@@ -11,7 +11,9 @@ use url::Url;
 use anyid_adapters::certificate::CertificateConfig;
 use anyid_adapters::upstream::UpstreamConfig;
 
-use super::schema::{LimitsConfig, LogConfig, PasskeyConfig, PolicyFileConfig, TokenLifetimes};
+use super::schema::{
+    LimitsConfig, LogConfig, PasskeyConfig, PolicyFileConfig, RetentionConfig, TokenLifetimes,
+};
 use super::{ConfigError, ConfigFile, Mode, Secret, dev};
 use crate::crypto;
 use anyid_policy::calendar::Calendar;
@@ -43,6 +45,7 @@ pub struct Config {
     pub mtls: Option<Mtls>,
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub limits: LimitsConfig,
+    pub retention: RetentionConfig,
     pub policy: PolicyConfig,
 }
 
@@ -238,6 +241,7 @@ impl Config {
             mtls,
             trusted_proxies,
             limits: file.limits,
+            retention: file.retention,
             policy,
         })
     }

@@ -63,6 +63,7 @@ pub struct ConfigFile {
     pub trusted_proxies: Vec<String>,
     pub limits: LimitsConfig,
     pub policy: PolicyFileConfig,
+    pub retention: RetentionConfig,
 }
 
 /// The policy decision point (DESIGN §6).
@@ -112,6 +113,39 @@ pub struct ZoneConfig {
     pub name: String,
     /// CIDR blocks, `"10.0.0.0/8"`.
     pub ranges: Vec<String>,
+}
+
+/// How long Any-ID keeps each kind of record about citizens, in days (`0`: no limit).
+/// Access records of services' back offices are not here: the law sets their minimum.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// A citizen's sign-in history.
+    pub login_history_days: u32,
+    /// After this many days a sign-in's address is cut to its network (IPv4 /24, IPv6 /48).
+    pub login_address_days: u32,
+    /// Grants that ended (revoked, or with no refresh token left), after they ended.
+    pub ended_grant_days: u32,
+    /// A consent lasts this long; the service then asks again.
+    pub consent_days: u32,
+    /// The history of a passkey after it was removed.
+    pub removed_passkey_days: u32,
+    /// An account nobody signed in to for this long is deleted like a citizen would delete
+    /// it.
+    pub dormant_account_days: u32,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        Self {
+            login_history_days: 365,
+            login_address_days: 90,
+            ended_grant_days: 30,
+            consent_days: 730,
+            removed_passkey_days: 90,
+            dormant_account_days: 3 * 365,
+        }
+    }
 }
 
 /// Rate limits, per replica.
@@ -198,6 +232,7 @@ impl Default for ConfigFile {
             mtls: MtlsConfig::default(),
             trusted_proxies: Vec::new(),
             limits: LimitsConfig::default(),
+            retention: RetentionConfig::default(),
             policy: PolicyFileConfig::default(),
         }
     }

@@ -69,7 +69,7 @@ async fn authorize(state: AppState, headers: HeaderMap, params: Params, prefs: P
             Err(e) => failure(e, &prefs),
         };
     browser.keep(&state, &mut response);
-    remember_lang(response, prefs.switch.as_deref())
+    remember_lang(response, prefs.switch.as_deref(), state.secure_cookies())
 }
 
 /// The browser-binding token that ties login flows to the browser that started them: the
@@ -94,11 +94,13 @@ impl BrowserBinding {
 
     pub fn keep(&self, state: &AppState, response: &mut Response) {
         if self.new {
+            // A session cookie: a flow lives minutes, so the binding need not outlive the
+            // browser session (it would be a long-lived identifier of the device otherwise).
             let cookie = set_cookie(
                 browser_cookie_name(state.secure_cookies()),
                 &self.token,
                 state.secure_cookies(),
-                Some(YEAR),
+                None,
             );
             add_cookie(response, &cookie);
         }
@@ -126,7 +128,7 @@ pub async fn get_login(
         Ok(step) => pages::step(step, &prefs),
         Err(e) => failure(e, &prefs),
     };
-    remember_lang(response, switch.as_deref())
+    remember_lang(response, switch.as_deref(), state.secure_cookies())
 }
 
 /// The dev method: a demo citizen was picked.
@@ -236,7 +238,11 @@ fn visitor<'a>(state: &AppState, headers: &'a HeaderMap, peer: SocketAddr) -> lo
     login::Visitor {
         browser: cookie(headers, browser_cookie_name(state.secure_cookies())),
         session: cookie(headers, cookie_name(state.secure_cookies())),
-        address: Some(peer.ip().to_string()),
+        // The citizen's address, not a trusted proxy's.
+        address: Some(
+            extract::client_address(Some(peer.ip()), headers, &state.config.trusted_proxies)
+                .to_string(),
+        ),
     }
 }
 

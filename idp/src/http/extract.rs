@@ -94,6 +94,20 @@ pub fn clear_cookie(name: &str, secure: bool) -> String {
     set_cookie(name, "", secure, Some(0))
 }
 
+/// What ending a citizen's session in this browser clears: the session, and which method
+/// was used last (a shared device should not tell the next person how the last one signed
+/// in).
+pub fn sign_out_browser(response: &mut axum::response::Response, secure: bool) {
+    let session = crate::oidc::session::cookie_name(secure);
+    for name in [session, super::pages::LAST_METHOD_COOKIE] {
+        if let Ok(value) = axum::http::HeaderValue::from_str(&clear_cookie(name, secure)) {
+            response
+                .headers_mut()
+                .append(axum::http::header::SET_COOKIE, value);
+        }
+    }
+}
+
 pub fn authorization(headers: &HeaderMap) -> Option<&str> {
     headers
         .get(header::AUTHORIZATION)

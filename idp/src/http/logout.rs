@@ -3,10 +3,10 @@
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::extract::{self, clear_cookie, cookie};
+use super::extract::{self, cookie};
 use super::pages::{self, Frame, Prefs};
 use crate::i18n::{Notice, Text};
 use crate::oidc::logout::{LogoutOutcome, end_session};
@@ -68,12 +68,7 @@ async fn run(state: &AppState, headers: &HeaderMap, params: Params, posted: bool
             if posted && response.status().is_redirection() {
                 *response.status_mut() = StatusCode::SEE_OTHER;
             }
-            if let Ok(value) = HeaderValue::from_str(&clear_cookie(
-                cookie_name(state.secure_cookies()),
-                state.secure_cookies(),
-            )) {
-                response.headers_mut().append(header::SET_COOKIE, value);
-            }
+            extract::sign_out_browser(&mut response, state.secure_cookies());
             response
         }
         Ok(LogoutOutcome::Confirm { csrf, params }) => {

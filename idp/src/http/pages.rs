@@ -297,6 +297,7 @@ pub fn message(
 }
 
 pub async fn get_home(
+    axum::extract::State(state): axum::extract::State<crate::state::AppState>,
     headers: HeaderMap,
     axum::extract::RawQuery(query): axum::extract::RawQuery,
 ) -> Response {
@@ -305,6 +306,7 @@ pub async fn get_home(
     remember_lang(
         message(&prefs, |t| t.home_title, |t| t.home_body),
         switch.as_deref(),
+        state.secure_cookies(),
     )
 }
 
@@ -324,14 +326,16 @@ pub fn lang_param(query: Option<&str>) -> Option<String> {
         .filter(|v| Lang::parse(v).is_some())
 }
 
-/// Remember an explicit language choice on the device.
-pub fn remember_lang(mut response: Response, switch: Option<&str>) -> Response {
+/// How long an explicit language choice is remembered on the device: a year.
+const LANG_MAX_AGE_S: i64 = 365 * 24 * 3600;
+
+/// Remember an explicit language choice on the device (`Secure` over https, like every
+/// cookie of Any-ID; no script reads it).
+pub fn remember_lang(mut response: Response, switch: Option<&str>, secure: bool) -> Response {
     if let Some(lang) = switch.and_then(Lang::parse)
-        && let Ok(value) = format!(
-            "{LANG_COOKIE}={}; Path=/; SameSite=Lax; Max-Age=31536000",
-            lang.code()
-        )
-        .parse()
+        && let Ok(value) =
+            super::extract::set_cookie(LANG_COOKIE, lang.code(), secure, Some(LANG_MAX_AGE_S))
+                .parse()
     {
         response.headers_mut().append(header::SET_COOKIE, value);
     }

@@ -388,7 +388,11 @@ pub async fn get_account(
         );
     };
     let Some(current) = current else {
-        return remember_lang(sign_in(&state, &headers, &prefs).await, switch.as_deref());
+        return remember_lang(
+            sign_in(&state, &headers, &prefs).await,
+            switch.as_deref(),
+            state.secure_cookies(),
+        );
     };
     let params = extract::query(query.as_deref().unwrap_or_default()).unwrap_or_default();
     let f = Frame::new(&prefs, None);
@@ -414,7 +418,11 @@ pub async fn get_account(
         Ok(v) => v,
         Err(e) => return failure(e, &prefs),
     };
-    remember_lang(render(&state, &f, &view, done, refused), switch.as_deref())
+    remember_lang(
+        render(&state, &f, &view, done, refused),
+        switch.as_deref(),
+        state.secure_cookies(),
+    )
 }
 
 fn render(
@@ -615,15 +623,7 @@ pub async fn post_account_delete(
     match login::rights::delete(&state.broker(), current.session()).await {
         Ok(Ok(())) => {
             let mut response = pages::message(&prefs, |t| t.deleted_title, |t| t.deleted_body);
-            let secure = state.secure_cookies();
-            if let Ok(value) = axum::http::HeaderValue::from_str(&extract::clear_cookie(
-                cookie_name(secure),
-                secure,
-            )) {
-                response
-                    .headers_mut()
-                    .append(axum::http::header::SET_COOKIE, value);
-            }
+            extract::sign_out_browser(&mut response, state.secure_cookies());
             response
         }
         Ok(Err(_)) => see_other(

@@ -12,6 +12,7 @@ mod grants;
 mod keys;
 mod passkeys;
 mod pending;
+mod retention;
 mod sessions;
 mod sql;
 
@@ -468,6 +469,28 @@ pub trait AccountStore {
     async fn record_login(&self, event: &LoginEvent) -> StoreResult<()>;
     /// The newest `limit` logins of a citizen, newest first.
     async fn login_events(&self, citizen_id: &str, limit: i64) -> StoreResult<Vec<LoginEvent>>;
+}
+
+/// What retention removes (`crate::retention` sets the cutoffs).
+#[allow(async_fn_in_trait)]
+pub trait RetentionStore {
+    async fn delete_login_events_before(&self, cutoff: UnixTime) -> StoreResult<u64>;
+    /// Up to `limit` login events older than `cutoff` whose address is still whole:
+    /// (id, address).
+    async fn untruncated_addresses_before(
+        &self,
+        cutoff: UnixTime,
+        limit: i64,
+    ) -> StoreResult<Vec<(String, String)>>;
+    async fn set_login_address(&self, id: &str, address: &str) -> StoreResult<()>;
+    /// Grants revoked before `cutoff`, or made before it and without a refresh token left.
+    async fn delete_ended_grants_before(&self, cutoff: UnixTime) -> StoreResult<u64>;
+    /// Consents given before `cutoff` end like withdrawn ones (their grants revoked now).
+    async fn expire_consents_before(&self, cutoff: UnixTime, now: UnixTime) -> StoreResult<u64>;
+    /// Events of passkeys that were removed, older than `cutoff`.
+    async fn delete_removed_passkey_events_before(&self, cutoff: UnixTime) -> StoreResult<u64>;
+    /// Up to `limit` citizens with no sign-in since `cutoff`.
+    async fn dormant_citizens(&self, cutoff: UnixTime, limit: i64) -> StoreResult<Vec<String>>;
 }
 
 #[allow(async_fn_in_trait)]

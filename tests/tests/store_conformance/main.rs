@@ -191,3 +191,4 @@ mod grant_store;
 mod key_store;
 mod passkey_store;
 mod pending_store;
+mod retention_store;
