@@ -205,6 +205,32 @@ mod tests {
         assert_ne!(a, [0u8; 32]);
     }
 
+    /// One key per purpose: no two alike, and a form secret changes only the CSRF keys.
+    #[test]
+    fn each_purpose_has_its_own_key_and_only_form_keys_follow_the_form_secret() {
+        let keys = PurposeKeys::derive(b"subject secret", None);
+        let all = [
+            keys.pairwise,
+            keys.linking,
+            keys.session_ids,
+            keys.portal_csrf,
+            keys.logout_csrf,
+        ];
+        for (i, a) in all.iter().enumerate() {
+            assert!(!a.iter().all(|b| *b == 0));
+            for b in &all[i + 1..] {
+                assert_ne!(a, b);
+            }
+        }
+        let rotated = PurposeKeys::derive(b"subject secret", Some(b"form secret"));
+        assert_eq!(rotated.pairwise, keys.pairwise);
+        assert_eq!(rotated.linking, keys.linking);
+        assert_eq!(rotated.session_ids, keys.session_ids);
+        assert_ne!(rotated.portal_csrf, keys.portal_csrf);
+        assert_ne!(rotated.logout_csrf, keys.logout_csrf);
+        assert_eq!(format!("{keys:?}"), "PurposeKeys([redacted])");
+    }
+
     #[test]
     fn hmac_parts_are_length_prefixed() {
         assert_ne!(
