@@ -56,4 +56,24 @@ for (const locale of ['ko-KR', 'en-US']) {
     await check(page, 'logout');
     await ctx.close();
   });
+
+  test(`the security team's decision log page has no violations (${locale})`, async () => {
+    const ctx = await context(fx.browser, {
+      locale,
+      httpCredentials: { username: 'operator', password: fx.anyid.admin_token },
+    });
+    const page = await ctx.newPage();
+    // Some decisions to show: a login page and a refused token request.
+    await page.goto(`${fx.anyid.demo}/login`);
+    await page.waitForSelector('[data-method="kakao"]');
+    await page.goto(`${fx.anyid.admin_page}`);
+    await page.waitForSelector('table');
+    assert.match(await page.textContent('main'), /login/);
+    await check(page, 'decision log');
+    await page.selectOption('#filter-decision', 'allow');
+    await page.click('form button[type="submit"]');
+    await page.waitForURL(/decision=allow/);
+    await check(page, 'decision log, filtered');
+    await ctx.close();
+  });
 }

@@ -49,9 +49,10 @@ export async function launch() {
 
 /// A fresh browser context (a fresh profile): a phone-sized viewport, a language, and CSP
 /// bypass only so axe-core can be injected (the pages themselves run no script).
-export async function context(browser, { locale = 'ko-KR', phone = true } = {}) {
+export async function context(browser, { locale = 'ko-KR', phone = true, httpCredentials } = {}) {
   return browser.newContext({
     locale,
+    httpCredentials,
     bypassCSP: true,
     viewport: phone ? { width: 390, height: 844 } : { width: 1280, height: 900 },
     deviceScaleFactor: 1,

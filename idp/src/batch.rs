@@ -72,6 +72,13 @@ impl<T: Send + 'static> GroupWriter<T> {
         Self { queue }
     }
 
+    /// Queue `row` without waiting for its commit (a failed batch is logged by the writer);
+    /// false when the queue is full or the writer stopped, and the row was not taken.
+    pub fn offer(&self, row: T) -> bool {
+        let (ack, _) = oneshot::channel();
+        self.queue.try_send((row, ack)).is_ok()
+    }
+
     /// Queue `row` and wait until it is committed.
     pub async fn write(&self, row: T) -> Result<(), WriteError> {
         let (ack, done) = oneshot::channel();

@@ -97,6 +97,8 @@ pub struct PurposeKeys {
     /// once.
     pub portal_csrf: [u8; 32],
     pub logout_csrf: [u8; 32],
+    /// Pseudonyms of citizens in the decision log. A new key only starts new pseudonyms.
+    pub log_pseudonyms: [u8; 32],
 }
 
 impl PurposeKeys {
@@ -109,6 +111,7 @@ impl PurposeKeys {
             session_ids: derive_key(subject_secret, "session id"),
             portal_csrf: derive_key(forms, "portal csrf"),
             logout_csrf: derive_key(forms, "logout csrf"),
+            log_pseudonyms: derive_key(subject_secret, "decision log pseudonym"),
         }
     }
 }
@@ -215,6 +218,7 @@ mod tests {
             keys.session_ids,
             keys.portal_csrf,
             keys.logout_csrf,
+            keys.log_pseudonyms,
         ];
         for (i, a) in all.iter().enumerate() {
             assert!(!a.iter().all(|b| *b == 0));

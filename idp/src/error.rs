@@ -29,6 +29,9 @@ pub enum ErrorCode {
     UnmetAuthenticationRequirements,
     /// RFC 6750 §3.1: the token lacks a scope the resource needs.
     InsufficientScope,
+    /// RFC 9470 §3: the authentication behind the token is not enough; log in again at the
+    /// level the challenge names.
+    InsufficientUserAuthentication,
 }
 
 impl ErrorCode {
@@ -53,6 +56,7 @@ impl ErrorCode {
             Self::UnsupportedTokenType => "unsupported_token_type",
             Self::UnmetAuthenticationRequirements => "unmet_authentication_requirements",
             Self::InsufficientScope => "insufficient_scope",
+            Self::InsufficientUserAuthentication => "insufficient_user_authentication",
         }
     }
 
@@ -60,7 +64,7 @@ impl ErrorCode {
     /// revocation), RFC 6749 §5.2 and RFC 6750 §3.1.
     pub fn status(self) -> u16 {
         match self {
-            Self::InvalidClient | Self::InvalidToken => 401,
+            Self::InvalidClient | Self::InvalidToken | Self::InsufficientUserAuthentication => 401,
             Self::InsufficientScope => 403,
             Self::ServerError => 500,
             Self::TemporarilyUnavailable => 503,
@@ -77,6 +81,9 @@ pub struct OAuthError {
     pub cause: Option<String>,
     /// Set when the caller is throttled: answered 429 with `Retry-After` (RFC 6585 §4).
     pub retry_after: Option<std::time::Duration>,
+    /// With `insufficient_user_authentication`: the `acr_values` the challenge asks for
+    /// (RFC 9470 §3).
+    pub acr_values: Option<String>,
 }
 
 impl OAuthError {
@@ -86,6 +93,7 @@ impl OAuthError {
             description: description.into(),
             cause: None,
             retry_after: None,
+            acr_values: None,
         }
     }
 
@@ -109,6 +117,17 @@ impl OAuthError {
             ..Self::new(
                 ErrorCode::InvalidClient,
                 "too many failed client authentications; try again later",
+            )
+        }
+    }
+
+    /// RFC 9470 §3: a new login at `level` is needed before this token is honoured.
+    pub fn insufficient_user_authentication(level: anyid_policy::Loa) -> Self {
+        Self {
+            acr_values: Some(level.acr().to_owned()),
+            ..Self::new(
+                ErrorCode::InsufficientUserAuthentication,
+                "a login at a higher assurance level is required",
             )
         }
     }
@@ -170,6 +189,9 @@ pub enum ApiError {
     BadRequest(String),
     #[error("authentication required")]
     Unauthorized,
+    /// Authenticated, but policy does not allow it (the reason says why).
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0} not found")]
     NotFound(String),
     /// Well-formed but refused: the request cannot be carried out as it stands.
@@ -184,6 +206,7 @@ impl ApiError {
         match self {
             Self::BadRequest(_) => 400,
             Self::Unauthorized => 401,
+            Self::Forbidden(_) => 403,
             Self::NotFound(_) => 404,
             Self::Unprocessable(_) => 422,
             Self::Internal(_) => 500,
@@ -194,6 +217,7 @@ impl ApiError {
         match self {
             Self::BadRequest(_) => "Bad request",
             Self::Unauthorized => "Unauthorized",
+            Self::Forbidden(_) => "Forbidden",
             Self::NotFound(_) => "Not found",
             Self::Unprocessable(_) => "Unprocessable content",
             Self::Internal(_) => "Internal server error",

@@ -9,6 +9,7 @@ pub mod clients;
 pub mod clock;
 pub mod config;
 pub mod crypto;
+pub mod decisions;
 pub mod demo;
 pub mod error;
 pub mod http;

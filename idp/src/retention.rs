@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use crate::clock::UnixTime;
 use crate::config::RetentionConfig;
-use crate::store::{AccountStore, RetentionStore, SqlStore, StoreError};
+use crate::store::{AccountStore, DecisionStore, RetentionStore, SqlStore, StoreError};
 
 const DAY_S: i64 = 24 * 3600;
 
@@ -19,6 +19,7 @@ pub struct Swept {
     pub consents: u64,
     pub passkey_events: u64,
     pub dormant_accounts: u64,
+    pub decisions: u64,
 }
 
 impl Swept {
@@ -93,6 +94,9 @@ pub async fn sweep(
             }
             swept.dormant_accounts += batch.len() as u64;
         }
+    }
+    if let Some(before) = cutoff(now, config.decision_log_days) {
+        swept.decisions = store.delete_decisions_before(before).await?;
     }
     Ok(swept)
 }

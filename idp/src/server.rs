@@ -23,7 +23,7 @@ use crate::http;
 use crate::keys::Keys;
 use crate::oidc::discovery;
 use crate::state::{AppState, Core};
-use crate::store::{AccessStore, GrantStore, SqlStore};
+use crate::store::{AccessStore, DecisionStore, GrantStore, SqlStore};
 use crate::telemetry::Metrics;
 
 /// The most keys a failure limiter tracks at once (past that it fails closed).
@@ -133,6 +133,17 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppS
             async move { store.record_access(&rows).await }
         })
     };
+    let metrics = Metrics::new();
+    let decisions = crate::decisions::DecisionLog::new(
+        {
+            let store = store.clone();
+            crate::batch::GroupWriter::spawn(50_000, 1000, move |rows| {
+                let store = store.clone();
+                async move { store.record_decisions(&rows).await }
+            })
+        },
+        metrics.clone(),
+    );
     let policy = crate::policy::engine(&config.policy).context("loading policies")?;
     let origin = config.issuer.origin().ascii_serialization();
     Ok(Arc::new(Core {
@@ -142,7 +153,8 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppS
         store,
         keys,
         clock,
-        metrics: Metrics::new(),
+        metrics,
+        decisions,
         client_cache: Default::default(),
         client_auth_failures: AuthFailureLimits::new(
             limits.client_auth_failures_per_minute,

@@ -33,6 +33,8 @@ pub struct Core {
     pub policy: Engine,
     /// Personal-data access events, written in group commits (`batch`).
     pub access_log: crate::batch::GroupWriter<crate::store::AccessEvent>,
+    /// Every policy decision, written in group commits off the request path.
+    pub decisions: crate::decisions::DecisionLog,
     /// Dev mode's demo relying party, when running.
     pub demo: Option<crate::demo::DemoClient>,
     /// The discovery document, serialised once.
@@ -60,6 +62,7 @@ impl Core {
             clients: &self.client_cache,
             client_auth_failures: &self.client_auth_failures,
             policy: &self.policy,
+            decisions: &self.decisions,
             secure_cookies: self.secure_cookies(),
         }
     }

@@ -60,6 +60,11 @@ impl Metrics {
         });
     }
 
+    /// A decision record dropped because the decision log's queue was full.
+    pub fn decision_dropped(&self) {
+        self.with(|| counter!("anyid_decisions_dropped_total").increment(1));
+    }
+
     pub fn render(&self) -> String {
         self.handle.render()
     }

@@ -13,8 +13,8 @@ use crate::login::Broker;
 use crate::oidc::Provider;
 use crate::oidc::client_cache::ClientCache;
 use crate::store::{
-    AccountStore, Citizen, ClientRecord, ClientStore, ConsentStore, IdentityLink, SessionStore,
-    SqlStore, SsoSession,
+    AccountStore, Citizen, ClientRecord, ClientStore, ConsentStore, DecisionStore, IdentityLink,
+    SessionStore, SqlStore, SsoSession,
 };
 
 pub const ISSUER: &str = "https://id.example.test";
@@ -30,6 +30,7 @@ pub struct Fixture {
     failures: AuthFailureLimits,
     policy: Engine,
     secrets: PurposeKeys,
+    decisions: crate::decisions::DecisionLog,
 }
 
 impl Fixture {
@@ -39,6 +40,7 @@ impl Fixture {
         let store = SqlStore::connect(&url, 2).await.expect("store");
         store.migrate().await.expect("migrations");
         let clock = ShiftedClock::default();
+        let decisions_store = store.clone();
         let keys = Keys::load_or_create(&store, KEK, clock.now())
             .await
             .expect("keys");
@@ -51,6 +53,14 @@ impl Fixture {
             failures: AuthFailureLimits::new(5, std::time::Duration::from_secs(60), 100),
             policy: Engine::with_defaults().expect("the built-in policies"),
             secrets: PurposeKeys::derive(&SUBJECT_SECRET, None),
+            decisions: {
+                let store = decisions_store;
+                let writer = crate::batch::GroupWriter::spawn(1000, 100, move |rows| {
+                    let store = store.clone();
+                    async move { store.record_decisions(&rows).await }
+                });
+                crate::decisions::DecisionLog::new(writer, crate::telemetry::Metrics::new())
+            },
         }
     }
 
@@ -65,6 +75,7 @@ impl Fixture {
             clients: &self.clients,
             client_auth_failures: &self.failures,
             policy: &self.policy,
+            decisions: &self.decisions,
             secure_cookies: true,
         }
     }

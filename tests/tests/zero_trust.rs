@@ -178,3 +178,248 @@ async fn policies_reload_through_the_admin_api_and_on_sighup_and_a_bad_set_chang
     assert_eq!(anonymous.status(), 401);
     op.stop().await;
 }
+
+/// The decision log's entries for `query` (`/admin/v1/decisions?…`), waiting for the group
+/// commit that writes them off the request path.
+async fn logged(op: &TestServer, query: &str, at_least: usize) -> Vec<serde_json::Value> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let listed = op
+            .admin_get(&format!("/admin/v1/decisions?{query}"))
+            .await
+            .unwrap();
+        let rows = listed["decisions"].as_array().cloned().unwrap_or_default();
+        if rows.len() >= at_least {
+            return rows;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{query}: {} of {at_least} decisions logged",
+            rows.len()
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+per_backend!(
+    /// Every decision is logged with who asked, for what, the outcome and the determining
+    /// policies, and is listed through the admin API (filtered) and on the admin page.
+    #[tokio::test]
+    async fn every_decision_is_logged_and_listed_for_the_security_team(backend: Backend) {
+        let op = TestServer::start(backend).await.unwrap();
+        let rp = op.relying_party("Library", "127.0.0.1").await;
+        let pending = rp.start(&["profile"], &[]);
+        let callback = Browser::new()
+            .sign_in(pending.url.as_str(), op.issuer(), "hong")
+            .await
+            .callback();
+        let tokens = rp.redeem(&callback, &pending).await.unwrap();
+        let userinfo = reqwest::Client::new()
+            .get(op.url("/userinfo"))
+            .bearer_auth(openidconnect::OAuth2TokenResponse::access_token(&tokens).secret())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(userinfo.status(), 200);
+
+        let issued = logged(&op, "action=issue_token", 1).await;
+        let citizen = anyid::store::AccountStore::citizen_by_identity(
+            &op.state().store,
+            anyid_adapters::dev::ISSUER,
+            "hong",
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        let hers = logged(&op, &format!("action=issue_token&citizen={citizen}"), 1).await;
+        assert_eq!(
+            hers[0]["id"], issued[0]["id"],
+            "{backend:?}: found by account id"
+        );
+        assert!(
+            !serde_json::to_string(&issued).unwrap().contains(&citizen),
+            "{backend:?}: a pseudonym, not the account id"
+        );
+        let record = &issued[0];
+        assert_eq!(record["decision"], "allow", "{backend:?}: {record}");
+        assert!(
+            record["principal"]
+                .as_str()
+                .unwrap()
+                .starts_with("citizen:")
+        );
+        assert_eq!(record["resource"], format!("client:{}", rp.client_id));
+        assert!(
+            record["policies"]
+                .as_array()
+                .unwrap()
+                .contains(&"baseline-tokens".into()),
+            "{record}"
+        );
+        logged(&op, "action=release_claims&decision=allow", 1).await;
+        logged(&op, "action=login", 1).await;
+        let denied = logged(&op, "decision=deny&limit=5", 0).await;
+        assert!(denied.iter().all(|d| d["decision"] == "deny"), "{denied:?}");
+
+        // The page asks a browser for the admin token (HTTP Basic) and shows the decisions.
+        let page = op.admin_url("/admin/decisions?action=issue_token");
+        let challenge = reqwest::get(&page).await.unwrap();
+        assert_eq!(challenge.status(), 401);
+        assert!(
+            challenge.headers()["www-authenticate"]
+                .to_str()
+                .unwrap()
+                .starts_with("Basic"),
+            "{:?}",
+            challenge.headers()
+        );
+        let shown = reqwest::Client::new()
+            .get(&page)
+            .basic_auth("operator", Some(op.admin_token()))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(shown.status(), 200);
+        let html = shown.text().await.unwrap();
+        assert!(
+            html.contains("<meter") && html.contains("baseline-tokens"),
+            "{html}"
+        );
+        let wrong = reqwest::Client::new()
+            .get(&page)
+            .basic_auth("operator", Some("not-the-token"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(wrong.status(), 401);
+        logged(&op, "action=admin", 1).await;
+        op.stop().await;
+    }
+);
+
+/// A deployment's policies reach userinfo (a step-up is RFC 9470's challenge),
+/// introspection and the admin API (confined to the admin network); each refusal is logged.
+#[tokio::test]
+async fn userinfo_introspection_and_administration_follow_the_policies_in_force() {
+    let dir = tempfile::tempdir().unwrap();
+    for (name, text) in anyid_policy::cedar::DEFAULT_POLICIES {
+        std::fs::write(dir.path().join(name), text).unwrap();
+    }
+    std::fs::write(
+        dir.path().join("deployment.cedar"),
+        r#"@id("claims-need-substantial") @reason("claims need a substantial login")
+           @step_up("substantial")
+           forbid (principal is AnyId::Citizen, action == AnyId::Action::"release_claims", resource)
+           when { context.acr < 2 };
+           @id("no-introspection-for-sensitive") @reason("sensitive services do not introspect")
+           forbid (principal is AnyId::Client, action == AnyId::Action::"introspect", resource)
+           when { resource.sensitive };"#,
+    )
+    .unwrap();
+    let policy_dir = dir.path().to_path_buf();
+    let op = TestServer::start_with(Backend::Sqlite, |c| {
+        c.policy.dir = Some(policy_dir);
+        c.policy.zones.push(anyid::config::ZoneConfig {
+            name: "admin".into(),
+            ranges: vec!["10.0.0.0/8".into()],
+        });
+    })
+    .await
+    .unwrap();
+    let rp = op.relying_party("Library", "127.0.0.1").await;
+    let pending = rp.start(&["profile"], &[]);
+    let callback = Browser::new()
+        .sign_in(pending.url.as_str(), op.issuer(), "hong")
+        .await
+        .callback();
+    let tokens = rp.redeem(&callback, &pending).await.unwrap();
+    let userinfo = reqwest::Client::new()
+        .get(op.url("/userinfo"))
+        .bearer_auth(openidconnect::OAuth2TokenResponse::access_token(&tokens).secret())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(userinfo.status(), 401);
+    let challenge = userinfo.headers()["www-authenticate"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        challenge.contains("error=\"insufficient_user_authentication\"")
+            && challenge.contains("acr_values=\"urn:anyid:loa:substantial\""),
+        "{challenge}"
+    );
+    logged(&op, "action=release_claims&decision=step_up", 1).await;
+
+    // A sensitive service may not introspect, even its own token.
+    let (id, secret) = op
+        .add_client(serde_json::json!({
+            "name": "Records office", "grant_types": ["client_credentials"],
+            "scopes": ["records"], "sensitive": true
+        }))
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let token: serde_json::Value = http
+        .post(op.url("/token"))
+        .basic_auth(&id, Some(&secret))
+        .form(&[("grant_type", "client_credentials"), ("scope", "records")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let introspected = http
+        .post(op.url("/introspect"))
+        .basic_auth(&id, Some(&secret))
+        .form(&[("token", token["access_token"].as_str().unwrap())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(introspected.status(), 400);
+    let body: serde_json::Value = introspected.json().await.unwrap();
+    assert_eq!(body["error"], "unauthorized_client", "{body}");
+
+    // Administration only from the admin network: this loopback caller is refused.
+    std::fs::write(
+        dir.path().join("admin.cedar"),
+        r#"@id("admin-from-admin-network") @reason("administration only from the admin network")
+           forbid (principal, action == AnyId::Action::"admin", resource)
+           unless { context.zone == "admin" };"#,
+    )
+    .unwrap();
+    let reload = http
+        .post(op.admin_url("/admin/v1/policies/reload"))
+        .bearer_auth(op.admin_token())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(reload.status(), 200);
+    let refused = http
+        .get(op.admin_url("/admin/v1/clients"))
+        .bearer_auth(op.admin_token())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let query = anyid::decisions::DecisionQuery {
+            action: Some("admin".into()),
+            decision: Some("deny".into()),
+            ..Default::default()
+        };
+        let denied = anyid::store::DecisionStore::decisions(&op.state().store, &query)
+            .await
+            .unwrap();
+        if let Some(d) = denied.first() {
+            assert_eq!(d.policies, vec!["admin-from-admin-network".to_owned()]);
+            assert_eq!(d.zone, "internet", "loopback is in no configured zone");
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "the denial is logged");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    op.stop().await;
+}

@@ -18,7 +18,7 @@ pub use load::CliOverrides;
 pub use resolve::{Config, KeyBytes, Mtls, PolicyConfig, is_loopback};
 pub use schema::{
     ConfigFile, LimitsConfig, LogConfig, MtlsConfig, PasskeyConfig, RetentionConfig, Secret,
-    TokenLifetimes,
+    TokenLifetimes, ZoneConfig,
 };
 
 /// How the server runs. Production refuses dev-only conveniences.

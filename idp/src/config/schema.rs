@@ -133,6 +133,8 @@ pub struct RetentionConfig {
     /// An account nobody signed in to for this long is deleted like a citizen would delete
     /// it.
     pub dormant_account_days: u32,
+    /// The policy decision log.
+    pub decision_log_days: u32,
 }
 
 impl Default for RetentionConfig {
@@ -144,6 +146,7 @@ impl Default for RetentionConfig {
             consent_days: 730,
             removed_passkey_days: 90,
             dormant_account_days: 3 * 365,
+            decision_log_days: 90,
         }
     }
 }

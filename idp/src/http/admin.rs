@@ -1,20 +1,33 @@
-//! The admin JSON API (client management), on the admin plane. Every handler takes the
-//! [`Admin`] capability the clients module requires, made only from a valid admin bearer
-//! token. Errors are RFC 9457
-//! problem details.
+//! The admin plane: the JSON API (clients, policies, the decision log) and a small page of
+//! recent decisions. Every handler takes the [`Admin`] capability the clients module
+//! requires, made only from a valid admin token that policy then allows (`admin`, DESIGN
+//! §6). Errors are RFC 9457 problem details.
+//!
+//! **The admin token as a login.** The token is a 256-bit secret only operators hold, shown
+//! with every request; policy sees it as an operator's fresh login at `high`, from the
+//! request's address and network zone. *Attacker's best move:* steal the token (from a
+//! config file or a shell history) and administer from anywhere. Zero trust answers with the
+//! zone: every admin request is decided with its source address, so a deployment confines
+//! administration to its admin network with one `forbid` (see the README), and every admin
+//! decision lands in the decision log.
 
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 
-use super::extract::bearer;
+use anyid_policy::facts::{Context as PolicyContext, Principal, Resource};
+use anyid_policy::{Action, Decision, Loa, Request as PolicyRequest};
+
+use super::extract::{ClientAddress, basic_password, bearer};
 use super::respond::problem;
 use crate::clients::{self, Admin, ClientError, NewClient};
+use crate::decisions::DecisionQuery;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::store::DecisionStore;
 
 /// The admin capability, made from the request's bearer token (or a 401 problem).
 pub struct AdminToken(Admin);
@@ -26,9 +39,68 @@ impl FromRequestParts<AppState> for AdminToken {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        Admin::with_token(state.config.admin_token.as_ref(), bearer(&parts.headers))
-            .map(AdminToken)
-            .ok_or_else(|| problem(ApiError::Unauthorized))
+        let presented = bearer(&parts.headers)
+            .map(str::to_owned)
+            .or_else(|| basic_password(&parts.headers));
+        let admin = Admin::with_token(state.config.admin_token.as_ref(), presented.as_deref())
+            .ok_or_else(|| problem(ApiError::Unauthorized))?;
+        let Ok(ClientAddress(source)) = ClientAddress::from_request_parts(parts, state).await;
+        permit_admin(state, source).map_err(problem)?;
+        Ok(AdminToken(admin))
+    }
+}
+
+/// The admin page's capability: like [`AdminToken`], but a browser without the token is
+/// asked for it (HTTP Basic, RFC 7617: any user name, the admin token as the password).
+pub struct AdminPage;
+
+impl FromRequestParts<AppState> for AdminPage {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        match AdminToken::from_request_parts(parts, state).await {
+            Ok(_) => Ok(AdminPage),
+            Err(refused) if refused.status() == StatusCode::UNAUTHORIZED => Err((
+                StatusCode::UNAUTHORIZED,
+                [(
+                    axum::http::header::WWW_AUTHENTICATE,
+                    "Basic realm=\"Any-ID administration\", charset=\"UTF-8\"",
+                )],
+            )
+                .into_response()),
+            Err(refused) => Err(refused),
+        }
+    }
+}
+
+/// Whether policy lets an operator holding the admin token administer from `source`.
+fn permit_admin(state: &AppState, source: std::net::IpAddr) -> Result<(), ApiError> {
+    let request = PolicyRequest {
+        principal: Principal::Operator {
+            id: "admin-token".into(),
+        },
+        action: Action::Admin,
+        resource: Resource::Console,
+        context: PolicyContext {
+            ip: Some(source),
+            acr: Some(Loa::High),
+            amr: vec!["pop".into()],
+            auth_age_s: Some(0),
+            ..PolicyContext::default()
+        },
+    };
+    match state.provider().decide(&request) {
+        Decision::Allow => Ok(()),
+        Decision::StepUp(level) => Err(ApiError::Forbidden(format!(
+            "administration needs a login at level {}",
+            level.name()
+        ))),
+        Decision::Deny(_) => Err(ApiError::Forbidden(
+            "the provider's policy does not allow this administration".into(),
+        )),
     }
 }
 
@@ -39,6 +111,30 @@ pub fn router() -> Router<AppState> {
         .route("/clients/{id}/secret", post(post_client_secret))
         .route("/policies", get(list_policies))
         .route("/policies/reload", post(post_policies_reload))
+        .route("/decisions", get(list_decisions))
+}
+
+/// The decision log, newest first, filtered by `action`, `decision`, `principal` (or
+/// `citizen`, an account id), `since` and `before` (Unix seconds), at most `limit` (100;
+/// 1000 at most).
+async fn list_decisions(
+    AdminToken(_): AdminToken,
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let mut query: DecisionQuery = match serde_urlencoded::from_str(query.as_deref().unwrap_or(""))
+    {
+        Ok(q) => q,
+        Err(e) => return problem(ApiError::BadRequest(format!("invalid query: {e}"))),
+    };
+    if let Some(citizen) = query.citizen.take() {
+        let pseudonym = crate::decisions::pseudonym(&state.config.purpose_keys, &citizen);
+        query.principal = Some(format!("citizen:{pseudonym}"));
+    }
+    match state.store.decisions(&query).await {
+        Ok(list) => Json(serde_json::json!({ "decisions": list })).into_response(),
+        Err(e) => problem(e.into()),
+    }
 }
 
 /// The policies in force: id, effect, file, reason and step-up level.
@@ -125,4 +221,102 @@ async fn post_client_secret(
         Ok(registered) => Json(registered).into_response(),
         Err(e) => api_error(e),
     }
+}
+
+#[derive(askama::Template)]
+#[template(path = "admin_decisions.html")]
+struct DecisionsPage<'a> {
+    lang: &'a str,
+    other_lang: &'a str,
+    switch_url: &'a str,
+    t: &'a crate::i18n::Text,
+    /// (action, chosen in the filter)
+    actions: Vec<(&'static str, bool)>,
+    /// (decision, label, chosen in the filter)
+    kinds: Vec<(&'static str, &'static str, bool)>,
+    /// (decision, label, how many) among the rows shown.
+    counts: Vec<(&'static str, &'static str, usize)>,
+    total: usize,
+    /// When, action, decision, who, on what, zone, policies.
+    rows: Vec<(String, String, String, String, String, String, String)>,
+}
+
+/// `GET /admin/decisions`: the latest decisions as a page, with the share of each kind.
+pub async fn get_decisions_page(
+    _: AdminPage,
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let raw = query.as_deref().unwrap_or("");
+    let switch = super::pages::lang_param(query.as_deref());
+    let prefs = super::pages::Prefs::from_request(&headers, switch.as_deref(), None);
+    let f = super::pages::Frame::new(&prefs, None);
+    let mut query: DecisionQuery = serde_urlencoded::from_str(raw).unwrap_or_default();
+    query.action = query.action.filter(|a| !a.is_empty());
+    query.decision = query.decision.filter(|d| !d.is_empty());
+    query.limit = Some(200);
+    let list = match state.store.decisions(&query).await {
+        Ok(list) => list,
+        Err(e) => return problem(e.into()),
+    };
+    let kinds = [
+        ("allow", f.t.admin_allow),
+        ("deny", f.t.admin_deny),
+        ("step_up", f.t.admin_step_up),
+    ];
+    let counts = kinds
+        .iter()
+        .map(|(k, label)| (*k, *label, list.iter().filter(|r| r.decision == *k).count()))
+        .collect();
+    let label = |k: &str| {
+        kinds
+            .iter()
+            .find(|(d, _)| *d == k)
+            .map_or(k, |(_, l)| *l)
+            .to_owned()
+    };
+    super::pages::render(&DecisionsPage {
+        lang: f.lang,
+        other_lang: f.other_lang,
+        switch_url: &f.switch_url,
+        t: f.t,
+        actions: [
+            "login",
+            "issue_token",
+            "release_claims",
+            "introspect",
+            "revoke",
+            "manage_account",
+            "access_personal_data",
+            "admin",
+        ]
+        .into_iter()
+        .map(|a| (a, query.action.as_deref() == Some(a)))
+        .collect(),
+        total: list.len().max(1),
+        rows: list
+            .iter()
+            .map(|r| {
+                let decision = match &r.detail {
+                    Some(d) => format!("{} ({d})", label(&r.decision)),
+                    None => label(&r.decision),
+                };
+                (
+                    super::portal::when(r.at),
+                    r.action.clone(),
+                    decision,
+                    r.principal.clone(),
+                    r.resource.clone(),
+                    r.zone.clone(),
+                    r.policies.join(", "),
+                )
+            })
+            .collect(),
+        counts,
+        kinds: kinds
+            .iter()
+            .map(|(k, label)| (*k, *label, query.decision.as_deref() == Some(*k)))
+            .collect(),
+    })
 }

@@ -123,6 +123,21 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
+/// The password of HTTP Basic credentials (RFC 7617), whatever the user name.
+pub fn basic_password(headers: &HeaderMap) -> Option<String> {
+    use base64::Engine;
+    let (scheme, value) = authorization(headers)?.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(value.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (_, password) = text.split_once(':')?;
+    (!password.is_empty()).then(|| password.to_owned())
+}
+
 /// A form body: `application/x-www-form-urlencoded` (RFC 6749 §3.2), UTF-8, no repeats.
 pub fn form(headers: &HeaderMap, body: &[u8]) -> Result<Params, OAuthError> {
     let form_type = headers

@@ -38,6 +38,12 @@ async fn run(
         source,
     )
     .await?;
+    client_auth::permit(
+        &state.provider(),
+        &client,
+        anyid_policy::Action::Introspect,
+        source,
+    )?;
     let token = params
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("token is required"))?;

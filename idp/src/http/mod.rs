@@ -133,6 +133,8 @@ pub fn mtls_router(state: AppState) -> Router {
 pub fn admin_router(state: AppState) -> Router {
     let router = Router::new()
         .nest("/admin/v1", admin::router())
+        .route("/admin/decisions", get(admin::get_decisions_page))
+        .route("/static/anyid.css", get(pages::get_stylesheet))
         .route("/metrics", get(health::get_metrics))
         .route("/healthz", get(health::get_healthz))
         .route("/readyz", get(health::get_readyz));

@@ -339,7 +339,7 @@ fn readable_export(state: &AppState, f: &Frame, export: &login::rights::Export) 
 }
 
 /// UTC time, `YYYY-MM-DD HH:MM`.
-fn when(t: i64) -> String {
+pub(super) fn when(t: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(t)
         .ok()
         .and_then(|d| {
@@ -414,6 +414,9 @@ pub async fn get_account(
             .find(|(code, _)| *code == r)
             .map(|(_, notice)| notice.text(f.language))
     });
+    if !portal::permitted(&state.broker(), &current) {
+        return pages::error(StatusCode::FORBIDDEN, Notice::PolicyRefused, &prefs);
+    }
     let view = match portal::view(&state.broker(), &current).await {
         Ok(v) => v,
         Err(e) => return failure(e, &prefs),
@@ -553,6 +556,11 @@ async fn signed_in_form(
         Ok(Err(NotSignedIn::WrongForm)) => Err(pages::error(
             StatusCode::BAD_REQUEST,
             Notice::WrongBrowser,
+            prefs,
+        )),
+        Ok(Err(NotSignedIn::NotAllowed)) => Err(pages::error(
+            StatusCode::FORBIDDEN,
+            Notice::PolicyRefused,
             prefs,
         )),
         Err(e) => Err(failure(e, prefs)),

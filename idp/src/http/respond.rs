@@ -66,10 +66,16 @@ pub fn bearer_error(e: Option<OAuthError>) -> Response {
         Some(e) => {
             log_cause(&e);
             let desc = e.description.replace(['"', '\\'], "");
+            // RFC 9470 §3: a step-up challenge names the acr values to log in with.
+            let acr = e
+                .acr_values
+                .as_deref()
+                .map(|a| format!(", acr_values=\"{a}\""))
+                .unwrap_or_default();
             (
                 status(e.code),
                 format!(
-                    "Bearer realm=\"anyid\", error=\"{}\", error_description=\"{desc}\"",
+                    "Bearer realm=\"anyid\", error=\"{}\", error_description=\"{desc}\"{acr}",
                     e.code.as_str()
                 ),
                 json!({ "error": e.code.as_str(), "error_description": e.description }),

@@ -37,6 +37,12 @@ async fn run(
         source,
     )
     .await?;
+    client_auth::permit(
+        &state.provider(),
+        &client,
+        anyid_policy::Action::Revoke,
+        source,
+    )?;
     let token = params
         .get("token")
         .ok_or_else(|| OAuthError::invalid_request("token is required"))?;

@@ -139,6 +139,8 @@ pub enum Notice {
     SignInAgain,
     /// Deleting needs a recent high-assurance sign-in.
     DeleteNeedsHigh,
+    /// The provider's policy refuses the request.
+    PolicyRefused,
 }
 
 impl Notice {
@@ -188,6 +190,7 @@ impl Notice {
             Notice::AccountSuspended => t.err_account_suspended,
             Notice::SignInAgain => t.portal_resume_needs_login,
             Notice::DeleteNeedsHigh => t.portal_delete_needs_high,
+            Notice::PolicyRefused => t.err_policy_refused,
         }
     }
 }
@@ -370,6 +373,22 @@ pub struct Text {
     pub portal_delete: &'static str,
     pub deleted_title: &'static str,
     pub deleted_body: &'static str,
+    pub err_policy_refused: &'static str,
+    pub admin_decisions_title: &'static str,
+    pub admin_decisions_lead: &'static str,
+    pub admin_decisions_share: &'static str,
+    pub admin_allow: &'static str,
+    pub admin_deny: &'static str,
+    pub admin_step_up: &'static str,
+    pub admin_action: &'static str,
+    pub admin_decision: &'static str,
+    pub admin_principal: &'static str,
+    pub admin_resource: &'static str,
+    pub admin_zone: &'static str,
+    pub admin_policies: &'static str,
+    pub admin_filter: &'static str,
+    pub admin_any: &'static str,
+    pub admin_none: &'static str,
 }
 
 impl Text {

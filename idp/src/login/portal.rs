@@ -162,6 +162,33 @@ pub enum NotSignedIn {
     NoSession,
     /// The form's CSRF token is not this session's.
     WrongForm,
+    /// Policy does not let this session manage the account (DESIGN §6).
+    NotAllowed,
+}
+
+/// Whether policy lets `session` manage its citizen's own account (`manage_account`).
+pub fn permitted(ctx: &Broker<'_>, session: &SsoSession) -> bool {
+    use anyid_policy::facts::{Context, Record};
+    use anyid_policy::{Action, Decision, Loa, Principal, Request, Resource};
+    let request = Request {
+        principal: Principal::Citizen {
+            id: session.citizen_id.clone(),
+        },
+        action: Action::ManageAccount,
+        resource: Resource::CitizenRecord(Record {
+            id: session.citizen_id.clone(),
+            owner: Some(session.citizen_id.clone()),
+            region: None,
+            household: None,
+        }),
+        context: Context {
+            acr: Loa::from_acr(&session.acr),
+            amr: session.amr.clone(),
+            auth_age_s: Some(u64::try_from(ctx.op.now() - session.auth_time).unwrap_or(0)),
+            ..Context::default()
+        },
+    };
+    ctx.op.decide(&request) == Decision::Allow
 }
 
 /// Check a portal form: the session cookie's live session, and the form's CSRF token.
@@ -175,6 +202,9 @@ pub async fn signed_in(
     };
     if !csrf.is_some_and(|c| csrf_ok(ctx, &session, c)) {
         return Ok(Err(NotSignedIn::WrongForm));
+    }
+    if !permitted(ctx, &session) {
+        return Ok(Err(NotSignedIn::NotAllowed));
     }
     Ok(Ok(SignedIn(session)))
 }

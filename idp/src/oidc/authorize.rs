@@ -47,8 +47,8 @@ pub struct Prompt {
 pub enum Rejection {
     /// Shown to the person: the redirect URI cannot be trusted.
     Page { notice: Notice },
-    /// Sent to the registered redirect URI.
-    Redirect(ErrorRedirect),
+    /// Sent to the registered redirect URI (boxed: the rare path carries the big value).
+    Redirect(Box<ErrorRedirect>),
 }
 
 #[derive(Debug)]
@@ -117,11 +117,11 @@ pub fn validate(
     }
     let state = params.get("state").map(str::to_owned);
     let fail = |code: ErrorCode, description: &'static str| {
-        Rejection::Redirect(ErrorRedirect {
+        Rejection::Redirect(Box::new(ErrorRedirect {
             redirect_uri: redirect_uri.to_owned(),
             state: state.clone(),
             error: OAuthError::new(code, description),
-        })
+        }))
     };
 
     match params.get("response_type") {

@@ -75,6 +75,38 @@ fn parse_basic(header: &str) -> Option<PresentedCredentials> {
     })
 }
 
+/// Whether policy lets an authenticated `client` introspect or revoke from `source`
+/// (DESIGN §6); a refusal is `unauthorized_client`, a throttle 429.
+pub fn permit(
+    op: &Provider<'_>,
+    client: &ClientRecord,
+    action: Action,
+    source: IpAddr,
+) -> Result<(), OAuthError> {
+    let request = PolicyRequest {
+        principal: Principal::Client {
+            id: client.id.clone(),
+        },
+        action,
+        resource: Resource::Client(op.client_facts(client)),
+        context: Context {
+            ip: Some(source),
+            ..Context::default()
+        },
+    };
+    match op.decide(&request) {
+        Decision::Allow => Ok(()),
+        Decision::Deny(Reason::Throttled(wait)) => Err(OAuthError {
+            retry_after: Some(wait),
+            ..OAuthError::new(ErrorCode::UnauthorizedClient, "too many requests")
+        }),
+        Decision::Deny(_) | Decision::StepUp(_) => Err(OAuthError::new(
+            ErrorCode::UnauthorizedClient,
+            "the provider's policy does not allow this client to do that",
+        )),
+    }
+}
+
 /// Authenticate the client making a request at the token, introspection or revocation
 /// endpoint from `source`, taking its credentials out of `params`.
 pub async fn authenticate_request(

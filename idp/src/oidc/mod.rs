@@ -48,6 +48,8 @@ pub struct Provider<'a> {
     pub client_auth_failures: &'a AuthFailureLimits,
     /// The policy decision point.
     pub policy: &'a Engine,
+    /// Where every decision is logged.
+    pub decisions: &'a crate::decisions::DecisionLog,
     /// Cookies are `Secure` and `__Host-` prefixed: the issuer is https.
     pub secure_cookies: bool,
 }
@@ -62,9 +64,18 @@ impl Provider<'_> {
         format!("{}{}", self.issuer, path)
     }
 
-    /// Ask the policy decision point about `request` (DESIGN §6), and say what it decided.
+    /// Ask the policy decision point about `request` (DESIGN §6), log the decision, and say
+    /// what it decided.
     pub fn decide(&self, request: &PolicyRequest) -> Decision {
         let outcome = self.policy.evaluate(request, self.clock.since_epoch());
+        let id = uuid::Uuid::now_v7().to_string();
+        self.decisions.record(crate::decisions::DecisionRecord::new(
+            request,
+            &outcome,
+            id,
+            self.now(),
+            self.secrets,
+        ));
         match outcome.decision {
             Decision::Allow => tracing::debug!(
                 action = ?request.action,

@@ -1,5 +1,7 @@
 //! The UserInfo endpoint, OIDC Core §5.3, with bearer tokens per RFC 6750.
 
+use anyid_policy::facts::{Context as PolicyContext, Principal, Resource};
+use anyid_policy::{Action, Decision, Loa, Reason, Request as PolicyRequest};
 use serde_json::{Map, Value};
 
 use super::claims::released;
@@ -8,12 +10,52 @@ use super::subject::subject_for;
 use super::tokens::verify_access_token;
 use crate::error::{ErrorCode, OAuthError};
 use crate::oidc::Provider;
-use crate::store::{AccountStore, ClientStore, GrantStore};
+use crate::store::{AccountStore, ClientRecord, ClientStore, GrantRecord, GrantStore};
+
+/// Whether policy lets `client` have the citizen's claims under `grant` (DESIGN §6). A
+/// step-up answers RFC 9470's challenge: log in again at that level for a new token.
+fn permit_release(
+    op: &Provider<'_>,
+    client: &ClientRecord,
+    grant: &GrantRecord,
+    scopes: &[String],
+    source: std::net::IpAddr,
+) -> Result<(), OAuthError> {
+    let request = PolicyRequest {
+        principal: Principal::Citizen {
+            id: grant.citizen_id.clone(),
+        },
+        action: Action::ReleaseClaims,
+        resource: Resource::ClaimSet {
+            client: op.client_facts(client),
+            categories: scopes.to_vec(),
+        },
+        context: PolicyContext {
+            ip: Some(source),
+            acr: Loa::from_acr(&grant.acr),
+            amr: grant.amr.clone(),
+            auth_age_s: Some(u64::try_from(op.now() - grant.auth_time).unwrap_or(0)),
+            ..PolicyContext::default()
+        },
+    };
+    match op.decide(&request) {
+        Decision::Allow => Ok(()),
+        Decision::StepUp(level) => Err(OAuthError::insufficient_user_authentication(level)),
+        Decision::Deny(Reason::Throttled(wait)) => Err(OAuthError {
+            retry_after: Some(wait),
+            ..OAuthError::invalid_token("too many requests; try again later")
+        }),
+        Decision::Deny(_) => Err(OAuthError::invalid_token(
+            "the provider's policy does not release claims for this token",
+        )),
+    }
+}
 
 /// The claims for the citizen behind `access_token`, as the token's client may see them.
 pub async fn userinfo(
     op: &Provider<'_>,
     access_token: &str,
+    source: std::net::IpAddr,
 ) -> Result<Map<String, Value>, OAuthError> {
     let claims = verify_access_token(op, access_token).await?;
     let scopes = parse_scope(&claims.scope);
@@ -41,6 +83,7 @@ pub async fn userinfo(
     if citizen.suspended_at.is_some() {
         return Err(OAuthError::invalid_token("the account is suspended"));
     }
+    permit_release(op, &client, &grant, &scopes, source)?;
     let mut out = released(&scopes, &citizen.claims);
     // OIDC Core §5.3.2: `sub` equals the ID token's `sub`.
     out.insert(

@@ -3,13 +3,14 @@
 
 use sqlx::FromRow;
 
-use super::{AccessEvent, AccessStore, SqlStore, StoreResult, json_list, to_json_list};
+use super::{
+    AccessEvent, AccessStore, ROWS_PER_STATEMENT, SqlStore, StoreResult, json_list, to_json_list,
+    values_list,
+};
 
 const COLUMNS: &str = "id, at, client_id, actor_id, actor_agency, actor_role, subject_id, \
     operation, data_categories, purpose, case_id, decision, policies, source_ip, request_id";
 const PER_ROW: usize = 15;
-/// Rows per statement: well under SQLite's 32,766 and PostgreSQL's 65,535 parameters.
-const ROWS_PER_STATEMENT: usize = 100;
 
 #[derive(FromRow)]
 struct AccessRow {
@@ -57,17 +58,9 @@ impl AccessStore for SqlStore {
     async fn record_access(&self, events: &[AccessEvent]) -> StoreResult<()> {
         let mut tx = self.write.begin().await?;
         for chunk in events.chunks(ROWS_PER_STATEMENT) {
-            let rows: Vec<String> = (0..chunk.len())
-                .map(|r| {
-                    let params: Vec<String> = (1..=PER_ROW)
-                        .map(|c| format!("${}", r * PER_ROW + c))
-                        .collect();
-                    format!("({})", params.join(", "))
-                })
-                .collect();
             let sql = sqlx::AssertSqlSafe(format!(
                 "INSERT INTO personal_data_access ({COLUMNS}) VALUES {}",
-                rows.join(", ")
+                values_list(chunk.len(), PER_ROW)
             ));
             let mut query = sqlx::query(sql);
             for e in chunk {

@@ -7,6 +7,7 @@
 mod access;
 mod accounts;
 mod clients;
+mod decisions;
 mod flows;
 mod grants;
 mod keys;
@@ -471,6 +472,22 @@ pub trait AccountStore {
     async fn login_events(&self, citizen_id: &str, limit: i64) -> StoreResult<Vec<LoginEvent>>;
 }
 
+/// The decision log (`crate::decisions`).
+#[allow(async_fn_in_trait)]
+pub trait DecisionStore {
+    async fn record_decisions(
+        &self,
+        records: &[crate::decisions::DecisionRecord],
+    ) -> StoreResult<()>;
+    /// Remove decisions made before `cutoff`.
+    async fn delete_decisions_before(&self, cutoff: crate::clock::UnixTime) -> StoreResult<u64>;
+    /// Decisions matching `query`, newest first.
+    async fn decisions(
+        &self,
+        query: &crate::decisions::DecisionQuery,
+    ) -> StoreResult<Vec<crate::decisions::DecisionRecord>>;
+}
+
 /// What retention removes (`crate::retention` sets the cutoffs).
 #[allow(async_fn_in_trait)]
 pub trait RetentionStore {
@@ -677,4 +694,21 @@ pub(crate) fn json_list(text: &str) -> StoreResult<Vec<String>> {
 
 pub(crate) fn to_json_list(items: &[String]) -> String {
     serde_json::Value::from(items.to_vec()).to_string()
+}
+
+/// Rows per multi-row insert: well under SQLite's 32,766 and PostgreSQL's 65,535 parameters.
+pub(crate) const ROWS_PER_STATEMENT: usize = 100;
+
+/// The `VALUES` list of a multi-row insert of `rows` rows of `per_row` parameters each:
+/// `($1, $2), ($3, $4)`.
+pub(crate) fn values_list(rows: usize, per_row: usize) -> String {
+    let rows: Vec<String> = (0..rows)
+        .map(|r| {
+            let params: Vec<String> = (1..=per_row)
+                .map(|c| format!("${}", r * per_row + c))
+                .collect();
+            format!("({})", params.join(", "))
+        })
+        .collect();
+    rows.join(", ")
 }

@@ -37,6 +37,8 @@ async fn main() -> anyhow::Result<()> {
             "issuer": op.issuer(),
             "demo": op.url("/demo"),
             "admin": op.admin_url("/admin/v1"),
+            "admin_page": op.admin_url("/admin/decisions"),
+            "admin_token": op.admin_token(),
             "kakao": kakao.issuer(),
             "mtls": op.state().config.mtls.as_ref().map(|m| m.url.clone()),
             "dev_ca": op.data_dir().join("certs"),

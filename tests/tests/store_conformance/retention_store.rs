@@ -102,6 +102,7 @@ per_backend!(
                 consents: 1,
                 passkey_events: 1,
                 dormant_accounts: 1,
+                decisions: 0,
             },
             "{backend:?}"
         );
@@ -142,6 +143,7 @@ per_backend!(
             consent_days: 0,
             removed_passkey_days: 0,
             dormant_account_days: 0,
+            decision_log_days: 0,
         };
         let nothing = sweep(&store, &keep_all, now + 9999 * DAY).await.unwrap();
         assert!(!nothing.any(), "{backend:?}: 0 days keeps everything");
