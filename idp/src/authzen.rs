@@ -132,11 +132,25 @@ pub struct Pdp<'a> {
 impl Pdp<'_> {
     /// Evaluate one request.
     pub async fn evaluate(&self, caller: &Caller, request: &Evaluation) -> Answer {
-        let (facts, event) = match self.facts(caller, request) {
+        let (mut facts, event) = match self.facts(caller, request) {
             Ok(parsed) => parsed,
             Err(message) => return Answer::error(400, message),
         };
-        let outcome = self.op.policy.evaluate(&facts, self.op.clock.since_epoch());
+        // Alerts raised against this official (the security team, the detectors).
+        let actor = format!(
+            "official:{}@{}",
+            event.actor_id,
+            event.actor_agency.as_deref().unwrap_or_default()
+        );
+        facts.context.risk =
+            match crate::risk::actor_risk(self.op.store, &actor, self.op.now()).await {
+                Ok(risk) => risk,
+                Err(e) => {
+                    tracing::error!(cause = %e, "an official's risk could not be read; denying");
+                    return Answer::error(500, "the request could not be evaluated; try again");
+                }
+            };
+        let outcome = self.op.decide_outcome(&facts);
         let (decision, label) = match outcome.decision {
             Decision::Allow => (true, "allow"),
             Decision::StepUp(_) => (false, "step_up"),

@@ -99,6 +99,9 @@ pub struct PurposeKeys {
     pub logout_csrf: [u8; 32],
     /// Pseudonyms of citizens in the decision log. A new key only starts new pseudonyms.
     pub log_pseudonyms: [u8; 32],
+    /// Known devices (a device cookie with a citizen id). A new key makes every device new
+    /// once.
+    pub devices: [u8; 32],
 }
 
 impl PurposeKeys {
@@ -112,6 +115,7 @@ impl PurposeKeys {
             portal_csrf: derive_key(forms, "portal csrf"),
             logout_csrf: derive_key(forms, "logout csrf"),
             log_pseudonyms: derive_key(subject_secret, "decision log pseudonym"),
+            devices: derive_key(subject_secret, "known device"),
         }
     }
 }
@@ -219,6 +223,7 @@ mod tests {
             keys.portal_csrf,
             keys.logout_csrf,
             keys.log_pseudonyms,
+            keys.devices,
         ];
         for (i, a) in all.iter().enumerate() {
             assert!(!a.iter().all(|b| *b == 0));

@@ -20,6 +20,7 @@ pub mod oidc;
 pub mod policy;
 mod redact;
 pub mod retention;
+pub mod risk;
 pub mod server;
 pub mod state;
 pub mod store;

@@ -59,6 +59,7 @@ mod tests {
             format!("{:?}", presented(None, &mut params).unwrap()),
         );
         let visitor = Visitor {
+            device: Some(SECRET.into()),
             browser: Some(SECRET),
             session: Some(SECRET),
             address: Some("192.0.2.1".into()),

@@ -20,6 +20,8 @@ pub struct Swept {
     pub passkey_events: u64,
     pub dormant_accounts: u64,
     pub decisions: u64,
+    /// Forgotten devices and expired alerts.
+    pub risk_records: u64,
 }
 
 impl Swept {
@@ -95,6 +97,12 @@ pub async fn sweep(
             swept.dormant_accounts += batch.len() as u64;
         }
     }
+    swept.risk_records = store
+        .forget_risk_before(
+            cutoff(now, config.known_device_days),
+            cutoff(now, config.risk_alert_days),
+        )
+        .await?;
     if let Some(before) = cutoff(now, config.decision_log_days) {
         swept.decisions = store.delete_decisions_before(before).await?;
     }

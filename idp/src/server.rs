@@ -125,6 +125,13 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppS
         Some(c) => Some(CertificateLogin::new(c.clone()).context("setting up certificate login")?),
         None => None,
     };
+    let geoip = match &config.geoip_database {
+        Some(path) => Some(
+            crate::risk::GeoIp::open(path)
+                .with_context(|| format!("opening the GeoIP database {}", path.display()))?,
+        ),
+        None => None,
+    };
     let limits = config.limits;
     let access_log = {
         let store = store.clone();
@@ -172,6 +179,7 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppS
         upstreams,
         passkeys,
         certificates,
+        geoip,
     }))
 }
 

@@ -45,6 +45,8 @@ pub struct Core {
     pub passkeys: Option<anyid_adapters::passkey::Passkeys>,
     /// Certificate login (both transports), when on.
     pub certificates: Option<anyid_adapters::certificate::CertificateLogin>,
+    /// The GeoIP database of the travel risk signal, when configured.
+    pub geoip: Option<crate::risk::GeoIp>,
 }
 
 pub type AppState = Arc<Core>;
@@ -78,6 +80,7 @@ impl Core {
             mtls_url: self.config.mtls.as_ref().map(|m| m.url.as_str()),
             key_encryption_key: &self.config.key_encryption_key.0,
             origin: &self.origin,
+            geoip: self.geoip.as_ref(),
         }
     }
 

@@ -91,6 +91,7 @@ impl Fixture {
             mtls_url: None,
             key_encryption_key: &KEK,
             origin: ISSUER,
+            geoip: None,
         }
     }
 

@@ -7,6 +7,7 @@ pub mod facts;
 pub mod limits;
 pub mod loa;
 pub mod pdp;
+pub mod risk;
 pub mod zones;
 
 pub use cedar::{LoadError, PolicySet};

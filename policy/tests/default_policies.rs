@@ -193,6 +193,16 @@ fn the_default_policies_decide_the_table() {
             Decision::Allow,
         ),
         (
+            "an official flagged by an alert (risk 80) is stopped until the alert decays",
+            lookup(
+                official(json!({})),
+                record(json!({})),
+                json!({"purpose": "welfare-benefit", "risk": 80}),
+            ),
+            WORKING,
+            forbidden,
+        ),
+        (
             "an official without a purpose",
             lookup(official(json!({})), record(json!({})), json!({})),
             WORKING,

@@ -9,6 +9,7 @@ mod backends;
 pub mod browser;
 pub mod certificates;
 pub mod db;
+pub mod geoip;
 pub mod passkey;
 pub mod rp;
 pub mod scenarios;

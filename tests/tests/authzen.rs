@@ -335,3 +335,49 @@ async fn callers_without_a_token_or_the_scope_are_refused_and_the_metadata_is_pu
     );
     op.stop().await;
 }
+
+per_backend!(
+    /// An alert against an official (from the security team now, the anomaly detectors
+    /// later) raises their risk: their next lookup is denied, and says why.
+    #[tokio::test]
+    async fn an_alert_against_an_official_stops_their_lookups(backend: Backend) {
+        let (op, token, _rp) = back_office(backend).await;
+        let ask = || {
+            post(
+                &op,
+                "/access/v1/evaluation",
+                Some(&token),
+                lookup("c-1", Some("benefit review")),
+            )
+        };
+        assert_eq!(ask().await.json::<Value>().await.unwrap()["decision"], true);
+        let raised = reqwest::Client::new()
+            .post(op.admin_url("/admin/v1/risk/alerts"))
+            .bearer_auth(op.admin_token())
+            .json(&json!({"actor": "official:kim@mapo-gu", "score": 90,
+                          "reason": "bulk lookups of one neighbourhood"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(raised.status(), 201);
+        let denied: Value = ask().await.json().await.unwrap();
+        assert_eq!(denied["decision"], false, "{backend:?}: {denied}");
+        assert!(
+            denied["context"]["reason"]
+                .as_str()
+                .unwrap()
+                .contains("alert"),
+            "{denied}"
+        );
+        let risk = op
+            .admin_get("/admin/v1/risk?actor=official:kim@mapo-gu")
+            .await
+            .unwrap();
+        assert!(risk["risk"].as_u64().unwrap() >= 70, "{risk}");
+        assert_eq!(
+            risk["alerts"][0]["reason"],
+            "bulk lookups of one neighbourhood"
+        );
+        op.stop().await;
+    }
+);

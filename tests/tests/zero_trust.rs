@@ -179,6 +179,18 @@ async fn policies_reload_through_the_admin_api_and_on_sighup_and_a_bad_set_chang
     op.stop().await;
 }
 
+/// Demo citizen Hong's account id.
+async fn hong_account(op: &TestServer) -> String {
+    anyid::store::AccountStore::citizen_by_identity(
+        &op.state().store,
+        anyid_adapters::dev::ISSUER,
+        "hong",
+    )
+    .await
+    .unwrap()
+    .expect("Hong has signed in")
+}
+
 /// The decision log's entries for `query` (`/admin/v1/decisions?…`), waiting for the group
 /// commit that writes them off the request path.
 async fn logged(op: &TestServer, query: &str, at_least: usize) -> Vec<serde_json::Value> {
@@ -223,14 +235,7 @@ per_backend!(
         assert_eq!(userinfo.status(), 200);
 
         let issued = logged(&op, "action=issue_token", 1).await;
-        let citizen = anyid::store::AccountStore::citizen_by_identity(
-            &op.state().store,
-            anyid_adapters::dev::ISSUER,
-            "hong",
-        )
-        .await
-        .unwrap()
-        .unwrap();
+        let citizen = hong_account(&op).await;
         let hers = logged(&op, &format!("action=issue_token&citizen={citizen}"), 1).await;
         assert_eq!(
             hers[0]["id"], issued[0]["id"],
@@ -423,3 +428,121 @@ async fn userinfo_introspection_and_administration_follow_the_policies_in_force(
     }
     op.stop().await;
 }
+
+/// A login at `rp` as demo citizen `who` from `browser`; the callback and its request.
+async fn login_from(
+    browser: &Browser,
+    op: &TestServer,
+    rp: &Rp,
+    who: &str,
+) -> (url::Url, anyid_tests::rp::Pending) {
+    let pending = rp.start(&["profile", "offline_access"], &[("prompt", "consent")]);
+    let callback = browser
+        .sign_in(pending.url.as_str(), op.issuer(), who)
+        .await
+        .callback();
+    (callback, pending)
+}
+
+per_backend!(
+    /// Risk: Hong signs in from Seoul. Ten minutes later someone signs in as Hong from
+    /// Frankfurt on a new device: impossible travel. That session is high risk and gets no
+    /// token; the portal and the admin API say why. The Seoul session is unaffected until the
+    /// security team raises an alert against Hong; then its refresh token is refused too.
+    #[tokio::test]
+    async fn a_high_risk_session_is_refused_tokens(backend: Backend) {
+        let dir = tempfile::tempdir().unwrap();
+        let geoip = dir.path().join("cities.mmdb");
+        anyid_tests::geoip::write(
+            &geoip,
+            &[
+                ("203.0.113.0".parse().unwrap(), 24, (37.5665, 126.978)),
+                ("198.51.100.0".parse().unwrap(), 24, (50.1109, 8.6821)),
+            ],
+        )
+        .unwrap();
+        let op = TestServer::start_with(backend, |c| {
+            c.trusted_proxies = vec!["127.0.0.1".into()];
+            c.risk.geoip_database = Some(geoip);
+        })
+        .await
+        .unwrap();
+        let rp = op.relying_party("Tax office", "127.0.0.1").await;
+
+        let seoul = Browser::behind_proxy_for("203.0.113.10");
+        let (callback, pending) = login_from(&seoul, &op, &rp, "hong").await;
+        let tokens = rp.redeem(&callback, &pending).await.unwrap();
+
+        op.clock.advance(600);
+        let frankfurt = Browser::behind_proxy_for("198.51.100.20");
+        let (callback, pending) = login_from(&frankfurt, &op, &rp, "hong").await;
+        let refused = rp.redeem(&callback, &pending).await;
+        assert!(
+            refused.is_err(),
+            "{backend:?}: no token for the risky session"
+        );
+        let (_, page) = frankfurt
+            .open(&op.url("/account"), op.issuer())
+            .await
+            .page();
+        assert!(
+            page.contains("너무 짧은 시간에 너무 먼 곳"),
+            "{backend:?}: {page}"
+        );
+
+        let citizen = hong_account(&op).await;
+        let risk = op
+            .admin_get(&format!("/admin/v1/risk?citizen={citizen}"))
+            .await
+            .unwrap();
+        let sessions = risk["sessions"].as_array().unwrap();
+        let high = sessions
+            .iter()
+            .find(|s| s["risk"].as_u64().unwrap() >= 70)
+            .unwrap_or_else(|| panic!("{backend:?}: a high-risk session in {risk}"));
+        let signals = high["signals"].to_string();
+        assert!(
+            signals.contains("impossible_travel") && signals.contains("new_device"),
+            "{signals}"
+        );
+        logged(&op, "action=issue_token&decision=deny", 1).await;
+
+        // The Seoul session still refreshes, until an alert raises Hong's risk.
+        let refresh = |token: openidconnect::RefreshToken| {
+            let rp = &rp;
+            async move {
+                rp.client()
+                    .exchange_refresh_token(&token)
+                    .unwrap()
+                    .request_async(&rp.http)
+                    .await
+            }
+        };
+        let first = openidconnect::OAuth2TokenResponse::refresh_token(&tokens)
+            .unwrap()
+            .clone();
+        let refreshed = refresh(first).await.expect("the Seoul session refreshes");
+        let rotated = openidconnect::OAuth2TokenResponse::refresh_token(&refreshed)
+            .unwrap()
+            .clone();
+        let raised = reqwest::Client::new()
+            .post(op.admin_url("/admin/v1/risk/alerts"))
+            .bearer_auth(op.admin_token())
+            .json(&json!({"actor": format!("citizen:{citizen}"), "score": 80,
+                          "reason": "the account is being taken over"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(raised.status(), 201);
+        let after = refresh(rotated).await;
+        assert!(after.is_err(), "{backend:?}: the alert stops the session");
+        let denied = logged(&op, "action=issue_token&decision=deny", 2).await;
+        assert!(
+            denied[0]["policies"]
+                .to_string()
+                .contains("no-tokens-for-risky-sessions"),
+            "{denied:?}"
+        );
+        op.stop().await;
+    }
+);

@@ -46,6 +46,8 @@ pub struct Config {
     pub trusted_proxies: Vec<ipnet::IpNet>,
     pub limits: LimitsConfig,
     pub retention: RetentionConfig,
+    /// A GeoIP database for the travel signal of login risk.
+    pub geoip_database: Option<PathBuf>,
     pub policy: PolicyConfig,
 }
 
@@ -242,6 +244,7 @@ impl Config {
             trusted_proxies,
             limits: file.limits,
             retention: file.retention,
+            geoip_database: file.risk.geoip_database.clone(),
             policy,
         })
     }

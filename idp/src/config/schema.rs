@@ -64,6 +64,7 @@ pub struct ConfigFile {
     pub limits: LimitsConfig,
     pub policy: PolicyFileConfig,
     pub retention: RetentionConfig,
+    pub risk: RiskFileConfig,
 }
 
 /// The policy decision point (DESIGN §6).
@@ -115,6 +116,15 @@ pub struct ZoneConfig {
     pub ranges: Vec<String>,
 }
 
+/// `[risk]`: what login risk is measured with.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RiskFileConfig {
+    /// A GeoIP database in MaxMind DB format (GeoLite2/GeoIP2 City or the operator's own
+    /// network table): with it, travel between logins faster than an airliner raises risk.
+    pub geoip_database: Option<PathBuf>,
+}
+
 /// How long Any-ID keeps each kind of record about citizens, in days (`0`: no limit).
 /// Access records of services' back offices are not here: the law sets their minimum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -135,6 +145,11 @@ pub struct RetentionConfig {
     pub dormant_account_days: u32,
     /// The policy decision log.
     pub decision_log_days: u32,
+    /// A device a citizen has not signed in from for this long is forgotten (its next
+    /// login counts as a new device).
+    pub known_device_days: u32,
+    /// Alerts against citizens and officials (their scores have long decayed by then).
+    pub risk_alert_days: u32,
 }
 
 impl Default for RetentionConfig {
@@ -147,6 +162,8 @@ impl Default for RetentionConfig {
             removed_passkey_days: 90,
             dormant_account_days: 3 * 365,
             decision_log_days: 90,
+            known_device_days: 400,
+            risk_alert_days: 30,
         }
     }
 }
@@ -236,6 +253,7 @@ impl Default for ConfigFile {
             trusted_proxies: Vec::new(),
             limits: LimitsConfig::default(),
             retention: RetentionConfig::default(),
+            risk: RiskFileConfig::default(),
             policy: PolicyFileConfig::default(),
         }
     }

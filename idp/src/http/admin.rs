@@ -27,7 +27,7 @@ use crate::clients::{self, Admin, ClientError, NewClient};
 use crate::decisions::DecisionQuery;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::DecisionStore;
+use crate::store::{DecisionStore, RiskStore};
 
 /// The admin capability, made from the request's bearer token (or a 401 problem).
 pub struct AdminToken(Admin);
@@ -112,6 +112,95 @@ pub fn router() -> Router<AppState> {
         .route("/policies", get(list_policies))
         .route("/policies/reload", post(post_policies_reload))
         .route("/decisions", get(list_decisions))
+        .route("/risk", get(get_risk))
+        .route("/risk/alerts", post(post_alert))
+}
+
+/// Raise an alert against an actor (`citizen:<account id>` or `official:<id>@<agency>`):
+/// their next decisions see the higher risk (a citizen's sessions at once).
+async fn post_alert(
+    AdminToken(_): AdminToken,
+    State(state): State<AppState>,
+    body: axum::body::Bytes,
+) -> Response {
+    use crate::risk::AlertSink;
+    let alert: crate::risk::Alert = match serde_json::from_slice(&body) {
+        Ok(a) => a,
+        Err(e) => return problem(ApiError::BadRequest(format!("invalid alert JSON: {e}"))),
+    };
+    let actor_ok = alert
+        .actor
+        .strip_prefix("citizen:")
+        .is_some_and(|c| !c.is_empty())
+        || alert
+            .actor
+            .strip_prefix("official:")
+            .is_some_and(|o| o.contains('@'));
+    if !actor_ok || !(1..=100).contains(&alert.score) || alert.reason.trim().is_empty() {
+        return problem(ApiError::BadRequest(
+            "an alert needs an actor (citizen:<account id> or official:<id>@<agency>), a \
+             score of 1-100 and a reason"
+                .into(),
+        ));
+    }
+    match state.store.raise(&alert, state.now()).await {
+        Ok(()) => (StatusCode::CREATED, Json(alert)).into_response(),
+        Err(e) => problem(e.into()),
+    }
+}
+
+/// `?citizen=<account id>`: the live sessions' risk (score now, signals) and the alerts;
+/// `?actor=official:<id>@<agency>`: an official's risk and alerts.
+async fn get_risk(
+    AdminToken(_): AdminToken,
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let params: std::collections::HashMap<String, String> =
+        serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
+    let now = state.now();
+    let actor = match (params.get("citizen"), params.get("actor")) {
+        (Some(citizen), None) => format!("citizen:{citizen}"),
+        (None, Some(actor)) => actor.clone(),
+        _ => return problem(ApiError::BadRequest("give citizen or actor".into())),
+    };
+    let sessions = match params.get("citizen") {
+        Some(citizen) => match state.store.session_risks(citizen, now).await {
+            Ok(list) => list
+                .into_iter()
+                .map(|s| {
+                    serde_json::json!({
+                        "session": s.session_id,
+                        "risk": crate::risk::session_risk(Some((i64::from(s.risk), s.at)), now),
+                        "signals": s.signals,
+                    })
+                })
+                .collect(),
+            Err(e) => return problem(e.into()),
+        },
+        None => Vec::new(),
+    };
+    let alerts = match state
+        .store
+        .alerts_of(&actor, now - crate::risk::ALERT_MEMORY_S)
+        .await
+    {
+        Ok(list) => list,
+        Err(e) => return problem(e.into()),
+    };
+    let risk = match crate::risk::actor_risk(&state.store, &actor, now).await {
+        Ok(r) => r,
+        Err(e) => return problem(e.into()),
+    };
+    Json(serde_json::json!({
+        "actor": actor,
+        "risk": risk,
+        "sessions": sessions,
+        "alerts": alerts.iter().map(|(score, reason, at)| serde_json::json!({
+            "score": score, "reason": reason, "at": at
+        })).collect::<Vec<_>>(),
+    }))
+    .into_response()
 }
 
 /// The decision log, newest first, filtered by `action`, `decision`, `principal` (or

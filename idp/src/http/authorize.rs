@@ -155,7 +155,7 @@ pub async fn post_login_dev(
     match login::complete_dev_login(&state.broker(), flow, csrf, &visitor, identity).await {
         Ok((step, session_token)) => {
             let mut response = see_other(pages::step(step, &prefs));
-            start_session(&state, &mut response, session_token);
+            start_session(&state, &mut response, session_token, &visitor);
             response
         }
         Err(e) => failure(e, &prefs),
@@ -186,7 +186,7 @@ pub async fn post_login_passkey(
     };
     let visitor = visitor(&state, &headers, peer);
     let result = passkey::finish_login(&state.broker(), answer, &visitor).await;
-    logged_in(&state, result, &prefs)
+    logged_in(&state, result, &prefs, &visitor)
 }
 
 /// A signed challenge from the chooser's certificate form.
@@ -213,7 +213,7 @@ pub async fn post_login_certificate(
     };
     let visitor = visitor(&state, &headers, peer);
     let result = certificate::finish_signed(&state.broker(), answer, &visitor).await;
-    logged_in(&state, result, &prefs)
+    logged_in(&state, result, &prefs, &visitor)
 }
 
 /// Back from the mutual-TLS listener with its hand-off token.
@@ -230,7 +230,7 @@ pub async fn get_login_certificate_return(
     };
     let visitor = visitor(&state, &headers, peer);
     let result = certificate::finish_tls(&state.broker(), token, &visitor).await;
-    logged_in(&state, result, &prefs)
+    logged_in(&state, result, &prefs, &visitor)
 }
 
 /// The cookies and address a login request came with.
@@ -243,6 +243,12 @@ fn visitor<'a>(state: &AppState, headers: &'a HeaderMap, peer: SocketAddr) -> lo
             extract::client_address(Some(peer.ip()), headers, &state.config.trusted_proxies)
                 .to_string(),
         ),
+        device: cookie(
+            headers,
+            crate::risk::device_cookie_name(state.secure_cookies()),
+        )
+        .map(str::to_owned)
+        .or_else(|| crypto::random_token().ok()),
     }
 }
 
@@ -251,11 +257,12 @@ fn logged_in(
     state: &AppState,
     result: Result<(login::Step, Option<String>), OAuthError>,
     prefs: &Prefs,
+    visitor: &login::Visitor<'_>,
 ) -> Response {
     match result {
         Ok((step, session_token)) => {
             let mut response = see_other(pages::step(step, prefs));
-            start_session(state, &mut response, session_token);
+            start_session(state, &mut response, session_token, visitor);
             response
         }
         Err(e) => failure(e, prefs),
@@ -310,7 +317,7 @@ pub async fn get_login_callback(
     match upstream::finish(&state.broker(), &provider, callback_of(&params), &visitor).await {
         Ok(done) => {
             let mut response = pages::step(done.step, &prefs);
-            start_session(&state, &mut response, done.session_token);
+            start_session(&state, &mut response, done.session_token, &visitor);
             if let Some(method) = done.method.filter(|m| state.upstream(m).is_some()) {
                 let remembered = set_cookie(
                     LAST_METHOD_COOKIE,
@@ -377,8 +384,25 @@ pub fn incomplete(prefs: &Prefs) -> Response {
     pages::error(StatusCode::BAD_REQUEST, Notice::BadRequest, prefs)
 }
 
-/// Give the browser the cookie of the SSO session it just started.
-fn start_session(state: &AppState, response: &mut Response, token: Option<String>) {
+/// Give the browser the cookie of the SSO session it just started, and its device cookie
+/// (`crate::risk`: new, or kept for another 400 days).
+fn start_session(
+    state: &AppState,
+    response: &mut Response,
+    token: Option<String>,
+    visitor: &login::Visitor<'_>,
+) {
+    if let (Some(_), Some(device)) = (&token, &visitor.device) {
+        add_cookie(
+            response,
+            &set_cookie(
+                crate::risk::device_cookie_name(state.secure_cookies()),
+                device,
+                state.secure_cookies(),
+                Some(crate::risk::DEVICE_MAX_AGE_S),
+            ),
+        );
+    }
     if let Some(token) = token {
         add_cookie(
             response,

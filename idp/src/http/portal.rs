@@ -198,6 +198,7 @@ pub struct SessionRow {
     id: String,
     started: String,
     level: &'static str,
+    risk: String,
     current: bool,
 }
 
@@ -484,6 +485,10 @@ fn render(
                 id: s.id.clone(),
                 started: when(s.auth_time),
                 level: f.t.level(&s.acr),
+                risk: v
+                    .session_risks
+                    .get(&s.id)
+                    .map_or_else(|| f.t.risk(0, &[]), |(score, why)| f.t.risk(*score, why)),
                 current: s.id == v.current_session,
             })
             .collect(),

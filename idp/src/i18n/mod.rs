@@ -374,6 +374,15 @@ pub struct Text {
     pub deleted_title: &'static str,
     pub deleted_body: &'static str,
     pub err_policy_refused: &'static str,
+    pub portal_risk: &'static str,
+    pub risk_low: &'static str,
+    pub risk_raised: &'static str,
+    pub risk_high: &'static str,
+    pub signal_new_device: &'static str,
+    pub signal_new_network: &'static str,
+    pub signal_impossible_travel: &'static str,
+    pub signal_failed_attempts: &'static str,
+    pub signal_alert: &'static str,
     pub admin_decisions_title: &'static str,
     pub admin_decisions_lead: &'static str,
     pub admin_decisions_share: &'static str,
@@ -402,6 +411,31 @@ impl Text {
             "offline_access" => self.scope_offline,
             _ => return None,
         })
+    }
+
+    /// A risk score in plain words, with the signals that raised it.
+    pub fn risk(&self, score: u8, signals: &[String]) -> String {
+        let level = match score {
+            0..30 => self.risk_low,
+            30..70 => self.risk_raised,
+            _ => self.risk_high,
+        };
+        let why: Vec<&str> = signals
+            .iter()
+            .filter_map(|s| match s.as_str() {
+                "new_device" => Some(self.signal_new_device),
+                "new_network" => Some(self.signal_new_network),
+                "impossible_travel" => Some(self.signal_impossible_travel),
+                "failed_attempts" => Some(self.signal_failed_attempts),
+                "alert" => Some(self.signal_alert),
+                _ => None,
+            })
+            .collect();
+        if why.is_empty() || score == 0 {
+            level.to_owned()
+        } else {
+            format!("{level} ({})", why.join(", "))
+        }
     }
 
     /// A claim's name in plain words.

@@ -36,7 +36,7 @@ use crate::oidc::grants::authorization_code;
 use crate::oidc::params::Params;
 use crate::oidc::{Provider, session};
 
-use crate::store::{AccountStore, ClientStore, LoginEvent, SsoSession};
+use crate::store::{AccountStore, ClientStore, LoginEvent, RiskStore, SsoSession};
 
 /// What login orchestration works with: the protocol domain, the login methods configured
 /// (upstream providers, passkeys, certificates, the dev method) and the key that protects
@@ -56,6 +56,8 @@ pub struct Broker<'a> {
     pub key_encryption_key: &'a [u8],
     /// This server's origin (scheme, host, port), as certificate challenges name it.
     pub origin: &'a str,
+    /// The GeoIP database of the travel risk signal, when configured.
+    pub geoip: Option<&'a crate::risk::GeoIp>,
 }
 
 impl Broker<'_> {
@@ -355,6 +357,8 @@ pub struct Visitor<'a> {
     pub browser: Option<&'a str>,
     pub session: Option<&'a str>,
     pub address: Option<String>,
+    /// The device cookie's value (`crate::risk`); a new one when the browser had none.
+    pub device: Option<String>,
 }
 
 crate::redact::debug_without_secrets!(Visitor<'a> { address });
@@ -428,6 +432,7 @@ pub async fn finish_login(
         amr: identity.amr,
         method: identity.method,
         address: visitor.address.clone(),
+        device: visitor.device.clone(),
     };
     authenticated(ctx, flow, login).await
 }
@@ -451,6 +456,7 @@ pub struct Authenticated {
     pub amr: Vec<String>,
     pub method: String,
     pub address: Option<String>,
+    pub device: Option<String>,
 }
 
 /// Start the session of a completed login, record it in the citizen's history, and move
@@ -467,6 +473,22 @@ pub async fn authenticated(
     }
     let (session, token) =
         session::start(&ctx.op, &login.citizen_id, login.loa.acr(), login.amr).await?;
+    // Measured against the history before this login is added to it.
+    let signals = crate::risk::assess_login(
+        ctx.op.store,
+        ctx.op.secrets,
+        ctx.geoip,
+        &login.citizen_id,
+        login.address.as_deref(),
+        login.device.as_deref(),
+        session.auth_time,
+    )
+    .await?;
+    let names: Vec<String> = signals.names().into_iter().map(str::to_owned).collect();
+    ctx.op
+        .store
+        .set_session_risk(&session.id, signals.score(), session.auth_time, &names)
+        .await?;
     let client_id =
         (flow.request.client_id != PORTAL_CLIENT).then(|| flow.request.client_id.clone());
     ctx.op

@@ -175,6 +175,7 @@ pub async fn finish_login(
         amr: vec![key.into(), "user".into(), "mfa".into()],
         method: passkey::METHOD.into(),
         address: visitor.address.clone(),
+        device: visitor.device.clone(),
     };
     authenticated(ctx, &flow, login).await
 }

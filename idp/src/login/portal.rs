@@ -8,7 +8,7 @@ use crate::error::OAuthError;
 use crate::i18n::Notice;
 use crate::store::{
     AccountStore, ClientStore, ConsentStore, LinkedIdentity, LoginEvent, PasskeyRecord,
-    PasskeyStore, SessionStore, SsoSession, Unlink,
+    PasskeyStore, RiskStore, SessionStore, SsoSession, Unlink,
 };
 
 use super::MethodChoice;
@@ -30,6 +30,8 @@ pub struct PortalView {
     /// Methods not linked yet that can be linked.
     pub linkable: Vec<MethodChoice>,
     pub sessions: Vec<SsoSession>,
+    /// Each live session's risk now (`crate::risk`): session id -> (score, signals).
+    pub session_risks: std::collections::HashMap<String, (u8, Vec<String>)>,
     pub consents: Vec<ConsentItem>,
     pub history: Vec<LoginEvent>,
     pub passkeys: Vec<PasskeyRecord>,
@@ -54,6 +56,7 @@ impl PortalView {
             identities: Vec::new(),
             linkable: Vec::new(),
             sessions: Vec::new(),
+            session_risks: Default::default(),
             consents: Vec::new(),
             history: Vec::new(),
             passkeys: Vec::new(),
@@ -115,6 +118,17 @@ pub async fn view(ctx: &Broker<'_>, session: &SsoSession) -> Result<PortalView, 
         identities,
         linkable,
         sessions: ctx.op.store.sessions_of(&session.citizen_id, now).await?,
+        session_risks: ctx
+            .op
+            .store
+            .session_risks(&session.citizen_id, now)
+            .await?
+            .into_iter()
+            .map(|r| {
+                let score = crate::risk::session_risk(Some((i64::from(r.risk), r.at)), now);
+                (r.session_id, (score, r.signals))
+            })
+            .collect(),
         consents,
         history: ctx
             .op

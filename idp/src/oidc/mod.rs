@@ -67,6 +67,11 @@ impl Provider<'_> {
     /// Ask the policy decision point about `request` (DESIGN §6), log the decision, and say
     /// what it decided.
     pub fn decide(&self, request: &PolicyRequest) -> Decision {
+        self.decide_outcome(request).decision
+    }
+
+    /// The same, with the whole outcome (the determining policies and their reasons).
+    pub fn decide_outcome(&self, request: &PolicyRequest) -> anyid_policy::Outcome {
         let outcome = self.policy.evaluate(request, self.clock.since_epoch());
         let id = uuid::Uuid::now_v7().to_string();
         self.decisions.record(crate::decisions::DecisionRecord::new(
@@ -91,7 +96,7 @@ impl Provider<'_> {
                 "policy does not allow"
             ),
         }
-        outcome.decision
+        outcome
     }
 
     /// What policy knows about a relying party, its agency as configured.

@@ -10,7 +10,7 @@ use super::subject::subject_for;
 use super::tokens::verify_access_token;
 use crate::error::{ErrorCode, OAuthError};
 use crate::oidc::Provider;
-use crate::store::{AccountStore, ClientRecord, ClientStore, GrantRecord, GrantStore};
+use crate::store::{AccountStore, ClientRecord, ClientStore, GrantRecord, GrantStore, RiskStore};
 
 /// Whether policy lets `client` have the citizen's claims under `grant` (DESIGN §6). A
 /// step-up answers RFC 9470's challenge: log in again at that level for a new token.
@@ -20,6 +20,7 @@ fn permit_release(
     grant: &GrantRecord,
     scopes: &[String],
     source: std::net::IpAddr,
+    risk: u8,
 ) -> Result<(), OAuthError> {
     let request = PolicyRequest {
         principal: Principal::Citizen {
@@ -35,6 +36,7 @@ fn permit_release(
             acr: Loa::from_acr(&grant.acr),
             amr: grant.amr.clone(),
             auth_age_s: Some(u64::try_from(op.now() - grant.auth_time).unwrap_or(0)),
+            risk,
             ..PolicyContext::default()
         },
     };
@@ -83,7 +85,9 @@ pub async fn userinfo(
     if citizen.suspended_at.is_some() {
         return Err(OAuthError::invalid_token("the account is suspended"));
     }
-    permit_release(op, &client, &grant, &scopes, source)?;
+    let risk =
+        crate::risk::session_risk(op.store.risk_of_session(&grant.session_id).await?, op.now());
+    permit_release(op, &client, &grant, &scopes, source, risk)?;
     let mut out = released(&scopes, &citizen.claims);
     // OIDC Core §5.3.2: `sub` equals the ID token's `sub`.
     out.insert(

@@ -31,6 +31,8 @@ struct CodeRow {
     expires_at: i64,
     session_live: i64,
     consented: Option<String>,
+    session_risk: Option<i64>,
+    session_risk_at: Option<i64>,
 }
 
 #[derive(FromRow)]
@@ -76,6 +78,8 @@ pub struct Redemption {
     pub session_live: bool,
     /// The scopes the citizen's consent to the client covers now, if it stands.
     pub consented: Option<String>,
+    /// The session's risk and when it was set (`crate::risk`), if the session is there.
+    pub session_risk: Option<(i64, i64)>,
 }
 
 impl std::fmt::Debug for Redemption {
@@ -187,7 +191,11 @@ impl GrantStore for SqlStore {
               AND s.revoked_at IS NULL AND s.expires_at > $1) AS session_live, \
              (SELECT c.scopes FROM consents c \
               WHERE c.citizen_id = authorization_codes.citizen_id \
-              AND c.client_id = authorization_codes.client_id) AS consented",
+              AND c.client_id = authorization_codes.client_id) AS consented, \
+             (SELECT s.risk FROM sso_sessions s WHERE s.id = authorization_codes.session_id) \
+              AS session_risk, \
+             (SELECT s.risk_at FROM sso_sessions s WHERE s.id = authorization_codes.session_id) \
+              AS session_risk_at",
         )
         .bind(now)
         .bind(code_hash)
@@ -218,6 +226,7 @@ impl GrantStore for SqlStore {
                 code,
                 session_live: r.session_live > 0,
                 consented: r.consented,
+                session_risk: r.session_risk.zip(r.session_risk_at),
             })));
         }
         let seen: Option<(String,)> =
@@ -314,17 +323,23 @@ impl GrantStore for SqlStore {
         hash: &[u8],
         now: UnixTime,
     ) -> StoreResult<Option<RefreshTokenInfo>> {
-        let row: Option<(String, i64, Option<i64>, i64)> = sqlx::query_as(
-            "SELECT r.grant_id, r.expires_at, r.rotated_at, \
+        #[allow(clippy::type_complexity)]
+        let row: Option<(String, i64, Option<i64>, i64, Option<i64>, Option<i64>)> =
+            sqlx::query_as(
+                "SELECT r.grant_id, r.expires_at, r.rotated_at, \
              (SELECT COUNT(*) FROM grants g JOIN sso_sessions s ON s.id = g.session_id \
-              WHERE g.id = r.grant_id AND s.revoked_at IS NULL AND s.expires_at > $2) \
+              WHERE g.id = r.grant_id AND s.revoked_at IS NULL AND s.expires_at > $2), \
+             (SELECT s.risk FROM grants g JOIN sso_sessions s ON s.id = g.session_id \
+              WHERE g.id = r.grant_id), \
+             (SELECT s.risk_at FROM grants g JOIN sso_sessions s ON s.id = g.session_id \
+              WHERE g.id = r.grant_id) \
              FROM refresh_tokens r WHERE r.token_hash = $1",
-        )
-        .bind(hash)
-        .bind(now)
-        .fetch_optional(&self.read)
-        .await?;
-        let Some((grant_id, expires_at, rotated_at, live)) = row else {
+            )
+            .bind(hash)
+            .bind(now)
+            .fetch_optional(&self.read)
+            .await?;
+        let Some((grant_id, expires_at, rotated_at, live, risk, risk_at)) = row else {
             return Ok(None);
         };
         Ok(self.grant(&grant_id).await?.map(|grant| RefreshTokenInfo {
@@ -332,6 +347,7 @@ impl GrantStore for SqlStore {
             expires_at,
             rotated_at,
             session_live: live > 0,
+            session_risk: risk.zip(risk_at),
         }))
     }
 

@@ -14,6 +14,7 @@ mod keys;
 mod passkeys;
 mod pending;
 mod retention;
+mod risk;
 mod sessions;
 mod sql;
 
@@ -346,6 +347,8 @@ pub struct RefreshTokenInfo {
     pub rotated_at: Option<UnixTime>,
     /// The grant's session is neither signed out nor expired (as of the `now` asked about).
     pub session_live: bool,
+    /// The grant's session's risk and when it was set, if the session is there.
+    pub session_risk: Option<(i64, i64)>,
 }
 
 impl RefreshTokenInfo {
@@ -488,6 +491,54 @@ pub trait DecisionStore {
     ) -> StoreResult<Vec<crate::decisions::DecisionRecord>>;
 }
 
+/// A live session's risk (`crate::risk`): the score when it was set, when, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRisk {
+    pub session_id: String,
+    pub risk: u8,
+    pub at: UnixTime,
+    pub signals: Vec<String>,
+}
+
+/// Risk scores, known devices and alerts (`crate::risk`).
+#[allow(async_fn_in_trait)]
+pub trait RiskStore {
+    async fn set_session_risk(
+        &self,
+        session_id: &str,
+        risk: u8,
+        at: UnixTime,
+        signals: &[String],
+    ) -> StoreResult<()>;
+    /// A session's risk and when it was set, if the session is there.
+    async fn risk_of_session(&self, session_id: &str) -> StoreResult<Option<(i64, i64)>>;
+    /// The citizen's live sessions' risk.
+    async fn session_risks(&self, citizen_id: &str, now: UnixTime)
+    -> StoreResult<Vec<SessionRisk>>;
+    /// Note that the citizen signed in from this device (a keyed hash); whether it was
+    /// known before.
+    async fn see_device(
+        &self,
+        citizen_id: &str,
+        device_hash: &[u8],
+        now: UnixTime,
+    ) -> StoreResult<bool>;
+    async fn record_alert(
+        &self,
+        id: &str,
+        actor: &str,
+        score: u8,
+        reason: &str,
+        at: UnixTime,
+    ) -> StoreResult<()>;
+    /// Alerts against `actor` raised at or after `since`, newest first: (score, reason, at).
+    async fn alerts_of(
+        &self,
+        actor: &str,
+        since: UnixTime,
+    ) -> StoreResult<Vec<(u8, String, UnixTime)>>;
+}
+
 /// What retention removes (`crate::retention` sets the cutoffs).
 #[allow(async_fn_in_trait)]
 pub trait RetentionStore {
@@ -506,6 +557,12 @@ pub trait RetentionStore {
     async fn expire_consents_before(&self, cutoff: UnixTime, now: UnixTime) -> StoreResult<u64>;
     /// Events of passkeys that were removed, older than `cutoff`.
     async fn delete_removed_passkey_events_before(&self, cutoff: UnixTime) -> StoreResult<u64>;
+    /// Devices last seen before `cutoff`, and alerts raised before `alerts_cutoff`.
+    async fn forget_risk_before(
+        &self,
+        devices_cutoff: Option<UnixTime>,
+        alerts_cutoff: Option<UnixTime>,
+    ) -> StoreResult<u64>;
     /// Up to `limit` citizens with no sign-in since `cutoff`.
     async fn dormant_citizens(&self, cutoff: UnixTime, limit: i64) -> StoreResult<Vec<String>>;
 }

@@ -81,6 +81,29 @@ impl RetentionStore for SqlStore {
         .rows_affected())
     }
 
+    async fn forget_risk_before(
+        &self,
+        devices_cutoff: Option<UnixTime>,
+        alerts_cutoff: Option<UnixTime>,
+    ) -> StoreResult<u64> {
+        let mut removed = 0;
+        if let Some(cutoff) = devices_cutoff {
+            removed += sqlx::query("DELETE FROM known_devices WHERE last_seen < $1")
+                .bind(cutoff)
+                .execute(&self.write)
+                .await?
+                .rows_affected();
+        }
+        if let Some(cutoff) = alerts_cutoff {
+            removed += sqlx::query("DELETE FROM risk_alerts WHERE at < $1")
+                .bind(cutoff)
+                .execute(&self.write)
+                .await?
+                .rows_affected();
+        }
+        Ok(removed)
+    }
+
     async fn dormant_citizens(&self, cutoff: UnixTime, limit: i64) -> StoreResult<Vec<String>> {
         let rows: Vec<(String,)> = sqlx::query_as(
             "SELECT c.id FROM citizens c WHERE c.created_at < $1 \

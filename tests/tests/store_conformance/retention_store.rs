@@ -90,6 +90,24 @@ per_backend!(
                 .unwrap();
         }
 
+        use anyid::store::RiskStore;
+        store
+            .see_device("citizen-1", b"old device", now - 500 * DAY)
+            .await
+            .unwrap();
+        store
+            .see_device("citizen-1", b"this device", now - DAY)
+            .await
+            .unwrap();
+        store
+            .record_alert("a-old", "official:kim@mapo-gu", 50, "old", now - 40 * DAY)
+            .await
+            .unwrap();
+        store
+            .record_alert("a-new", "official:kim@mapo-gu", 50, "new", now - DAY)
+            .await
+            .unwrap();
+
         let swept = sweep(&store, &RetentionConfig::default(), now)
             .await
             .unwrap();
@@ -103,6 +121,7 @@ per_backend!(
                 passkey_events: 1,
                 dormant_accounts: 1,
                 decisions: 0,
+                risk_records: 2,
             },
             "{backend:?}"
         );
@@ -131,6 +150,22 @@ per_backend!(
             store.citizen("citizen-1").await.unwrap().is_some(),
             "{backend:?}"
         );
+        assert!(
+            store
+                .see_device("citizen-1", b"this device", now)
+                .await
+                .unwrap(),
+            "{backend:?}: a recent device is remembered"
+        );
+        assert_eq!(
+            store
+                .alerts_of("official:kim@mapo-gu", 0)
+                .await
+                .unwrap()
+                .len(),
+            1,
+            "{backend:?}: the recent alert stays"
+        );
 
         let again = sweep(&store, &RetentionConfig::default(), now)
             .await
@@ -144,6 +179,8 @@ per_backend!(
             removed_passkey_days: 0,
             dormant_account_days: 0,
             decision_log_days: 0,
+            known_device_days: 0,
+            risk_alert_days: 0,
         };
         let nothing = sweep(&store, &keep_all, now + 9999 * DAY).await.unwrap();
         assert!(!nothing.any(), "{backend:?}: 0 days keeps everything");

@@ -89,9 +89,10 @@ pub async fn exchange(
         }
     };
     // A refused code is spent all the same: codes are single-use (RFC 6749 §4.1.2).
-    if let Err(e) = check(&redemption, client, redirect_uri, verifier, now)
-        .and_then(|()| permit_issue(op, client, Some(&redemption.code.grant), source))
-    {
+    if let Err(e) = check(&redemption, client, redirect_uri, verifier, now).and_then(|()| {
+        let risk = crate::risk::session_risk(redemption.session_risk, op.now());
+        permit_issue(op, client, Some(&redemption.code.grant), source, risk)
+    }) {
         redemption.refuse().await?;
         return Err(e);
     }

@@ -64,7 +64,7 @@ pub async fn exchange(
         }
         GrantType::RefreshToken => refresh_token::exchange(op, &client, &params, source).await,
         GrantType::ClientCredentials => {
-            permit_issue(op, &client, None, source)?;
+            permit_issue(op, &client, None, source, 0)?;
             client_credentials::exchange(op, &client, &params)
         }
     }?;
@@ -78,6 +78,7 @@ pub(crate) fn permit_issue(
     client: &ClientRecord,
     grant: Option<&GrantRecord>,
     source: std::net::IpAddr,
+    risk: u8,
 ) -> Result<(), OAuthError> {
     let now = op.now();
     let request = PolicyRequest {
@@ -96,6 +97,7 @@ pub(crate) fn permit_issue(
             acr: grant.and_then(|g| Loa::from_acr(&g.acr)),
             amr: grant.map(|g| g.amr.clone()).unwrap_or_default(),
             auth_age_s: grant.map(|g| u64::try_from(now - g.auth_time).unwrap_or(0)),
+            risk,
             ..PolicyContext::default()
         },
     };

@@ -24,7 +24,13 @@ pub async fn exchange(
         // Policy is asked before rotating: a refused token stays as it was, for when the
         // refusal no longer holds (a risk that decays, working hours).
         Some(info) if info.grant.client_id == client.id => {
-            permit_issue(op, client, Some(&info.grant), source)?;
+            permit_issue(
+                op,
+                client,
+                Some(&info.grant),
+                source,
+                crate::risk::session_risk(info.session_risk, op.now()),
+            )?;
         }
         _ => return Err(OAuthError::invalid_grant("the refresh token is invalid")),
     }
