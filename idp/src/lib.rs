@@ -5,6 +5,7 @@
 
 pub mod authzen;
 pub mod batch;
+pub mod budgets;
 pub mod clients;
 pub mod clock;
 pub mod config;

@@ -132,7 +132,15 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppS
         ),
         None => None,
     };
-    let limits = config.limits;
+    let limits = config.limits.clone();
+    let shared = match &limits.redis_url {
+        Some(url) => Some(Arc::new(
+            crate::budgets::SharedBudgets::new(url.expose())
+                .context("limits.redis_url is not a Redis URL")?,
+        )),
+        None => None,
+    };
+    let budgets = crate::budgets::Budgets::new(&limits, shared);
     let access_log = {
         let store = store.clone();
         crate::batch::GroupWriter::spawn(10_000, 256, move |rows| {
@@ -162,6 +170,7 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppS
         clock,
         metrics,
         decisions,
+        budgets,
         client_cache: Default::default(),
         client_auth_failures: AuthFailureLimits::new(
             limits.client_auth_failures_per_minute,

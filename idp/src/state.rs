@@ -35,6 +35,8 @@ pub struct Core {
     pub access_log: crate::batch::GroupWriter<crate::store::AccessEvent>,
     /// Every policy decision, written in group commits off the request path.
     pub decisions: crate::decisions::DecisionLog,
+    /// Request budgets (per client), shared by replicas through Redis when configured.
+    pub budgets: crate::budgets::Budgets,
     /// Dev mode's demo relying party, when running.
     pub demo: Option<crate::demo::DemoClient>,
     /// The discovery document, serialised once.
@@ -65,6 +67,7 @@ impl Core {
             client_auth_failures: &self.client_auth_failures,
             policy: &self.policy,
             decisions: &self.decisions,
+            budgets: &self.budgets,
             secure_cookies: self.secure_cookies(),
         }
     }

@@ -31,6 +31,7 @@ pub struct Fixture {
     policy: Engine,
     secrets: PurposeKeys,
     decisions: crate::decisions::DecisionLog,
+    budgets: crate::budgets::Budgets,
 }
 
 impl Fixture {
@@ -53,6 +54,7 @@ impl Fixture {
             failures: AuthFailureLimits::new(5, std::time::Duration::from_secs(60), 100),
             policy: Engine::with_defaults().expect("the built-in policies"),
             secrets: PurposeKeys::derive(&SUBJECT_SECRET, None),
+            budgets: crate::budgets::Budgets::new(&Default::default(), None),
             decisions: {
                 let store = decisions_store;
                 let writer = crate::batch::GroupWriter::spawn(1000, 100, move |rows| {
@@ -76,6 +78,7 @@ impl Fixture {
             client_auth_failures: &self.failures,
             policy: &self.policy,
             decisions: &self.decisions,
+            budgets: &self.budgets,
             secure_cookies: true,
         }
     }

@@ -546,3 +546,66 @@ per_backend!(
         op.stop().await;
     }
 );
+
+/// A client over its token budget gets 429 with `Retry-After`, the refusal is decided and
+/// logged, and the budget recovers as time passes.
+#[tokio::test]
+async fn a_client_over_its_token_budget_waits_and_recovers() {
+    let op = TestServer::start_with(Backend::Sqlite, |c| {
+        c.limits.token_per_client_per_minute = 3;
+    })
+    .await
+    .unwrap();
+    let (id, secret) = op
+        .add_client(
+            json!({"name": "Records", "grant_types": ["client_credentials"],
+                           "scopes": ["records"]}),
+        )
+        .await
+        .unwrap();
+    let http = reqwest::Client::new();
+    let ask = || {
+        http.post(op.url("/token"))
+            .basic_auth(&id, Some(&secret))
+            .form(&[("grant_type", "client_credentials"), ("scope", "records")])
+            .send()
+    };
+    for _ in 0..3 {
+        assert_eq!(ask().await.unwrap().status(), 200);
+    }
+    let over = ask().await.unwrap();
+    assert_eq!(over.status(), 429);
+    let wait: i64 = over.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=20).contains(&wait), "Retry-After {wait}");
+    let body: serde_json::Value = over.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_request", "{body}");
+    let throttled = logged(&op, "action=issue_token&decision=deny", 1).await;
+    assert_eq!(throttled[0]["detail"], "throttled", "{throttled:?}");
+    // Another client's budget is its own.
+    let (other, other_secret) = op
+        .add_client(
+            json!({"name": "Archive", "grant_types": ["client_credentials"],
+                           "scopes": ["records"]}),
+        )
+        .await
+        .unwrap();
+    let elsewhere = http
+        .post(op.url("/token"))
+        .basic_auth(&other, Some(&other_secret))
+        .form(&[("grant_type", "client_credentials"), ("scope", "records")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(elsewhere.status(), 200);
+    op.clock.advance(wait);
+    assert_eq!(
+        ask().await.unwrap().status(),
+        200,
+        "recovered after Retry-After"
+    );
+    op.stop().await;
+}

@@ -19,7 +19,7 @@ pub struct CliOverrides {
 }
 
 /// `ANYID_*` variables that belong to tooling, not to the server.
-const ENV_NOT_CONFIG: &[&str] = &["test_database_url", "bench_database_url"];
+const ENV_NOT_CONFIG: &[&str] = &["test_database_url", "test_redis_url", "bench_database_url"];
 
 impl ConfigFile {
     pub fn load(cli: &CliOverrides) -> Result<Self, ConfigError> {

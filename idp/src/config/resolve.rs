@@ -214,7 +214,7 @@ impl Config {
                     })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let l = file.limits;
+        let l = &file.limits;
         if l.login_per_source_per_minute == 0
             || l.login_per_second == 0
             || l.client_auth_failures_per_minute == 0
@@ -242,7 +242,7 @@ impl Config {
             certificates,
             mtls,
             trusted_proxies,
-            limits: file.limits,
+            limits: file.limits.clone(),
             retention: file.retention,
             geoip_database: file.risk.geoip_database.clone(),
             policy,

@@ -168,8 +168,8 @@ impl Default for RetentionConfig {
     }
 }
 
-/// Rate limits, per replica.
-#[derive(Debug, Clone, Copy, Deserialize)]
+/// Rate limits: per replica, except those a shared limiter (Redis) holds for all.
+#[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LimitsConfig {
     /// Requests that start or continue a login before anyone is signed in (authorize,
@@ -181,6 +181,11 @@ pub struct LimitsConfig {
     /// Failed client authentications per client and address, per minute (ten times that
     /// per address across clients). A correct credential always succeeds.
     pub client_auth_failures_per_minute: u32,
+    /// Token requests per authenticated client and minute (0: none). With `redis_url` the
+    /// budget is shared by every replica; without, each replica has its own.
+    pub token_per_client_per_minute: u32,
+    /// A Redis (`redis://host:6379`) holding the shared budgets.
+    pub redis_url: Option<Secret>,
 }
 
 impl Default for LimitsConfig {
@@ -189,6 +194,8 @@ impl Default for LimitsConfig {
             login_per_source_per_minute: 300,
             login_per_second: 500,
             client_auth_failures_per_minute: 20,
+            token_per_client_per_minute: 0,
+            redis_url: None,
         }
     }
 }

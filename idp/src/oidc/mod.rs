@@ -50,6 +50,8 @@ pub struct Provider<'a> {
     pub policy: &'a Engine,
     /// Where every decision is logged.
     pub decisions: &'a crate::decisions::DecisionLog,
+    /// Request budgets.
+    pub budgets: &'a crate::budgets::Budgets,
     /// Cookies are `Secure` and `__Host-` prefixed: the issuer is https.
     pub secure_cookies: bool,
 }

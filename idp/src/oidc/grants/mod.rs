@@ -58,6 +58,14 @@ pub async fn exchange(
     };
     let client = client_auth::authenticate_request(op, authorization, &mut params, source).await?;
     client_auth::require_grant_type(&client, grant_type.as_str())?;
+    let spent = op
+        .budgets
+        .token_per_client
+        .take(&client.id, op.clock.since_epoch())
+        .await;
+    if let Some(wait) = spent {
+        return Err(over_budget(op, &client, source, wait));
+    }
     let response = match grant_type {
         GrantType::AuthorizationCode => {
             authorization_code::exchange(op, &client, &params, source).await
@@ -117,6 +125,39 @@ pub(crate) fn permit_issue(
             ErrorCode::UnauthorizedClient,
             "the provider's policy refuses tokens to this client",
         )),
+    }
+}
+
+/// A client over its token budget: decided as such (so the decision log has it) and
+/// answered 429 with `Retry-After` (RFC 6585 §4).
+fn over_budget(
+    op: &Provider<'_>,
+    client: &ClientRecord,
+    source: std::net::IpAddr,
+    wait: std::time::Duration,
+) -> OAuthError {
+    let request = PolicyRequest {
+        principal: Principal::Client {
+            id: client.id.clone(),
+        },
+        action: Action::IssueToken,
+        resource: Resource::Client(op.client_facts(client)),
+        context: PolicyContext {
+            ip: Some(source),
+            throttled: Some(wait),
+            ..PolicyContext::default()
+        },
+    };
+    let wait = match op.decide(&request) {
+        Decision::Deny(Reason::Throttled(wait)) => wait,
+        _ => wait,
+    };
+    OAuthError {
+        retry_after: Some(wait),
+        ..OAuthError::new(
+            ErrorCode::InvalidRequest,
+            "too many token requests from this client; try again later",
+        )
     }
 }
 
