@@ -345,6 +345,17 @@ per_backend!(
         let tokens = rp.redeem(&callback, &pending).await.unwrap();
         let hong = citizen_of(&op, &pki, "hong").await.unwrap();
 
+        // An alert the security team raised names the account; it goes with it.
+        let raised = reqwest::Client::new()
+            .post(op.admin_url("/admin/v1/risk/alerts"))
+            .bearer_auth(op.admin_token())
+            .json(&json!({"actor": format!("citizen:{hong}"), "score": 10,
+                          "reason": "checked after a report"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(raised.status(), 201);
+
         // Eleven minutes later the sign-in is no longer recent.
         op.clock.advance(660);
         let page = portal(&browser, &op).await;

@@ -337,6 +337,8 @@ impl AccountStore for SqlStore {
             "DELETE FROM authorization_codes WHERE citizen_id = $1",
             // Refresh tokens cascade from their grants.
             "DELETE FROM grants WHERE citizen_id = $1",
+            // Alerts name the account; they end with it.
+            "DELETE FROM risk_alerts WHERE actor = 'citizen:' || $1",
         ] {
             sqlx::query(sql).bind(id).execute(&mut *tx).await?;
         }

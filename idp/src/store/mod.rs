@@ -460,7 +460,8 @@ pub trait AccountStore {
     async fn revoke_grants_of(&self, citizen_id: &str, now: UnixTime) -> StoreResult<u64>;
     /// Delete the citizen and everything kept about them (identities, sessions, consents,
     /// grants with their codes and refresh tokens, passkeys and their events, login history,
-    /// flows and pending logins of their sessions), in one transaction. False if unknown.
+    /// known devices, alerts against them, flows and pending logins of their sessions), in
+    /// one transaction. False if unknown.
     async fn delete_citizen(&self, id: &str) -> StoreResult<bool>;
     /// Every identity of login method `method`: (id, issuer, subject).
     async fn identity_subjects(&self, method: &str) -> StoreResult<Vec<(String, String, String)>>;
