@@ -140,6 +140,85 @@ pub struct Alert {
     pub reason: String,
 }
 
+impl Alert {
+    /// An actor of a known kind, a score of 1-100 and a reason; otherwise why not.
+    pub fn check(&self) -> Result<(), &'static str> {
+        let actor_ok = self
+            .actor
+            .strip_prefix("citizen:")
+            .is_some_and(|c| !c.is_empty())
+            || self
+                .actor
+                .strip_prefix("official:")
+                .is_some_and(|o| o.contains('@'));
+        if actor_ok && (1..=100).contains(&self.score) && !self.reason.trim().is_empty() {
+            Ok(())
+        } else {
+            Err(
+                "an alert needs an actor (citizen:<account id> or official:<id>@<agency>), a \
+                 score of 1-100 and a reason",
+            )
+        }
+    }
+}
+
+/// What the security team sees of an actor's risk: the score from alerts, each live
+/// session's score now and why (citizens), and the alerts.
+#[derive(Debug, serde::Serialize)]
+pub struct RiskReport {
+    pub actor: String,
+    pub risk: u8,
+    pub sessions: Vec<SessionReport>,
+    pub alerts: Vec<AlertReport>,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct SessionReport {
+    pub session: String,
+    pub risk: u8,
+    pub signals: Vec<String>,
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct AlertReport {
+    pub score: u8,
+    pub reason: String,
+    pub at: UnixTime,
+}
+
+/// The report on `actor`; its sessions when it is a citizen (`citizen:<account id>`).
+pub async fn report(
+    store: &SqlStore,
+    actor: &str,
+    now: UnixTime,
+) -> Result<RiskReport, StoreError> {
+    let sessions = match actor.strip_prefix("citizen:") {
+        Some(citizen) => store
+            .session_risks(citizen, now)
+            .await?
+            .into_iter()
+            .map(|s| SessionReport {
+                risk: session_risk(Some((i64::from(s.risk), s.at)), now),
+                session: s.session_id,
+                signals: s.signals,
+            })
+            .collect(),
+        None => Vec::new(),
+    };
+    let alerts = store
+        .alerts_of(actor, now - ALERT_MEMORY_S)
+        .await?
+        .into_iter()
+        .map(|(score, reason, at)| AlertReport { score, reason, at })
+        .collect();
+    Ok(RiskReport {
+        actor: actor.to_owned(),
+        risk: actor_risk(store, actor, now).await?,
+        sessions,
+        alerts,
+    })
+}
+
 /// Where alerts go: the security team's API today, the anomaly detectors (issue 11) next.
 /// Raising one makes the actor's next decisions see the higher risk.
 #[allow(async_fn_in_trait)]
@@ -191,6 +270,23 @@ mod tests {
         assert_eq!(network("203.0.113.77").as_deref(), Some("203.0.113.0/24"));
         assert_eq!(network("203.0.113.0/24").as_deref(), Some("203.0.113.0/24"));
         assert_eq!(network("nonsense"), None);
+    }
+
+    #[test]
+    fn alerts_name_a_known_kind_of_actor_with_a_score_and_a_reason() {
+        let alert = |actor: &str, score: u8, reason: &str| Alert {
+            actor: actor.into(),
+            score,
+            reason: reason.into(),
+        };
+        assert!(alert("citizen:c-1", 50, "takeover").check().is_ok());
+        assert!(alert("official:kim@mapo-gu", 100, "bulk").check().is_ok());
+        assert!(alert("citizen:", 50, "x").check().is_err());
+        assert!(alert("official:kim", 50, "x").check().is_err(), "no agency");
+        assert!(alert("visitor:x", 50, "x").check().is_err());
+        assert!(alert("citizen:c-1", 0, "x").check().is_err());
+        assert!(alert("citizen:c-1", 101, "x").check().is_err());
+        assert!(alert("citizen:c-1", 50, "  ").check().is_err());
     }
 
     #[test]

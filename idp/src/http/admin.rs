@@ -27,7 +27,7 @@ use crate::clients::{self, Admin, ClientError, NewClient};
 use crate::decisions::DecisionQuery;
 use crate::error::ApiError;
 use crate::state::AppState;
-use crate::store::{DecisionStore, RiskStore};
+use crate::store::DecisionStore;
 
 /// The admin capability, made from the request's bearer token (or a 401 problem).
 pub struct AdminToken(Admin);
@@ -128,20 +128,8 @@ async fn post_alert(
         Ok(a) => a,
         Err(e) => return problem(ApiError::BadRequest(format!("invalid alert JSON: {e}"))),
     };
-    let actor_ok = alert
-        .actor
-        .strip_prefix("citizen:")
-        .is_some_and(|c| !c.is_empty())
-        || alert
-            .actor
-            .strip_prefix("official:")
-            .is_some_and(|o| o.contains('@'));
-    if !actor_ok || !(1..=100).contains(&alert.score) || alert.reason.trim().is_empty() {
-        return problem(ApiError::BadRequest(
-            "an alert needs an actor (citizen:<account id> or official:<id>@<agency>), a \
-             score of 1-100 and a reason"
-                .into(),
-        ));
+    if let Err(why) = alert.check() {
+        return problem(ApiError::BadRequest(why.into()));
     }
     match state.store.raise(&alert, state.now()).await {
         Ok(()) => (StatusCode::CREATED, Json(alert)).into_response(),
@@ -158,49 +146,15 @@ async fn get_risk(
 ) -> Response {
     let params: std::collections::HashMap<String, String> =
         serde_urlencoded::from_str(query.as_deref().unwrap_or("")).unwrap_or_default();
-    let now = state.now();
     let actor = match (params.get("citizen"), params.get("actor")) {
         (Some(citizen), None) => format!("citizen:{citizen}"),
         (None, Some(actor)) => actor.clone(),
         _ => return problem(ApiError::BadRequest("give citizen or actor".into())),
     };
-    let sessions = match params.get("citizen") {
-        Some(citizen) => match state.store.session_risks(citizen, now).await {
-            Ok(list) => list
-                .into_iter()
-                .map(|s| {
-                    serde_json::json!({
-                        "session": s.session_id,
-                        "risk": crate::risk::session_risk(Some((i64::from(s.risk), s.at)), now),
-                        "signals": s.signals,
-                    })
-                })
-                .collect(),
-            Err(e) => return problem(e.into()),
-        },
-        None => Vec::new(),
-    };
-    let alerts = match state
-        .store
-        .alerts_of(&actor, now - crate::risk::ALERT_MEMORY_S)
-        .await
-    {
-        Ok(list) => list,
-        Err(e) => return problem(e.into()),
-    };
-    let risk = match crate::risk::actor_risk(&state.store, &actor, now).await {
-        Ok(r) => r,
-        Err(e) => return problem(e.into()),
-    };
-    Json(serde_json::json!({
-        "actor": actor,
-        "risk": risk,
-        "sessions": sessions,
-        "alerts": alerts.iter().map(|(score, reason, at)| serde_json::json!({
-            "score": score, "reason": reason, "at": at
-        })).collect::<Vec<_>>(),
-    }))
-    .into_response()
+    match crate::risk::report(&state.store, &actor, state.now()).await {
+        Ok(report) => Json(report).into_response(),
+        Err(e) => problem(e.into()),
+    }
 }
 
 /// The decision log, newest first, filtered by `action`, `decision`, `principal` (or
