@@ -107,7 +107,7 @@ test('an assertion without user verification is refused and nobody is signed in'
   await page.click('[data-method="passkey"]');
   // Chromium passes the answer on; Any-ID refuses it with a way back.
   await page.waitForURL(/\/login\/passkey$/);
-  assert.match(await page.textContent('main'), /패스키를 확인하지 못했습니다/);
+  assert.match(await page.textContent('main'), /패스키가 승인되지 않았습니다/);
   assert.ok(await page.locator('main a[href*="/login?flow="]').count() > 0, 'a way to retry');
   assert.deepEqual(await axe(page), [], 'the refusal page');
   assert.equal(await page.locator('form[action="/consent"]').count(), 0);

@@ -86,6 +86,31 @@ fn signer_certificate<'a>(
     })
 }
 
+/// The certificates a SignedData carries.
+fn carried_certificates(sd: &SignedData) -> Vec<Certificate> {
+    sd.certificates
+        .iter()
+        .flat_map(|set| set.0.iter())
+        .filter_map(|c| match c {
+            CertificateChoices::Certificate(cert) => Some(cert.clone()),
+            CertificateChoices::Other(_) => None,
+        })
+        .collect()
+}
+
+/// The DER of the certificate a SignedData names as its single signer's, unverified: what a
+/// login attempt claims to be, so that failed attempts can be counted per certificate.
+pub fn claimed_signer(signed_data_der: &[u8]) -> Option<Vec<u8>> {
+    let info = ContentInfo::from_der(signed_data_der).ok()?;
+    let sd: SignedData = info.content.decode_as().ok()?;
+    let [signer] = sd.signer_infos.0.as_slice() else {
+        return None;
+    };
+    signer_certificate(&signer.sid, &carried_certificates(&sd))?
+        .to_der()
+        .ok()
+}
+
 /// The single value of signed attribute `oid`.
 fn attribute(attrs: &SetOfVec<Attribute>, oid: ObjectIdentifier) -> Option<&Any> {
     let attr = attrs.iter().find(|a| a.oid == oid)?;
@@ -141,15 +166,7 @@ pub fn verify_signed_challenge(
             .into_bytes(),
         None => expected.to_vec(),
     };
-    let certs: Vec<Certificate> = sd
-        .certificates
-        .iter()
-        .flat_map(|set| set.0.iter())
-        .filter_map(|c| match c {
-            CertificateChoices::Certificate(cert) => Some(cert.clone()),
-            CertificateChoices::Other(_) => None,
-        })
-        .collect();
+    let certs = carried_certificates(&sd);
     let [signer] = sd.signer_infos.0.as_slice() else {
         return Err(CertError::Malformed(
             "exactly one signer is expected".into(),

@@ -318,6 +318,11 @@ async fn a_signed_challenge_round_trips_for_rsa_and_ecdsa_and_tampering_is_caugh
             cms::verify_signed_challenge(&der, b"challenge-2"),
             Err(CertError::NonceMismatch)
         ));
+        // What a signature claims is its signer's certificate, whether or not it verifies.
+        assert_eq!(
+            cms::claimed_signer(&der).as_deref(),
+            Some(signer_chain[0].as_ref())
+        );
         // PEM and base64 text both decode to the same DER.
         use base64::Engine;
         let b64 = base64::engine::general_purpose::STANDARD.encode(&der);
@@ -402,6 +407,7 @@ mod never_panics {
         #[test]
         fn on_any_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
             let _ = cms::verify_signed_challenge(&bytes, b"n");
+            let _ = cms::claimed_signer(&bytes);
         }
 
         #[test]
@@ -415,6 +421,7 @@ mod never_panics {
             let mut bytes = vec![0x30, 0x82, 0x01, 0x00, 0x06, 0x09, 0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02, 0xa0];
             bytes.extend(tail);
             let _ = cms::verify_signed_challenge(&bytes, b"n");
+            let _ = cms::claimed_signer(&bytes);
         }
     }
 }

@@ -102,6 +102,9 @@ pub struct PurposeKeys {
     /// Known devices (a device cookie with a citizen id). A new key makes every device new
     /// once.
     pub devices: [u8; 32],
+    /// Keys of login attempts at a credential (limits and lockout, `login::attempts`). A
+    /// new key only starts every count afresh.
+    pub attempts: [u8; 32],
 }
 
 impl PurposeKeys {
@@ -116,6 +119,7 @@ impl PurposeKeys {
             logout_csrf: derive_key(forms, "logout csrf"),
             log_pseudonyms: derive_key(subject_secret, "decision log pseudonym"),
             devices: derive_key(subject_secret, "known device"),
+            attempts: derive_key(subject_secret, "login attempt"),
         }
     }
 }
@@ -224,6 +228,7 @@ mod tests {
             keys.logout_csrf,
             keys.log_pseudonyms,
             keys.devices,
+            keys.attempts,
         ];
         for (i, a) in all.iter().enumerate() {
             assert!(!a.iter().all(|b| *b == 0));

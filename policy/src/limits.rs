@@ -91,6 +91,17 @@ impl FailureLimiter {
         self.next(tat, now).err().unwrap_or(Verdict::Open)
     }
 
+    /// How much of its budget the key made of `parts` has spent at `now`: each failure adds
+    /// `period / burst`, which drains in real time.
+    pub fn debt(&self, parts: &[&str], now: Duration) -> Duration {
+        let Ok(debts) = self.debts.lock() else {
+            return self.limit;
+        };
+        debts
+            .get(&self.key(parts))
+            .map_or(Duration::ZERO, |tat| tat.saturating_sub(now))
+    }
+
     /// Count a failure of the key made of `parts` at `now`: `Open` if it was within the
     /// budget, `Throttled` if it was over (a refused failure adds no debt).
     pub fn record_failure(&self, parts: &[&str], now: Duration) -> Verdict {
@@ -278,6 +289,12 @@ mod tests {
         // One failure's worth (20 s) drains: one more failure fits, the next does not.
         assert_eq!(limiter.record_failure(&["a"], at(20)), Verdict::Open);
         assert!(limiter.record_failure(&["a"], at(20)).is_throttled());
+        assert_eq!(limiter.debt(&["a"], at(20)), MINUTE);
+        assert_eq!(
+            limiter.debt(&["a"], at(50)),
+            MINUTE - Duration::from_secs(30)
+        );
+        assert_eq!(limiter.debt(&["b"], at(50)), Duration::ZERO);
         limiter.forget_recovered(at(200));
         assert!(limiter.is_empty());
     }

@@ -103,6 +103,16 @@ impl Browser {
         self.http.get(url).send().await.expect("request")
     }
 
+    /// One form `POST` with this browser's cookies, not following redirects: the raw answer.
+    pub async fn post(&self, url: &str, fields: &[(&str, &str)]) -> reqwest::Response {
+        self.http
+            .post(url)
+            .form(fields)
+            .send()
+            .await
+            .expect("request")
+    }
+
     /// Submit a form on Any-ID at `action` with `fields`.
     pub async fn submit(&self, op_origin: &str, action: &str, fields: &[(&str, &str)]) -> Landing {
         let url = format!("{op_origin}{action}");
@@ -226,6 +236,29 @@ pub fn hidden(body: &str, name: &str) -> String {
         + marker.len();
     let end = body[start..].find('"').expect("closing quote") + start;
     body[start..end].to_owned()
+}
+
+/// A page with its flow ids and `state` values blanked, to compare two answers that must
+/// be the same but for the flow they belong to.
+pub fn without_flow_ids(body: &str) -> String {
+    let mut out = body.to_owned();
+    for marker in [
+        "flow=",
+        "state=",
+        "name=\"flow\" value=\"",
+        "name=\"csrf\" value=\"",
+    ] {
+        let mut from = 0;
+        while let Some(at) = out[from..].find(marker) {
+            let start = from + at + marker.len();
+            let end = out[start..]
+                .find(['"', '&', '<'])
+                .map_or(out.len(), |n| start + n);
+            out.replace_range(start..end, "…");
+            from = start;
+        }
+    }
+    out
 }
 
 /// Query parameter `name` of `url`.

@@ -239,6 +239,18 @@ impl TestServer {
     }
 }
 
+/// The whole seconds a 429 answer says to wait (`Retry-After`), checked to be within
+/// 1..=`at_most`.
+pub fn retry_after(answer: &reqwest::Response, at_most: u64) -> u64 {
+    let wait: u64 = answer.headers()[reqwest::header::RETRY_AFTER]
+        .to_str()
+        .expect("Retry-After is text")
+        .parse()
+        .expect("Retry-After in seconds");
+    assert!((1..=at_most).contains(&wait), "Retry-After {wait}");
+    wait
+}
+
 /// A relying party registration on a loopback redirect URI that is never contacted: the
 /// browser stops at the redirect and hands the URL to the relying party.
 pub fn rp_registration(name: &str, host: &str) -> Value {

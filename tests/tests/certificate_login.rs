@@ -137,7 +137,7 @@ per_backend!(
         let pki = dev_pki(&op);
         let rp = op.relying_party("Land registry", "127.0.0.1").await;
         let stale = "확인 문자열이 만료되었거나 이미 사용되었습니다";
-        let altered = "서명을 확인하지 못했습니다";
+        let altered = "서명이 승인되지 않았습니다";
 
         // Used once: a second flow cannot present the same challenge and signature.
         let browser = Browser::new();

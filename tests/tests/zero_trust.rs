@@ -3,7 +3,8 @@
 //! flagged sensitive require a high-assurance login.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use anyid_tests::browser::param;
+use anyid_tests::browser::{hidden, param, without_flow_ids};
+use anyid_tests::certificates::{citizen_of, dev_pki, post_signature, sign};
 use anyid_tests::scenarios::{kakao_and_gov, social_login, step_up_with_gov};
 use anyid_tests::upstream::FakeOidcProvider;
 use anyid_tests::{Backend, Browser, Rp, TestServer, per_backend, rp_registration};
@@ -574,12 +575,7 @@ async fn a_client_over_its_token_budget_waits_and_recovers() {
     }
     let over = ask().await.unwrap();
     assert_eq!(over.status(), 429);
-    let wait: i64 = over.headers()["retry-after"]
-        .to_str()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert!((1..=20).contains(&wait), "Retry-After {wait}");
+    let wait = i64::try_from(anyid_tests::retry_after(&over, 20)).unwrap();
     let body: serde_json::Value = over.json().await.unwrap();
     assert_eq!(body["error"], "invalid_request", "{body}");
     let throttled = logged(&op, "action=issue_token&decision=deny", 1).await;
@@ -606,5 +602,160 @@ async fn a_client_over_its_token_budget_waits_and_recovers() {
         200,
         "recovered after Retry-After"
     );
+    op.stop().await;
+}
+
+/// The chooser of a new login at `rp` in `browser`, its challenge, and dev citizen
+/// `name`'s right or wrong signature (over another text than the challenge).
+async fn certificate_form(
+    browser: &Browser,
+    op: &TestServer,
+    rp: &Rp,
+    name: &str,
+    right: bool,
+) -> (String, String, String) {
+    let pki = dev_pki(op);
+    let p = rp.start(&[], &[]);
+    let (_, page) = browser.open(p.url.as_str(), op.issuer()).await.page();
+    let challenge = hidden(&page, "challenge");
+    let signed = sign(
+        &pki,
+        name,
+        if right {
+            &challenge
+        } else {
+            "not the challenge"
+        },
+    );
+    (page, challenge, signed)
+}
+
+/// One certificate login attempt: where it lands, consent allowed.
+async fn certificate_attempt(
+    browser: &Browser,
+    op: &TestServer,
+    rp: &Rp,
+    name: &str,
+    right: bool,
+) -> anyid_tests::Landing {
+    let (page, challenge, signed) = certificate_form(browser, op, rp, name, right).await;
+    let landing = post_signature(browser, op, &page, &challenge, &signed).await;
+    browser.finish_consent(op.issuer(), landing).await
+}
+
+/// Repeated wrong signatures lock a certificate for a while; the locked certificate's
+/// right signature gets exactly the answer of a wrong one, and a certificate nobody holds
+/// an account with goes through exactly the same answers (no account enumeration). Once
+/// the lock lifts the citizen signs in, and the session carries the failures as a risk.
+#[tokio::test]
+async fn a_locked_certificate_answers_like_a_wrong_signature_for_known_and_unknown_accounts() {
+    let op = TestServer::start_with(Backend::Sqlite, |c| {
+        c.limits.login_failures_before_lockout = 3;
+        c.limits.lockout_minutes = 3;
+        c.limits.login_failure_delay_ms = 5;
+    })
+    .await
+    .unwrap();
+    let pki = dev_pki(&op);
+    let rp = op.relying_party("Land registry", "127.0.0.1").await;
+    // Hong has an account; Kim has never signed in.
+    certificate_attempt(&Browser::new(), &op, &rp, "hong", true)
+        .await
+        .callback();
+    let hong = citizen_of(&op, &pki, "hong").await.expect("Hong's account");
+    assert!(citizen_of(&op, &pki, "kim").await.is_none());
+
+    let mut answers = Vec::new();
+    for name in ["hong", "kim"] {
+        let browser = Browser::new();
+        let mut seen = Vec::new();
+        for right in [false, false, false, true] {
+            let landing = certificate_attempt(&browser, &op, &rp, name, right).await;
+            let (status, body) = landing.page();
+            assert_eq!(status, 400, "{name}: {body}");
+            assert!(
+                body.contains("서명이 승인되지 않았습니다"),
+                "{name}: {body}"
+            );
+            seen.push(without_flow_ids(&body));
+        }
+        assert!(
+            seen.iter().all(|b| *b == seen[0]),
+            "{name}: the locked certificate's right signature is answered like a wrong one"
+        );
+        let (_, account) = browser.open(&op.url("/account"), op.issuer()).await.page();
+        assert!(
+            account.contains("action=\"/login/dev\""),
+            "{name}: not signed in"
+        );
+        answers.push(seen);
+    }
+    assert_eq!(answers[0], answers[1], "known and unknown accounts alike");
+    assert!(
+        citizen_of(&op, &pki, "kim").await.is_none(),
+        "nothing created"
+    );
+
+    // One failure's worth drains in a minute (3 per 3 minutes): the lock lifts.
+    op.clock.advance(61);
+    certificate_attempt(&Browser::new(), &op, &rp, "hong", true)
+        .await
+        .callback();
+    let risk = op
+        .admin_get(&format!("/admin/v1/risk?citizen={hong}"))
+        .await
+        .unwrap();
+    let sessions = risk["sessions"].as_array().unwrap();
+    assert!(
+        sessions
+            .iter()
+            .any(|s| s["signals"].to_string().contains("failed_attempts")),
+        "{risk}"
+    );
+    op.stop().await;
+}
+
+/// Attempts at one credential over its budget get 429 with `Retry-After` and a page that
+/// says what to do, whatever the signature; the budget recovers as time passes.
+#[tokio::test]
+async fn attempts_at_one_certificate_over_their_budget_wait_and_recover() {
+    let op = TestServer::start_with(Backend::Sqlite, |c| {
+        c.limits.login_per_account_per_minute = 2;
+    })
+    .await
+    .unwrap();
+    let rp = op.relying_party("Land registry", "127.0.0.1").await;
+    let browser = Browser::new();
+    for _ in 0..2 {
+        let (status, body) = certificate_attempt(&browser, &op, &rp, "lee", false)
+            .await
+            .page();
+        assert_eq!(status, 400, "{body}");
+    }
+    let (page, challenge, signed) = certificate_form(&browser, &op, &rp, "lee", true).await;
+    let over = browser
+        .post(
+            &op.url("/login/certificate"),
+            &[
+                ("flow", &hidden(&page, "flow")),
+                ("csrf", &hidden(&page, "csrf")),
+                ("challenge", &challenge),
+                ("signature", &signed),
+            ],
+        )
+        .await;
+    assert_eq!(over.status(), 429);
+    let wait = i64::try_from(anyid_tests::retry_after(&over, 30)).unwrap();
+    let body = over.text().await.unwrap();
+    assert!(body.contains("로그인 시도가 너무 많았습니다"), "{body}");
+    assert!(body.contains("/login?flow="), "a way back: {body}");
+    // Another certificate's budget is its own.
+    certificate_attempt(&Browser::new(), &op, &rp, "hong", true)
+        .await
+        .callback();
+    op.clock.advance(wait);
+    certificate_attempt(&Browser::new(), &op, &rp, "lee", true)
+        .await
+        .callback();
     op.stop().await;
 }

@@ -218,6 +218,9 @@ impl Config {
         if l.login_per_source_per_minute == 0
             || l.login_per_second == 0
             || l.client_auth_failures_per_minute == 0
+            || l.login_per_account_per_minute == 0
+            || l.login_per_method_per_second == 0
+            || (l.login_failures_before_lockout > 0 && l.lockout_minutes == 0)
         {
             return Err(ConfigError::Invalid("limits must be positive".into()));
         }

@@ -184,7 +184,22 @@ pub struct LimitsConfig {
     /// Token requests per authenticated client and minute (0: none). With `redis_url` the
     /// budget is shared by every replica; without, each replica has its own.
     pub token_per_client_per_minute: u32,
-    /// A Redis (`redis://host:6379`) holding the shared budgets.
+    /// Login attempts that name one credential (a certificate, a passkey), successful or
+    /// not, per minute; from every source together.
+    pub login_per_account_per_minute: u32,
+    /// Login attempts with one method (`certificate`, `passkey`, each upstream provider),
+    /// from everyone together, per second: keeps a flood off upstream providers and OCSP
+    /// responders.
+    pub login_per_method_per_second: u32,
+    /// Failed attempts with one credential before it is locked (0: never locked). The lock
+    /// lifts as failures drain, one every `lockout_minutes / login_failures_before_lockout`.
+    pub login_failures_before_lockout: u32,
+    pub lockout_minutes: u32,
+    /// A failed attempt is answered no sooner than this after it arrived; from the third
+    /// recent failure of one credential on, the wait doubles with each (up to 32 times).
+    pub login_failure_delay_ms: u32,
+    /// A Redis (`redis://host:6379`) holding the shared budgets: token budgets, login
+    /// attempts and lockouts.
     pub redis_url: Option<Secret>,
 }
 
@@ -195,6 +210,11 @@ impl Default for LimitsConfig {
             login_per_second: 500,
             client_auth_failures_per_minute: 20,
             token_per_client_per_minute: 0,
+            login_per_account_per_minute: 30,
+            login_per_method_per_second: 200,
+            login_failures_before_lockout: 5,
+            lockout_minutes: 15,
+            login_failure_delay_ms: 250,
             redis_url: None,
         }
     }

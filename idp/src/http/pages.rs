@@ -185,6 +185,15 @@ pub fn step(step: Step, prefs: &Prefs) -> Response {
         Step::ErrorPage { notice, ways } => {
             error_with(StatusCode::BAD_REQUEST, notice, ways, prefs)
         }
+        Step::Throttled { wait, ways } => super::respond::too_many_requests(
+            wait,
+            error_with(
+                StatusCode::TOO_MANY_REQUESTS,
+                Notice::TooManyAttempts,
+                ways,
+                prefs,
+            ),
+        ),
     }
 }
 

@@ -113,7 +113,6 @@ pub enum Notice {
     LogoutUnregistered,
     InsufficientAssurance,
     PasskeyFailed,
-    PasskeyUnknown,
     PasskeyExists,
     PasskeyName,
     CertExpired,
@@ -133,6 +132,8 @@ pub enum Notice {
     StepUpNotBound,
     BoundBelowLevel,
     TooManyRequests,
+    /// Too many attempts with one method or credential.
+    TooManyAttempts,
     /// The citizen suspended their account: no logins to services.
     AccountSuspended,
     /// Resuming needs a sign-in made after the suspension.
@@ -167,7 +168,6 @@ impl Notice {
             Notice::LogoutUnregistered => t.err_logout_unregistered,
             Notice::InsufficientAssurance => t.err_insufficient_assurance,
             Notice::PasskeyFailed => t.err_passkey_failed,
-            Notice::PasskeyUnknown => t.err_passkey_unknown,
             Notice::PasskeyExists => t.err_passkey_exists,
             Notice::PasskeyName => t.err_passkey_name,
             Notice::CertExpired => t.err_cert_expired,
@@ -187,6 +187,7 @@ impl Notice {
             Notice::StepUpNotBound => t.err_step_up_not_bound,
             Notice::BoundBelowLevel => t.err_bound_below_level,
             Notice::TooManyRequests => t.err_too_many_requests,
+            Notice::TooManyAttempts => t.err_too_many_attempts,
             Notice::AccountSuspended => t.err_account_suspended,
             Notice::SignInAgain => t.portal_resume_needs_login,
             Notice::DeleteNeedsHigh => t.portal_delete_needs_high,
@@ -323,7 +324,6 @@ pub struct Text {
     pub step_up_signed_in: &'static str,
     pub step_up_adds: &'static str,
     pub err_passkey_failed: &'static str,
-    pub err_passkey_unknown: &'static str,
     pub err_passkey_exists: &'static str,
     pub err_passkey_name: &'static str,
     pub err_cert_expired: &'static str,
@@ -342,6 +342,7 @@ pub struct Text {
     pub err_step_up_not_bound: &'static str,
     pub err_bound_below_level: &'static str,
     pub err_too_many_requests: &'static str,
+    pub err_too_many_attempts: &'static str,
     pub err_cert_no_identity: &'static str,
     pub err_account_suspended: &'static str,
     pub portal_details: &'static str,

@@ -13,15 +13,16 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyid_adapters::VerifiedIdentity;
-use anyid_adapters::certificate::Refusal;
+use anyid_adapters::certificate::{METHOD, Refusal};
 use anyid_certs::CertificateDer;
 use anyid_certs::challenge::Purpose;
 use anyid_policy::Loa;
 
 use super::Broker;
+use super::attempts::{self, Proof, Settled};
 use super::kept::{self, Kept, keep, take};
 use super::portal::SignedIn;
-use super::{Step, Visitor, error, finish_login, flow_error, flow_for_form};
+use super::{Step, Visitor, error, finish_login, flow_error, flow_for_form, throttled};
 use crate::crypto;
 use crate::error::OAuthError;
 use crate::i18n::Notice;
@@ -106,10 +107,39 @@ pub async fn finish_signed(
     if !kept::spend_challenge(ctx, challenge, Purpose::Login, &flow.id).await? {
         return Ok((flow_error(ctx, &flow, Notice::CertChallenge), None));
     }
+    // Counted, slowed and locked per certificate whether or not an account holds it, and
+    // answered alike (`attempts`); a signature that names no certificate counts per method.
+    let claimed = anyid_certs::cms::decode_signed_data(answer.signature)
+        .ok()
+        .and_then(|der| anyid_certs::cms::claimed_signer(&der));
+    let attempt = match &claimed {
+        Some(certificate) => attempts::begin(ctx, METHOD, certificate).await.map(Some),
+        None => attempts::admit_method(ctx, METHOD).await.map(|()| None),
+    };
+    let attempt = match attempt {
+        Ok(attempt) => attempt,
+        Err(wait) => return Ok((throttled(ctx, &flow, wait), None)),
+    };
     let verified = certificates
         .signed_challenge(answer.signature, challenge.as_bytes(), system_time(ctx))
         .await;
-    accept(ctx, &flow, verified, visitor).await
+    let mut recent_failures = 0;
+    if let Some(attempt) = attempt {
+        let proof = match &verified {
+            Ok(_) => Proof::Holds,
+            Err(Refusal::BadSignature | Refusal::NonceMismatch) => Proof::Wrong,
+            Err(_) => Proof::Refused,
+        };
+        match attempt.settle(ctx, proof).await {
+            Settled::Admitted { recent_failures: n } => recent_failures = n,
+            Settled::Refused => {
+                tracing::info!("certificate login refused: wrong signature or locked");
+                return Ok((flow_error(ctx, &flow, Notice::CertSignature), None));
+            }
+            Settled::Explained => {}
+        }
+    }
+    accept(ctx, &flow, verified, visitor, recent_failures).await
 }
 
 /// On the mTLS listener: hand the TLS-proven `chain` (none if the browser sent no
@@ -172,8 +202,12 @@ pub async fn finish_tls(
     if chain.is_empty() {
         return Ok((flow_error(ctx, &flow, Notice::CertMissing), None));
     }
+    // The handshake proved the key: no proof to count, only the method's budget.
+    if let Err(wait) = attempts::admit_method(ctx, METHOD).await {
+        return Ok((throttled(ctx, &flow, wait), None));
+    }
     let verified = certificates.peer_chain(&chain, system_time(ctx)).await;
-    accept(ctx, &flow, verified, visitor).await
+    accept(ctx, &flow, verified, visitor, 0).await
 }
 
 /// A validated (or refused) certificate identity: refusals are explained with a way back
@@ -184,6 +218,7 @@ async fn accept(
     flow: &Flow,
     verified: Result<VerifiedIdentity, Refusal>,
     visitor: &Visitor<'_>,
+    recent_failures: u32,
 ) -> Result<(Step, Option<String>), OAuthError> {
     let identity = match verified {
         Ok(identity) => identity,
@@ -212,7 +247,7 @@ async fn accept(
     {
         return Ok((flow_error(ctx, flow, Notice::CertNotRegistered), None));
     }
-    finish_login(ctx, flow, identity, visitor).await
+    finish_login(ctx, flow, identity, visitor, recent_failures).await
 }
 
 /// A challenge for the signed-in citizen to register a certificate from the portal.

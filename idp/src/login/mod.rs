@@ -6,6 +6,7 @@
 //! ([`PORTAL_CLIENT`]) that ends at `/account` instead of issuing a code.
 
 pub mod account;
+pub mod attempts;
 pub mod certificate;
 pub mod chooser;
 pub mod consent;
@@ -83,6 +84,11 @@ pub enum Step {
     /// Explain; never redirect to an unverified address. With a flow, offer a way back.
     ErrorPage {
         notice: Notice,
+        ways: Option<WaysBack>,
+    },
+    /// Too many attempts (a method, a credential): wait this long, or choose another way.
+    Throttled {
+        wait: std::time::Duration,
         ways: Option<WaysBack>,
     },
 }
@@ -372,13 +378,14 @@ pub async fn complete_dev_login(
     identity: VerifiedIdentity,
 ) -> Result<(Step, Option<String>), OAuthError> {
     match flow_for_form(ctx, flow_id, csrf, visitor.browser).await? {
-        Ok(flow) => finish_login(ctx, &flow, identity, visitor).await,
+        Ok(flow) => finish_login(ctx, &flow, identity, visitor, 0).await,
         Err(step) => Ok((step, None)),
     }
 }
 
-/// A login method verified `identity` for `flow`: resolve the account, start a session,
-/// continue the flow. Returns the next step and the new session's cookie token.
+/// A login method verified `identity` for `flow` (after `recent_failures` failed attempts
+/// at the same credential): resolve the account, start a session, continue the flow.
+/// Returns the next step and the new session's cookie token.
 ///
 /// During a step-up (a live session below the level the flow requires) the identity must
 /// already prove that level for the signed-in citizen, or prove the same person by a
@@ -392,6 +399,7 @@ pub async fn finish_login(
     flow: &Flow,
     identity: VerifiedIdentity,
     visitor: &Visitor<'_>,
+    recent_failures: u32,
 ) -> Result<(Step, Option<String>), OAuthError> {
     let facts = relying_party(ctx, &flow.request).await?;
     // Refused before anything is linked or a session exists.
@@ -433,6 +441,7 @@ pub async fn finish_login(
         method: identity.method,
         address: visitor.address.clone(),
         device: visitor.device.clone(),
+        recent_failures,
     };
     authenticated(ctx, flow, login).await
 }
@@ -457,6 +466,8 @@ pub struct Authenticated {
     pub method: String,
     pub address: Option<String>,
     pub device: Option<String>,
+    /// Failed attempts at the credential shortly before (a risk signal).
+    pub recent_failures: u32,
 }
 
 /// Start the session of a completed login, record it in the citizen's history, and move
@@ -484,6 +495,10 @@ pub async fn authenticated(
         session.auth_time,
     )
     .await?;
+    let signals = anyid_policy::risk::Signals {
+        recent_failures: login.recent_failures,
+        ..signals
+    };
     let names: Vec<String> = signals.names().into_iter().map(str::to_owned).collect();
     ctx.op
         .store
@@ -595,8 +610,24 @@ pub async fn decide_consent(
         .map(Step::Redirect)
 }
 
+/// Too many attempts inside a flow: say how long to wait, and offer the ways back.
+pub fn throttled(ctx: &Broker<'_>, flow: &Flow, wait: std::time::Duration) -> Step {
+    Step::Throttled {
+        wait,
+        ways: Some(ways_back(ctx, flow)),
+    }
+}
+
 /// An error inside a flow: explain, and offer to retry or to go back to the service.
 pub fn flow_error(ctx: &Broker<'_>, flow: &Flow, notice: Notice) -> Step {
+    Step::ErrorPage {
+        notice,
+        ways: Some(ways_back(ctx, flow)),
+    }
+}
+
+/// Back to the method chooser of `flow`, or to its service.
+fn ways_back(ctx: &Broker<'_>, flow: &Flow) -> WaysBack {
     let retry = append_query(&ctx.op.endpoint("/login"), &[("flow", &flow.id)]);
     let service = if flow.request.client_id == PORTAL_CLIENT {
         ctx.op.endpoint("/account")
@@ -608,10 +639,7 @@ pub fn flow_error(ctx: &Broker<'_>, flow: &Flow, notice: Notice) -> Step {
             )
             .location(ctx.op.issuer)
     };
-    Step::ErrorPage {
-        notice,
-        ways: Some(WaysBack { retry, service }),
-    }
+    WaysBack { retry, service }
 }
 
 async fn after_authentication(

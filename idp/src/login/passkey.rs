@@ -11,9 +11,12 @@ use anyid_adapters::passkey::{self, Ceremony, PasskeyLogin};
 use anyid_policy::Loa;
 
 use super::Broker;
+use super::attempts::{self, Proof, Settled};
 use super::kept::{self, Carried};
 use super::portal::SignedIn;
-use super::{Authenticated, Step, Visitor, authenticated, error, flow_error, flow_for_form};
+use super::{
+    Authenticated, Step, Visitor, authenticated, error, flow_error, flow_for_form, throttled,
+};
 use crate::error::OAuthError;
 use crate::i18n::Notice;
 use crate::oidc::flow::Flow;
@@ -123,22 +126,40 @@ pub async fn finish_login(
             return refuse(Notice::PasskeyFailed);
         }
     };
-    let Some(stored) = ctx
+    // Counted, slowed and locked per credential id whether or not it is registered, and
+    // answered alike (`attempts`).
+    let attempt = match attempts::begin(ctx, passkey::METHOD, &assertion.credential_id).await {
+        Ok(attempt) => attempt,
+        Err(wait) => return Ok((throttled(ctx, &flow, wait), None)),
+    };
+    let stored = ctx
         .op
         .store
         .passkey_by_credential(&assertion.credential_id)
         .await?
-        .filter(|p| p.citizen_id == assertion.user.to_string())
-    else {
-        return refuse(Notice::PasskeyUnknown);
+        .filter(|p| p.citizen_id == assertion.user.to_string());
+    let verified = match &stored {
+        Some(stored) => passkeys
+            .finish_login(&assertion, &kept.data, &stored.data)
+            .map_err(|e| e.to_string()),
+        None => Err("no passkey with this credential id and user".to_owned()),
     };
-    let verified = match passkeys.finish_login(&assertion, &kept.data, &stored.data) {
-        Ok(v) => v,
-        Err(e) => {
+    if let (Some(stored), Err(e)) = (&stored, &verified) {
+        event(ctx, stored, "refused", e.clone()).await?;
+    }
+    let proof = if verified.is_ok() {
+        Proof::Holds
+    } else {
+        Proof::Wrong
+    };
+    let settled = attempt.settle(ctx, proof).await;
+    let (Some(stored), Ok(verified), Settled::Admitted { recent_failures }) =
+        (stored, verified.as_ref(), settled)
+    else {
+        if let Err(e) = &verified {
             tracing::info!(error = %e, "passkey login refused");
-            event(ctx, &stored, "refused", e.to_string()).await?;
-            return refuse(Notice::PasskeyFailed);
         }
+        return refuse(Notice::PasskeyFailed);
     };
     if let Some(current) = super::step_up_session(ctx, &flow, visitor.session).await?
         && current.citizen_id != stored.citizen_id
@@ -158,7 +179,7 @@ pub async fn finish_login(
             },
         )
         .await?;
-    for (kind, detail) in changes(&stored, &verified) {
+    for (kind, detail) in changes(&stored, verified) {
         event(ctx, &stored, kind, detail).await?;
     }
     let loa = Loa::from_acr(&stored.loa).unwrap_or_default();
@@ -176,6 +197,7 @@ pub async fn finish_login(
         method: passkey::METHOD.into(),
         address: visitor.address.clone(),
         device: visitor.device.clone(),
+        recent_failures,
     };
     authenticated(ctx, &flow, login).await
 }

@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 use super::Broker;
 use super::account;
 use super::portal::SignedIn;
-use super::{Step, Visitor, error, finish_login, flow_error, flow_for_form};
+use super::{Step, Visitor, error, finish_login, flow_error, flow_for_form, throttled};
 use crate::crypto;
 use crate::error::OAuthError;
 use crate::i18n::Notice;
@@ -72,6 +72,10 @@ pub async fn begin_login(
     let Some(upstream) = ctx.upstream(provider) else {
         return Ok(error(Notice::NotFound));
     };
+    // Keeps a flood of logins off the provider (and its quotas).
+    if let Err(wait) = super::attempts::admit_method(ctx, upstream.id()).await {
+        return Ok(throttled(ctx, &flow, wait));
+    }
     match start(ctx, upstream, Some(flow.id.clone()), None).await? {
         Ok(url) => Ok(Step::Redirect(url)),
         Err(e) => Ok(flow_error(ctx, &flow, notice_of(&e))),
@@ -206,7 +210,7 @@ pub async fn finish(
     };
     let method = Some(identity.method.clone());
     if let Some(flow) = flow {
-        let (step, session_token) = finish_login(ctx, &flow, identity, visitor).await?;
+        let (step, session_token) = finish_login(ctx, &flow, identity, visitor, 0).await?;
         return Ok(Finished {
             step,
             session_token,
