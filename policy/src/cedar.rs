@@ -11,9 +11,9 @@ use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
 
 use cedar_policy::{
-    Authorizer, Context as CedarContext, Effect, Entities, Entity, EntityId, EntityTypeName,
-    EntityUid, Policy, PolicyId, PolicySet as CedarPolicySet, RestrictedExpression, Schema,
-    ValidationMode, Validator,
+    ActionConstraint, Authorizer, Context as CedarContext, Effect, Entities, Entity, EntityId,
+    EntityTypeName, EntityUid, Policy, PolicyId, PolicySet as CedarPolicySet, PrincipalConstraint,
+    ResourceConstraint, RestrictedExpression, Schema, ValidationMode, Validator,
 };
 
 use crate::calendar::LocalTime;
@@ -89,6 +89,161 @@ pub struct PolicySet {
     schema: Schema,
     names: Names,
     authorizer: Authorizer,
+    /// By Cedar action name, then principal type: the policies that can apply.
+    slices: HashMap<String, HashMap<String, Slice>>,
+}
+
+/// The policies that can apply to the requests of one action by one type of principal,
+/// picked at load from their scopes: a policy whose scope cannot match such a request
+/// cannot change its answer (Cedar: a policy applies only when its scope and conditions
+/// hold), so leaving it out changes no decision and saves evaluating it.
+#[derive(Debug)]
+struct Slice {
+    policies: CedarPolicySet,
+    /// When every policy of the slice is a permit whose scope holds for every such request
+    /// and that has no conditions, the answer is known without asking Cedar: allowed by
+    /// these policies (sorted).
+    settled: Option<Vec<String>>,
+    /// The context attributes its policies read (`None`: all); only those are built.
+    reads: Option<HashSet<String>>,
+}
+
+impl Slice {
+    /// The slice of `policies` for `action` by principals of type `principal`, whose
+    /// resources are of `resources` types (from the schema).
+    fn new(
+        policies: &CedarPolicySet,
+        action: &EntityUid,
+        principal: &EntityTypeName,
+        resources: &[&EntityTypeName],
+    ) -> Result<Self, LoadError> {
+        let mut slice = CedarPolicySet::new();
+        let mut settled = Some(Vec::new());
+        let mut reads = Some(HashSet::new());
+        for policy in policies.policies() {
+            let Some(unconditional) = applies(policy, action, principal, resources) else {
+                continue;
+            };
+            reads = reads.zip(context_reads(policy)).map(|(mut all, more)| {
+                all.extend(more);
+                all
+            });
+            slice
+                .add(policy.clone())
+                .map_err(|e| LoadError::Invalid(e.to_string()))?;
+            settled = settled.filter(|_| unconditional && policy.effect() == Effect::Permit);
+            if let Some(ids) = settled.as_mut() {
+                ids.push(policy.id().to_string());
+            }
+        }
+        if let Some(ids) = settled.as_mut() {
+            ids.sort_unstable();
+        }
+        Ok(Self {
+            policies: slice,
+            settled,
+            reads,
+        })
+    }
+}
+
+/// The context attributes `policy` reads, or `None` when it uses `context` as a whole.
+/// Read from Cedar's JSON form of the policy, where `context.x`, `context["x"]` and
+/// `context has x` are `.` and `has` nodes whose `left` is `{"Var": "context"}`.
+fn context_reads(policy: &Policy) -> Option<HashSet<String>> {
+    let json = policy.to_json().ok()?;
+    let mut reads = HashSet::new();
+    attribute_reads(&json, &mut reads).then_some(reads)
+}
+
+/// Collect the context attributes read under `node`; false when `context` is used other
+/// than by attribute.
+fn attribute_reads(node: &serde_json::Value, reads: &mut HashSet<String>) -> bool {
+    use serde_json::Value;
+    match node {
+        Value::Object(map) => {
+            if map.get("Var").and_then(Value::as_str) == Some("context") {
+                return false;
+            }
+            map.iter().all(|(key, value)| {
+                let of_context = matches!(key.as_str(), "." | "has")
+                    && value
+                        .get("left")
+                        .and_then(|left| left.get("Var"))
+                        .and_then(Value::as_str)
+                        == Some("context");
+                match (of_context, value.get("attr").and_then(Value::as_str)) {
+                    (true, Some(attr)) => {
+                        reads.insert(attr.to_owned());
+                        true
+                    }
+                    (true, None) => false,
+                    (false, _) => attribute_reads(value, reads),
+                }
+            })
+        }
+        Value::Array(items) => items.iter().all(|item| attribute_reads(item, reads)),
+        _ => true,
+    }
+}
+
+/// Whether `policy`'s scope can match a request of `action` by a principal of type
+/// `principal` on a resource of one of `resources`' types: `None` if it cannot, `Some(true)`
+/// if it matches every such request and has no conditions, `Some(false)` if it depends on
+/// the request. (The schema has no action groups, so `action in [...]` is membership.)
+fn applies(
+    policy: &Policy,
+    action: &EntityUid,
+    principal: &EntityTypeName,
+    resources: &[&EntityTypeName],
+) -> Option<bool> {
+    let action_matches = match policy.action_constraint() {
+        ActionConstraint::Any => true,
+        ActionConstraint::Eq(uid) => uid == *action,
+        ActionConstraint::In(uids) => uids.contains(action),
+    };
+    let (principal_matches, principal_always) = match policy.principal_constraint() {
+        PrincipalConstraint::Any => (true, true),
+        PrincipalConstraint::Is(ty) => (ty == *principal, true),
+        PrincipalConstraint::Eq(uid) => (uid.type_name() == principal, false),
+        PrincipalConstraint::IsIn(ty, _) => (ty == *principal, false),
+        PrincipalConstraint::In(_) => (true, false),
+    };
+    let (resource_matches, resource_always) = match policy.resource_constraint() {
+        ResourceConstraint::Any => (true, true),
+        ResourceConstraint::Is(ty) => (
+            resources.contains(&&ty),
+            resources.iter().all(|r| **r == ty),
+        ),
+        ResourceConstraint::Eq(uid) => (resources.contains(&uid.type_name()), false),
+        ResourceConstraint::IsIn(ty, _) => (resources.contains(&&ty), false),
+        ResourceConstraint::In(_) => (true, false),
+    };
+    (action_matches && principal_matches && resource_matches)
+        .then(|| principal_always && resource_always && !policy.has_non_scope_constraint())
+}
+
+/// Every slice of `policies`: one per action and principal type the schema allows.
+fn slices(
+    policies: &CedarPolicySet,
+    schema: &Schema,
+) -> Result<HashMap<String, HashMap<String, Slice>>, LoadError> {
+    let mut out: HashMap<String, HashMap<String, Slice>> = HashMap::new();
+    for action in schema.actions() {
+        let resources: Vec<&EntityTypeName> = schema
+            .resources_for_action(action)
+            .map(Iterator::collect)
+            .unwrap_or_default();
+        for principal in schema.principals_for_action(action).into_iter().flatten() {
+            out.entry(action.id().unescaped().to_owned())
+                .or_default()
+                .insert(
+                    principal.to_string(),
+                    Slice::new(policies, action, principal, &resources)?,
+                );
+        }
+    }
+    Ok(out)
 }
 
 /// What Cedar answered.
@@ -196,6 +351,7 @@ impl PolicySet {
             return Err(LoadError::Invalid(messages.join("\n")));
         }
         Ok(Self {
+            slices: slices(&policies, &schema)?,
             policies,
             info,
             schema,
@@ -234,13 +390,30 @@ impl PolicySet {
             .collect()
     }
 
-    /// Ask Cedar about `request`.
+    /// Ask Cedar about `request`: only the policies that can apply to it, and not at all
+    /// when those are permits that apply to every such request.
     pub fn authorize(&self, request: &Request, derived: Derived<'_>) -> Answer {
-        match self.cedar_request(request, derived) {
+        let slice = self
+            .slices
+            .get(request.action.cedar_name())
+            .and_then(|by_principal| by_principal.get(self.names.principal_type(request)));
+        if let Some(Slice {
+            settled: Some(ids), ..
+        }) = slice
+        {
+            return Answer {
+                allowed: !ids.is_empty(),
+                determining: ids.clone(),
+                errors: Vec::new(),
+            };
+        }
+        // A request the schema does not describe meets the whole set (and, in debug
+        // builds, the schema check that refuses it).
+        let policies = slice.map_or(&self.policies, |s| &s.policies);
+        let reads = slice.and_then(|s| s.reads.as_ref());
+        match self.cedar_request(request, derived, reads) {
             Ok((cedar, entities)) => {
-                let response = self
-                    .authorizer
-                    .is_authorized(&cedar, &self.policies, &entities);
+                let response = self.authorizer.is_authorized(&cedar, policies, &entities);
                 let mut determining: Vec<String> = response
                     .diagnostics()
                     .reason()
@@ -265,10 +438,13 @@ impl PolicySet {
         }
     }
 
+    /// The Cedar request and entities of `request`, with the context attributes in `reads`
+    /// (`None`: all of them).
     fn cedar_request(
         &self,
         request: &Request,
         derived: Derived<'_>,
+        reads: Option<&HashSet<String>>,
     ) -> Result<(cedar_policy::Request, Entities), String> {
         let n = &self.names;
         let mut entities = Vec::new();
@@ -337,16 +513,35 @@ impl PolicySet {
             }
             Resource::Console => n.uid(&n.console, "console"),
         };
-        let context = self.context(request, derived)?;
         let action = n.action(request.action.cedar_name());
         // Requests are built from typed facts, so they fit the schema by construction; debug
-        // builds (every test) check that, release builds skip the check's cost. A request
-        // that did not fit would make policies err, and an error denies (fail closed).
-        let schema = cfg!(debug_assertions).then_some(&self.schema);
-        let cedar = cedar_policy::Request::new(principal, action, resource, context, schema)
+        // builds (every test) check that, with every context attribute, and release builds
+        // skip the check's cost. A request that did not fit would make policies err, and an
+        // error denies (fail closed).
+        let check = cfg!(debug_assertions).then_some(&self.schema);
+        if let (Some(schema), Some(_)) = (check, reads) {
+            cedar_policy::Request::new(
+                principal.clone(),
+                action.clone(),
+                resource.clone(),
+                self.context(request, derived, None)?,
+                Some(schema),
+            )
             .map_err(|e| format!("the request does not fit the schema: {e}"))?;
+        }
+        // Only what the policies read: a context without the other attributes would not
+        // fit the schema, so it was checked whole above.
+        let context = self.context(request, derived, reads)?;
+        let cedar = cedar_policy::Request::new(
+            principal,
+            action,
+            resource,
+            context,
+            check.filter(|_| reads.is_none()),
+        )
+        .map_err(|e| format!("the request does not fit the schema: {e}"))?;
         // Entities referenced but not described (a citizen, the console) need no attributes.
-        let entities = Entities::from_entities(dedup(entities), schema)
+        let entities = Entities::from_entities(dedup(entities), check)
             .map_err(|e| format!("the entities do not fit the schema: {e}"))?;
         Ok((cedar, entities))
     }
@@ -373,69 +568,68 @@ impl PolicySet {
         Ok(uid)
     }
 
-    fn context(&self, request: &Request, derived: Derived<'_>) -> Result<CedarContext, String> {
+    /// The context of `request`, with the attributes in `reads` (`None`: all of them).
+    fn context(
+        &self,
+        request: &Request,
+        derived: Derived<'_>,
+        reads: Option<&HashSet<String>>,
+    ) -> Result<CedarContext, String> {
         let c = &request.context;
         let time = derived.time;
-        let mut pairs = vec![
-            ("zone".to_owned(), string(derived.zone)),
-            ("acr".to_owned(), long(c.acr.map_or(0, level_number))),
-            (
-                "amr".to_owned(),
-                RestrictedExpression::new_set(c.amr.iter().map(|m| string(m))),
-            ),
-            (
-                "known_device".to_owned(),
-                RestrictedExpression::new_bool(c.known_device),
-            ),
-            ("risk".to_owned(), long(i64::from(c.risk.min(100)))),
-            (
-                "time".to_owned(),
-                RestrictedExpression::new_record([
-                    ("hour".to_owned(), long(i64::from(time.hour))),
-                    ("minute".to_owned(), long(i64::from(time.minute))),
-                    ("weekday".to_owned(), long(i64::from(time.weekday))),
-                    (
-                        "working_day".to_owned(),
-                        RestrictedExpression::new_bool(time.working_day),
-                    ),
-                    (
-                        "working_hours".to_owned(),
-                        RestrictedExpression::new_bool(time.working_hours),
-                    ),
-                ])
-                .map_err(|e| e.to_string())?,
-            ),
-            (
-                "rate_limited".to_owned(),
-                RestrictedExpression::new_bool(c.throttled.is_some()),
-            ),
-        ];
-        if let Some(ip) = c.ip {
-            pairs.push((
-                "ip".to_owned(),
-                RestrictedExpression::new_ip(ip.to_string()),
-            ));
-        }
-        for (key, value) in [
-            ("auth_age_s", c.auth_age_s),
-            ("session_age_s", c.session_age_s),
-        ] {
-            if let Some(seconds) = value {
-                pairs.push((
-                    key.to_owned(),
-                    long(i64::try_from(seconds).unwrap_or(i64::MAX)),
-                ));
+        let mut pairs: Vec<(String, RestrictedExpression)> = Vec::new();
+        // Each value is built only when a policy reads it (an IP address costs the most).
+        let mut put = |key: &str, value: &dyn Fn() -> Option<RestrictedExpression>| {
+            if reads.is_none_or(|r| r.contains(key))
+                && let Some(value) = value()
+            {
+                pairs.push((key.to_owned(), value));
             }
-        }
-        for (key, value) in [
-            ("purpose", &c.purpose),
-            ("case_id", &c.case_id),
-            ("operation", &c.operation),
-        ] {
-            if let Some(text) = value {
-                pairs.push((key.to_owned(), string(text)));
-            }
-        }
+        };
+        put("zone", &|| Some(string(derived.zone)));
+        put("acr", &|| Some(long(c.acr.map_or(0, level_number))));
+        put("amr", &|| {
+            Some(RestrictedExpression::new_set(
+                c.amr.iter().map(|m| string(m)),
+            ))
+        });
+        put("known_device", &|| {
+            Some(RestrictedExpression::new_bool(c.known_device))
+        });
+        put("risk", &|| Some(long(i64::from(c.risk.min(100)))));
+        put("time", &|| {
+            RestrictedExpression::new_record([
+                ("hour".to_owned(), long(i64::from(time.hour))),
+                ("minute".to_owned(), long(i64::from(time.minute))),
+                ("weekday".to_owned(), long(i64::from(time.weekday))),
+                (
+                    "working_day".to_owned(),
+                    RestrictedExpression::new_bool(time.working_day),
+                ),
+                (
+                    "working_hours".to_owned(),
+                    RestrictedExpression::new_bool(time.working_hours),
+                ),
+            ])
+            .ok()
+        });
+        put("rate_limited", &|| {
+            Some(RestrictedExpression::new_bool(c.throttled.is_some()))
+        });
+        put("ip", &|| {
+            c.ip.map(|ip| RestrictedExpression::new_ip(ip.to_string()))
+        });
+        put("auth_age_s", &|| {
+            c.auth_age_s
+                .map(|s| long(i64::try_from(s).unwrap_or(i64::MAX)))
+        });
+        put("session_age_s", &|| {
+            c.session_age_s
+                .map(|s| long(i64::try_from(s).unwrap_or(i64::MAX)))
+        });
+        put("purpose", &|| c.purpose.as_deref().map(string));
+        put("case_id", &|| c.case_id.as_deref().map(string));
+        put("operation", &|| c.operation.as_deref().map(string));
         CedarContext::from_pairs(pairs).map_err(|e| e.to_string())
     }
 }
@@ -453,6 +647,8 @@ struct Names {
     record: EntityTypeName,
     claim_set: EntityTypeName,
     action: EntityTypeName,
+    /// Visitor, Citizen, Official, Client, Operator, displayed.
+    type_names: [String; 5],
 }
 
 impl Names {
@@ -461,13 +657,22 @@ impl Names {
             EntityTypeName::from_str(&format!("AnyId::{n}"))
                 .map_err(|e| LoadError::Schema(e.to_string()))
         };
+        let (visitor, citizen, official, client, operator) = (
+            name("Visitor")?,
+            name("Citizen")?,
+            name("Official")?,
+            name("Client")?,
+            name("Operator")?,
+        );
         Ok(Self {
-            visitor: name("Visitor")?,
-            citizen: name("Citizen")?,
-            official: name("Official")?,
+            type_names: [&visitor, &citizen, &official, &client, &operator]
+                .map(ToString::to_string),
+            visitor,
+            citizen,
+            official,
             agency: name("Agency")?,
-            client: name("Client")?,
-            operator: name("Operator")?,
+            client,
+            operator,
             console: name("Console")?,
             record: name("CitizenRecord")?,
             claim_set: name("ClaimSet")?,
@@ -481,6 +686,17 @@ impl Names {
 
     fn action(&self, name: &str) -> EntityUid {
         self.uid(&self.action, name)
+    }
+
+    /// The principal's entity type, as `EntityTypeName` displays it.
+    fn principal_type(&self, request: &Request) -> &str {
+        match &request.principal {
+            Principal::Visitor => &self.type_names[0],
+            Principal::Citizen { .. } => &self.type_names[1],
+            Principal::Official(_) => &self.type_names[2],
+            Principal::Client { .. } => &self.type_names[3],
+            Principal::Operator { .. } => &self.type_names[4],
+        }
     }
 }
 
@@ -574,4 +790,215 @@ fn render(error: &dyn std::error::Error) -> String {
         source = inner.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::facts::{Action, Context, Official};
+    use proptest::prelude::*;
+
+    /// Policies with every kind of scope, beside the defaults.
+    const SCOPES: &str = r#"
+        @id("x-one-client") @reason("x")
+        forbid (principal == AnyId::Client::"blocked", action, resource);
+        @id("x-agency-officials") @reason("x")
+        forbid (principal in AnyId::Agency::"mapo-gu", action == AnyId::Action::"access_personal_data", resource)
+        when { context.risk > 50 };
+        @id("x-officials-of-an-agency") @reason("x")
+        forbid (principal is AnyId::Official in AnyId::Agency::"jung-gu", action, resource is AnyId::CitizenRecord);
+        @id("x-one-record") @reason("x")
+        forbid (principal, action, resource == AnyId::CitizenRecord::"r-sealed");
+        @id("x-operators") @reason("x")
+        permit (principal is AnyId::Operator, action, resource is AnyId::Console);
+        @id("x-night-in-an-office") @reason("x")
+        forbid (principal, action == AnyId::Action::"login", resource)
+        when { context["time"].hour < 6 && context has ip && context.ip.isInRange(ip("10.0.0.0/8")) };
+    "#;
+
+    fn sets() -> Vec<PolicySet> {
+        let mut files: Vec<(String, String)> = DEFAULT_POLICIES
+            .iter()
+            .map(|(n, t)| ((*n).to_owned(), (*t).to_owned()))
+            .collect();
+        let defaults = PolicySet::load(&files).unwrap();
+        files.push(("scopes.cedar".into(), SCOPES.into()));
+        vec![defaults, PolicySet::load(&files).unwrap()]
+    }
+
+    fn pick<T: Clone>(options: &[T], i: usize) -> T {
+        options[i % options.len()].clone()
+    }
+
+    /// A request of `action` with facts chosen by `n`, on the resource type the schema gives
+    /// the action; the principal of any type the action allows.
+    fn request(action: Action, principal: usize, n: [usize; 6]) -> Request {
+        let agency = pick(&["mapo-gu", "jung-gu", "molit"], n[0]);
+        let agency = Agency {
+            id: agency.into(),
+            national: agency == "molit",
+            jurisdiction: vec!["11".into()],
+        };
+        let client = ClientFacts {
+            id: pick(&["rp", "blocked"], n[1]).into(),
+            sensitive: n[1].is_multiple_of(3),
+            agency: (n[2].is_multiple_of(2)).then(|| agency.clone()),
+            minimum: None,
+        };
+        let record = Record {
+            id: pick(&["r-1", "r-sealed"], n[1]).into(),
+            owner: (n[2].is_multiple_of(2)).then(|| "c-1".into()),
+            region: pick(&[None, Some("11".into()), Some("26".into())], n[3]),
+            household: pick(&[None, Some("h-1".into())], n[4]),
+        };
+        let resource = match action {
+            Action::ReleaseClaims => Resource::ClaimSet {
+                client,
+                categories: vec!["profile".into()],
+            },
+            Action::ManageAccount | Action::AccessPersonalData => Resource::CitizenRecord(record),
+            Action::Admin => Resource::Console,
+            _ => Resource::Client(client),
+        };
+        let principal = match principal {
+            0 => Principal::Visitor,
+            1 => Principal::Citizen { id: "c-1".into() },
+            2 => Principal::Official(Official {
+                id: "kim".into(),
+                agency,
+                role: "caseworker".into(),
+                on_duty: n[4].is_multiple_of(2),
+                citizen: (n[5].is_multiple_of(2)).then(|| "c-1".into()),
+                household: (n[5].is_multiple_of(3)).then(|| "h-1".into()),
+            }),
+            3 => Principal::Client {
+                id: pick(&["rp", "blocked"], n[2]).into(),
+            },
+            _ => Principal::Operator { id: "op".into() },
+        };
+        Request {
+            principal,
+            action,
+            resource,
+            context: Context {
+                ip: pick(
+                    &[
+                        None,
+                        Some([10, 1, 2, 3].into()),
+                        Some([203, 0, 113, 7].into()),
+                    ],
+                    n[2],
+                ),
+                acr: pick(
+                    &[
+                        None,
+                        Some(Loa::Low),
+                        Some(Loa::Substantial),
+                        Some(Loa::High),
+                    ],
+                    n[3],
+                ),
+                auth_age_s: pick(&[None, Some(30), Some(5_000)], n[4]),
+                risk: pick(&[0, 40, 80], n[5]),
+                purpose: pick(
+                    &[None, Some("benefit".into()), Some("emergency".into())],
+                    n[0],
+                ),
+                ..Context::default()
+            },
+        }
+    }
+
+    proptest! {
+        /// Deciding with the slice of the policies that can apply (or without Cedar when
+        /// they settle it) answers exactly as the whole set does.
+        #[test]
+        fn slices_answer_every_request_as_the_whole_set_does(
+            action in 0usize..9,
+            principal in 0usize..5,
+            n in proptest::array::uniform6(0usize..6),
+            working_hours in any::<bool>(),
+        ) {
+            let actions = [
+                Action::Authorize, Action::Login, Action::IssueToken, Action::ReleaseClaims,
+                Action::Introspect, Action::Revoke, Action::ManageAccount,
+                Action::AccessPersonalData, Action::Admin,
+            ];
+            let request = request(actions[action], principal, n);
+            let derived = Derived {
+                zone: "internet",
+                time: LocalTime {
+                    hour: if working_hours { 10 } else { 3 },
+                    minute: 0,
+                    weekday: 2,
+                    working_day: true,
+                    working_hours,
+                },
+            };
+            for set in sets() {
+                let sliced = set.authorize(&request, derived);
+                let whole = match set.cedar_request(&request, derived, None) {
+                    Ok((cedar, entities)) => {
+                        let r = set.authorizer.is_authorized(&cedar, &set.policies, &entities);
+                        let mut ids: Vec<String> =
+                            r.diagnostics().reason().map(|id| id.to_string()).collect();
+                        ids.sort_unstable();
+                        let errors = r.diagnostics().errors().count();
+                        (r.decision() == cedar_policy::Decision::Allow, ids, errors)
+                    }
+                    // Outside the schema: no slice, the same path for both.
+                    Err(_) => (sliced.allowed, sliced.determining.clone(), sliced.errors.len()),
+                };
+                prop_assert_eq!(
+                    (sliced.allowed, sliced.determining.clone(), sliced.errors.len()),
+                    whole,
+                    "{:?}", request
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn the_context_attributes_a_policy_reads_are_found_in_every_form() {
+        let reads = |text: &str| {
+            let policy = Policy::from_str(text).unwrap();
+            context_reads(&policy).map(|r| {
+                let mut r: Vec<String> = r.into_iter().collect();
+                r.sort();
+                r
+            })
+        };
+        assert_eq!(
+            reads(
+                r#"forbid (principal, action, resource) when { context.risk > 1 &&
+                   context["time"].hour < 6 } unless { context has purpose &&
+                   context.purpose == "emergency" };"#
+            ),
+            Some(vec!["purpose".into(), "risk".into(), "time".into()])
+        );
+        assert_eq!(
+            reads("permit (principal, action, resource);"),
+            Some(Vec::new())
+        );
+        assert_eq!(
+            reads("permit (principal, action, resource) when { context == {} };"),
+            None,
+            "the whole context"
+        );
+    }
+
+    #[test]
+    fn a_client_asking_for_a_token_is_settled_without_cedar_and_a_citizen_is_not() {
+        let set = &sets()[0];
+        let slice = |principal: &str| &set.slices["issue_token"][principal];
+        assert_eq!(
+            slice("AnyId::Client").settled.as_deref(),
+            Some(&["baseline-tokens".to_owned()][..])
+        );
+        assert!(slice("AnyId::Citizen").settled.is_none());
+        assert!(
+            !set.slices["login"].contains_key("AnyId::Official"),
+            "not in the schema"
+        );
+    }
 }
