@@ -69,3 +69,56 @@ mod shifted_clock {
         assert!(clock.now() >= before + 120);
     }
 }
+
+/// Times as people read them on pages and readable exports: in the deployment's time zone
+/// (`policy.time_zone`), with the zone named. Logs and APIs stay in UTC.
+#[derive(Debug, Clone, Copy)]
+pub struct LocalTimes(time::UtcOffset);
+
+impl LocalTimes {
+    pub fn new(offset: time::UtcOffset) -> Self {
+        Self(offset)
+    }
+
+    /// `2026-12-07 23:47`, in the time zone.
+    pub fn format(&self, t: UnixTime) -> String {
+        time::OffsetDateTime::from_unix_timestamp(t)
+            .ok()
+            .and_then(|d| {
+                d.to_offset(self.0)
+                    .format(&time::macros::format_description!(
+                        "[year]-[month]-[day] [hour]:[minute]"
+                    ))
+                    .ok()
+            })
+            .unwrap_or_default()
+    }
+
+    /// The zone's name: `UTC+09:00`.
+    pub fn zone(&self) -> String {
+        let (h, m, _) = self.0.as_hms();
+        if (h, m) == (0, 0) {
+            return "UTC".into();
+        }
+        let sign = if self.0.is_negative() { '-' } else { '+' };
+        format!("UTC{sign}{:02}:{:02}", h.unsigned_abs(), m.unsigned_abs())
+    }
+}
+
+#[cfg(test)]
+mod local_times {
+    use super::*;
+
+    #[test]
+    fn times_read_in_the_zone_and_name_it() {
+        let seoul = LocalTimes::new(time::UtcOffset::from_hms(9, 0, 0).unwrap());
+        // 2026-12-07 14:47 UTC.
+        assert_eq!(seoul.format(1_796_654_820), "2026-12-07 23:47");
+        assert_eq!(seoul.zone(), "UTC+09:00");
+        let utc = LocalTimes::new(time::UtcOffset::UTC);
+        assert_eq!(utc.format(1_796_654_820), "2026-12-07 14:47");
+        assert_eq!(utc.zone(), "UTC");
+        let newfoundland = LocalTimes::new(time::UtcOffset::from_hms(-3, -30, 0).unwrap());
+        assert_eq!(newfoundland.zone(), "UTC-03:30");
+    }
+}

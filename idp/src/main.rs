@@ -1,5 +1,6 @@
 //! The `anyid` command: parse, then hand each command group to its module under `cli/`.
 
+#[macro_use]
 mod cli;
 
 use std::process::ExitCode;
@@ -66,11 +67,21 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(run(cli.command)) {
         Ok(code) => code,
+        // The reader went away (`anyid … | head`): stop like a Unix tool killed by SIGPIPE.
+        Err(e) if closed_pipe(&e) => ExitCode::from(141),
         Err(e) => {
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }
     }
+}
+
+fn closed_pipe(e: &anyhow::Error) -> bool {
+    e.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
 }
 
 async fn run(command: Command) -> anyhow::Result<ExitCode> {

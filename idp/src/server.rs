@@ -221,19 +221,29 @@ impl Running {
 
 /// Bind the configured addresses and serve.
 pub async fn start(state: AppState) -> anyhow::Result<Running> {
-    async fn bind(addr: SocketAddr) -> anyhow::Result<TcpListener> {
-        TcpListener::bind(addr)
-            .await
-            .with_context(|| format!("binding {addr}"))
+    /// Bind `addr` for `listener`; an error says which listener and what moves it.
+    async fn bind(addr: SocketAddr, listener: &str, moved_by: &str) -> anyhow::Result<TcpListener> {
+        TcpListener::bind(addr).await.with_context(|| {
+            format!("the {listener} cannot listen on {addr} ({moved_by} moves it)")
+        })
     }
     let listeners = Listeners {
-        public: bind(state.config.listen).await?,
+        public: bind(state.config.listen, "main listener", "--listen or `listen`").await?,
         admin: match state.config.admin_listen {
-            Some(addr) => Some(bind(addr).await?),
+            Some(addr) => {
+                Some(bind(addr, "admin listener", "--admin-listen or `admin_listen`").await?)
+            }
             None => None,
         },
         mtls: match &state.config.mtls {
-            Some(m) => Some(bind(m.listen).await?),
+            Some(m) => Some(
+                bind(
+                    m.listen,
+                    "certificate (mutual TLS) listener",
+                    "`mtls.listen` or ANYID_MTLS__LISTEN",
+                )
+                .await?,
+            ),
             None => None,
         },
     };

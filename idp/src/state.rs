@@ -107,4 +107,9 @@ impl Core {
     pub fn secure_cookies(&self) -> bool {
         self.config.issuer.scheme() == "https"
     }
+
+    /// How pages show times: in the deployment's time zone, named.
+    pub fn local_times(&self) -> crate::clock::LocalTimes {
+        crate::clock::LocalTimes::new(self.config.policy.calendar.offset())
+    }
 }

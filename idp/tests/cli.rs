@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
+mod support;
+
 fn anyid(args: &[&str], dir: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_anyid"))
         .args(args)
@@ -216,6 +218,39 @@ fn config_check_reports_problems_and_passes_a_good_config() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("problem"));
 }
 
+/// A script's own `ANYID_*` variable is left out with a warning that names it; a misspelt
+/// setting in a known table is refused, naming the variable as written.
+#[test]
+fn environment_variables_that_name_no_setting_are_named_and_left_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let check = |name: &str| {
+        Command::new(env!("CARGO_BIN_EXE_anyid"))
+            .args(["config", "check", "--dev", "--data-dir"])
+            .arg(dir.path())
+            .env_remove("ANYID_DATABASE_URL")
+            .env(name, "1")
+            .output()
+            .unwrap()
+    };
+    let foreign = check("ANYID_BIN");
+    let warning = String::from_utf8_lossy(&foreign.stderr);
+    assert!(foreign.status.success(), "{foreign:?}");
+    assert_eq!(
+        warning
+            .matches("ignoring environment variables that are no Any-ID setting: ANYID_BIN")
+            .count(),
+        1,
+        "once: {warning}"
+    );
+    let misspelt = check("ANYID_LIMITS__LOGIN_PER_SECONDS");
+    let problem = String::from_utf8_lossy(&misspelt.stdout);
+    assert!(!misspelt.status.success());
+    assert!(
+        problem.contains("environment variable ANYID_LIMITS__LOGIN_PER_SECONDS names no setting"),
+        "{problem}"
+    );
+}
+
 #[test]
 fn config_check_sets_certificate_login_up_and_names_a_policy_without_its_cas() {
     let dir = tempfile::tempdir().unwrap();
@@ -357,6 +392,41 @@ fn the_reference_signer_shows_a_challenge_and_refuses_another_origin() {
     assert!(shown.contains("register this certificate"), "{shown}");
     assert!(!signed.stdout.is_empty(), "the SignedData");
 
+    // Into a pipe whose reader has gone (`… | head -c 100`): a quiet end, like a Unix tool.
+    let closed = |args: &[&str]| {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        Command::new(env!("CARGO_BIN_EXE_anyid"))
+            .args(args)
+            .current_dir(dir.path())
+            .stdout(writer)
+            .stderr(Stdio::piped())
+            .output()
+            .unwrap()
+    };
+    for args in [
+        &[
+            "certs",
+            "sign",
+            &challenge,
+            "--origin",
+            "https://id.example.gov",
+            "--key",
+            key.to_str().unwrap(),
+            "--cert",
+            cert.to_str().unwrap(),
+        ][..],
+        &["policy", "schema"][..],
+    ] {
+        let ended = closed(args);
+        let stderr = String::from_utf8_lossy(&ended.stderr);
+        assert_eq!(ended.status.code(), Some(141), "{args:?}: {stderr}");
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
+            "{args:?}: {stderr}"
+        );
+    }
+
     let relayed = sign("https://id-example.phish.test");
     assert!(!relayed.status.success());
     assert!(String::from_utf8_lossy(&relayed.stderr).contains("issued by"));
@@ -430,4 +500,97 @@ fn policy_check_validates_a_folder_and_eval_explains_a_decision() {
     let err = String::from_utf8_lossy(&checked.stderr);
     assert!(!checked.status.success());
     assert!(err.contains("typo") && err.contains("rsik"), "{err}");
+}
+
+/// A dev server killed when the test ends, whatever happens.
+struct DevServer(std::process::Child);
+
+impl Drop for DevServer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn dev_server(port: u16, dir: &Path, stderr: Stdio) -> DevServer {
+    DevServer(
+        Command::new(env!("CARGO_BIN_EXE_anyid"))
+            .args(["serve", "--dev", "--listen", &format!("127.0.0.1:{port}")])
+            .arg("--data-dir")
+            .arg(dir)
+            .env_remove("ANYID_DATABASE_URL")
+            .env_remove("ANYID_MTLS__LISTEN")
+            .stdout(Stdio::null())
+            .stderr(stderr)
+            .spawn()
+            .unwrap(),
+    )
+}
+
+fn listening(port: u16) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    false
+}
+
+/// Two dev servers run side by side, each with its certificate listener beside its own
+/// port; a third on a taken port says which listener could not bind and what moves it.
+#[test]
+fn two_dev_servers_run_side_by_side_and_a_taken_port_is_named() {
+    let (a, b) = (support::free_port(&[1, 363]), support::free_port(&[1, 363]));
+    let (dir_a, dir_b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let log = dir_a.path().join("stderr.log");
+    let _first = dev_server(
+        a,
+        dir_a.path(),
+        Stdio::from(std::fs::File::create(&log).unwrap()),
+    );
+    let _second = dev_server(b, dir_b.path(), Stdio::null());
+    for port in [a, a + 363, b, b + 363] {
+        assert!(listening(port), "nothing listens on {port}");
+    }
+
+    // The banner's recipe for a first relying party works as printed.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let banner = loop {
+        let text = std::fs::read_to_string(&log).unwrap();
+        if text.contains("--json") || Instant::now() > deadline {
+            break text;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let recipe = banner
+        .split("Your relying party : ")
+        .nth(1)
+        .and_then(|rest| rest.split("--json").next())
+        .unwrap_or_else(|| panic!("no recipe in the banner: {banner}"))
+        .replace("\\\n", " ");
+    assert!(recipe.starts_with("anyid client add"), "{recipe}");
+    let added = Command::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "{} {} --json",
+            env!("CARGO_BIN_EXE_anyid"),
+            recipe.trim_start_matches("anyid")
+        ))
+        .env_remove("ANYID_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert_eq!(json(&added)["name"], "My app");
+    let dir_c = tempfile::tempdir().unwrap();
+    let mut third = dev_server(a, dir_c.path(), Stdio::piped());
+    assert!(!third.0.wait().unwrap().success());
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut third.0.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert!(
+        stderr.contains(&format!(
+            "the main listener cannot listen on 127.0.0.1:{a} (--listen or `listen` moves it)"
+        )),
+        "{stderr}"
+    );
 }

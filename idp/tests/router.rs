@@ -473,3 +473,37 @@ async fn cookies_are_secure_short_lived_and_cleared_at_sign_out() {
         "the last-used method is forgotten: {cookies:?}"
     );
 }
+
+/// The demo pages speak the browser's language like every other page, switch with
+/// `?lang=` and remember it, and explain a failed sign-in in the same language.
+#[tokio::test]
+async fn the_demo_pages_speak_the_browsers_language() {
+    let app = App::new().await;
+    let page = |uri: &str, accept: &str| {
+        Request::get(uri)
+            .header(header::ACCEPT_LANGUAGE, accept)
+            .body(Body::empty())
+            .unwrap()
+    };
+    for (accept, lang, title, other) in [
+        ("ko-KR,ko;q=0.9", "ko", "데모 서비스", "Sign in with Any-ID"),
+        ("en-US,en;q=0.8", "en", "Demo service", "Any-ID로 로그인"),
+    ] {
+        let demo = Answer::of(app.send(page("/demo", accept)).await).await;
+        let body = String::from_utf8(demo.body).unwrap();
+        assert_eq!(demo.status, StatusCode::OK);
+        assert!(body.contains(&format!("lang=\"{lang}\"")), "{body}");
+        assert!(body.contains(title) && !body.contains(other), "{body}");
+    }
+    let switched = Answer::of(app.send(page("/demo?lang=en", "ko-KR")).await).await;
+    assert!(String::from_utf8_lossy(&switched.body).contains("Sign in with Any-ID"));
+    assert!(switched.header(header::SET_COOKIE).contains("lang=en"));
+    let failed = Answer::of(
+        app.send(page("/demo/callback?error=access_denied", "ko-KR"))
+            .await,
+    )
+    .await;
+    let body = String::from_utf8(failed.body).unwrap();
+    assert_eq!(failed.status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body.contains("데모 로그인에 실패했습니다"), "{body}");
+}

@@ -3,26 +3,13 @@
 //! server (`ANYID_TEST_REDIS_URL`, which CI sets); without one the test says it was skipped.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const BUDGET: usize = 10;
+mod support;
 
-/// A port nothing listens on now (and the one after it, for the admin plane).
-fn free_port_pair() -> u16 {
-    loop {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        if port < 65000 && TcpListener::bind(("127.0.0.1", port + 1)).is_ok() {
-            return port;
-        }
-    }
-}
+const BUDGET: usize = 10;
 
 /// A child process killed when the test ends, whatever happens.
 struct Server(Child);
@@ -36,7 +23,7 @@ impl Drop for Server {
 
 /// `anyid serve --dev` on `port` with `data_dir`, sharing budgets through `redis`.
 async fn serve(data_dir: &Path, port: u16, redis: &str) -> Server {
-    let mtls = free_port_pair();
+    let mtls = support::free_port(&[1]);
     let child = Command::new(env!("CARGO_BIN_EXE_anyid"))
         .args(["serve", "--dev", "--listen", &format!("127.0.0.1:{port}")])
         .arg("--data-dir")
@@ -77,7 +64,7 @@ async fn two_replicas_on_one_redis_hold_a_clients_token_budget_exactly() {
         return;
     };
     let dir = tempfile::tempdir().unwrap();
-    let (a, b) = (free_port_pair(), free_port_pair());
+    let (a, b) = (support::free_port(&[1]), support::free_port(&[1]));
     let _first = serve(dir.path(), a, &redis).await;
     let added = Command::new(env!("CARGO_BIN_EXE_anyid"))
         .args([

@@ -98,6 +98,11 @@ impl Calendar {
         })
     }
 
+    /// The time zone's offset from UTC.
+    pub fn offset(&self) -> UtcOffset {
+        self.offset
+    }
+
     /// The local time at `now` (since the Unix epoch).
     pub fn local(&self, now: Duration) -> LocalTime {
         let seconds = i64::try_from(now.as_secs()).unwrap_or(i64::MAX);

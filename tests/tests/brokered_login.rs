@@ -358,7 +358,12 @@ per_backend!(
             )
             .await
             .page();
-        assert_eq!(page.matches("name=\"unlink\"").count(), 1, "{backend:?}");
+        // One method left: no unlink button, and the reason instead.
+        assert_eq!(page.matches("name=\"unlink\"").count(), 0, "{backend:?}");
+        assert!(
+            page.contains("유일한 로그인 방법입니다"),
+            "{backend:?}: {page}"
+        );
         op.stop().await;
     }
 );

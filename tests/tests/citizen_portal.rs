@@ -78,6 +78,24 @@ per_backend!(
             page.contains("127.0.0.1"),
             "history shows where the login came from"
         );
+        // Times in the deployment's time zone (Korea by default), the zone named.
+        let hong = anyid::store::AccountStore::citizen_by_identity(
+            &op.state().store,
+            anyid_adapters::dev::ISSUER,
+            "hong",
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        let login = anyid::store::AccountStore::login_events(&op.state().store, &hong, 1)
+            .await
+            .unwrap()
+            .remove(0);
+        let seoul = anyid::clock::LocalTimes::new(time::UtcOffset::from_hms(9, 0, 0).unwrap());
+        assert!(
+            page.contains("일시 (UTC+09:00)") && page.contains(&seoul.format(login.at)),
+            "{page}"
+        );
 
         // Withdrawing consent: the client's tokens stop, and consent is asked again.
         let page = act(&browser, &op, &page, &[("withdraw", &rp.client_id)]).await;
@@ -103,16 +121,22 @@ per_backend!(
             "consent is asked again"
         );
 
-        // Unlinking the only method is refused.
-        let identity = {
-            let marker = "name=\"unlink\" value=\"";
-            let start = page.find(marker).unwrap() + marker.len();
-            page[start..start + page[start..].find('"').unwrap()].to_owned()
-        };
+        // The only method offers no unlink, and says why; a forged unlink is refused.
+        assert!(!page.contains("name=\"unlink\""), "{page}");
+        assert!(page.contains("유일한 로그인 방법입니다"), "{page}");
+        let citizen = hong.clone();
+        let identity = anyid::store::AccountStore::identities(&op.state().store, &citizen)
+            .await
+            .unwrap()
+            .remove(0)
+            .id;
         let refused = act(&browser, &op, &page, &[("unlink", &identity)]).await;
         assert!(refused.contains("role=\"alert\""), "{refused}");
         assert_eq!(
-            refused.matches("name=\"unlink\"").count(),
+            anyid::store::AccountStore::identities(&op.state().store, &citizen)
+                .await
+                .unwrap()
+                .len(),
             1,
             "the method is still linked"
         );

@@ -53,28 +53,28 @@ pub fn run(cmd: CertsCommand) -> anyhow::Result<ExitCode> {
                     .with_context(|| format!("removing {}", dir.display()))?;
             }
             let pki = anyid_certs::dev::load_or_generate(&dir, std::time::SystemTime::now())?;
-            println!("dev CA in {}", pki.dir.display());
-            println!("  trust anchor   {}", pki.root.display());
-            println!("  intermediate   {}", pki.intermediate.display());
-            println!(
+            out!("dev CA in {}", pki.dir.display())?;
+            out!("  trust anchor   {}", pki.root.display())?;
+            out!("  intermediate   {}", pki.intermediate.display())?;
+            out!(
                 "  other CA       {} (bound to no dev policy)",
                 pki.other_intermediate.display()
-            );
-            println!(
+            )?;
+            out!(
                 "  TLS server     {} (key {})",
                 pki.server_cert.display(),
                 pki.server_key.display()
-            );
+            )?;
             for crl in &pki.crl_paths {
-                println!("  CRL            {}", crl.display());
+                out!("  CRL            {}", crl.display())?;
             }
             for c in &pki.citizens {
-                println!(
+                out!(
                     "  citizen {:<13} {} ({})",
                     c.name,
                     c.cert.display(),
                     c.description
-                );
+                )?;
             }
         }
         CertsCommand::Sign {
@@ -94,7 +94,7 @@ pub fn run(cmd: CertsCommand) -> anyhow::Result<ExitCode> {
             let chain = std::fs::read_to_string(&cert)
                 .with_context(|| format!("reading {}", cert.display()))?;
             let der = anyid_certs::cms::sign_challenge(challenge.trim().as_bytes(), &key, &chain)?;
-            println!("{}", base64::engine::general_purpose::STANDARD.encode(der));
+            out!("{}", base64::engine::general_purpose::STANDARD.encode(der))?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -141,12 +141,12 @@ pub async fn run(cmd: ClientCommand) -> anyhow::Result<ExitCode> {
             let store = connect(&place.load()?).await?;
             let list = clients::list(&Admin::operator(), &store).await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&list)?);
+                out!("{}", serde_json::to_string_pretty(&list)?)?;
             } else if list.is_empty() {
-                println!("no clients");
+                out!("no clients")?;
             } else {
                 for c in list {
-                    println!("{}\t{}\t{}", c.client_id, c.name, c.redirect_uris.join(" "));
+                    out!("{}\t{}\t{}", c.client_id, c.name, c.redirect_uris.join(" "))?;
                 }
             }
         }
@@ -158,27 +158,28 @@ pub async fn run(cmd: ClientCommand) -> anyhow::Result<ExitCode> {
             let store = connect(&place.load()?).await?;
             let view = clients::show(&Admin::operator(), &store, &client_id).await?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&view)?);
+                out!("{}", serde_json::to_string_pretty(&view)?)?;
             } else {
-                println!("client_id:      {}", view.client_id);
-                println!("name:           {}", view.name);
-                println!("redirect_uris:  {}", view.redirect_uris.join(" "));
-                println!(
+                out!("client_id:      {}", view.client_id)?;
+                out!("name:           {}", view.name)?;
+                out!("redirect_uris:  {}", view.redirect_uris.join(" "))?;
+                out!(
                     "post_logout:    {}",
                     view.post_logout_redirect_uris.join(" ")
-                );
-                println!("grant_types:    {}", view.grant_types.join(" "));
-                println!("scopes:         {}", view.scopes.join(" "));
-                println!(
+                )?;
+                out!("grant_types:    {}", view.grant_types.join(" "))?;
+                out!("scopes:         {}", view.scopes.join(" "))?;
+                out!(
                     "subject_type:   {} (sector {})",
-                    view.subject_type, view.sector_identifier
-                );
-                println!("id_token alg:   {}", view.id_token_signed_response_alg);
+                    view.subject_type,
+                    view.sector_identifier
+                )?;
+                out!("id_token alg:   {}", view.id_token_signed_response_alg)?;
                 let stated =
                     |v: &Option<String>| v.clone().unwrap_or_else(|| "(not stated)".into());
-                println!("purpose:        {}", stated(&view.purpose));
-                println!("retention:      {}", stated(&view.retention));
-                println!("policy_uri:     {}", stated(&view.policy_uri));
+                out!("purpose:        {}", stated(&view.purpose))?;
+                out!("retention:      {}", stated(&view.retention))?;
+                out!("policy_uri:     {}", stated(&view.policy_uri))?;
             }
         }
         ClientCommand::RotateSecret {
@@ -195,7 +196,7 @@ pub async fn run(cmd: ClientCommand) -> anyhow::Result<ExitCode> {
         ClientCommand::Remove { client_id, place } => {
             let store = connect(&place.load()?).await?;
             clients::remove(&Admin::operator(), &store, &client_id, now()).await?;
-            println!("removed {client_id}");
+            out!("removed {client_id}")?;
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -203,11 +204,11 @@ pub async fn run(cmd: ClientCommand) -> anyhow::Result<ExitCode> {
 
 fn print_registered(r: &Registered, json: bool) -> anyhow::Result<()> {
     if json {
-        println!("{}", serde_json::to_string_pretty(r)?);
+        out!("{}", serde_json::to_string_pretty(r)?)?;
     } else {
-        println!("client_id:     {}", r.client.client_id);
-        println!("client_secret: {}", r.client_secret);
-        println!("(the secret is shown only now; store it safely)");
+        out!("client_id:     {}", r.client.client_id)?;
+        out!("client_secret: {}", r.client_secret)?;
+        out!("(the secret is shown only now; store it safely)")?;
     }
     Ok(())
 }

@@ -32,43 +32,43 @@ async fn check(dev: bool, place: &Place) -> anyhow::Result<ExitCode> {
     let file = match place.load() {
         Ok(f) => f,
         Err(e) => {
-            println!("problem: {e}");
+            out!("problem: {e}")?;
             return Ok(ExitCode::FAILURE);
         }
     };
     let mode = if dev { Mode::Dev } else { Mode::Production };
     if dev && let Err(e) = config::dev::prepare(&file) {
-        println!("problem: {e}");
+        out!("problem: {e}")?;
         return Ok(ExitCode::FAILURE);
     }
     let config = match Config::resolve(file, mode) {
         Ok(c) => c,
         Err(e) => {
-            println!("problem: {e}");
+            out!("problem: {e}")?;
             return Ok(ExitCode::FAILURE);
         }
     };
     if let Some(certificates) = &config.certificates
         && let Err(e) = anyid_adapters::certificate::CertificateLogin::new(certificates.clone())
     {
-        println!("problem: {e}");
+        out!("problem: {e}")?;
         return Ok(ExitCode::FAILURE);
     }
-    println!("issuer:   {}", config.issuer);
-    println!("listen:   {}", config.listen);
-    println!(
+    out!("issuer:   {}", config.issuer)?;
+    out!("listen:   {}", config.listen)?;
+    out!(
         "admin:    {}",
         config
             .admin_listen
             .map(|a| a.to_string())
             .unwrap_or_else(|| "disabled".into())
-    );
+    )?;
     match SqlStore::connect(config.database_url.expose(), 1).await {
         Ok(store) => {
-            println!("database: reachable ({:?})", store.backend());
+            out!("database: reachable ({:?})", store.backend())?;
             store.close().await;
         }
-        Err(e) => println!("warning:  database not reachable: {e}"),
+        Err(e) => out!("warning:  database not reachable: {e}")?,
     }
     for upstream in &config.upstreams {
         let reachable = match anyid_adapters::upstream::Upstream::new(upstream.clone()) {
@@ -76,11 +76,11 @@ async fn check(dev: bool, place: &Place) -> anyhow::Result<ExitCode> {
             Err(e) => Err(e),
         };
         match reachable {
-            Ok(()) => println!("upstream: {} ok", upstream.id),
+            Ok(()) => out!("upstream: {} ok", upstream.id)?,
             // Unreachable providers are a warning: the rest of the login page still works.
-            Err(e) => println!("warning:  upstream {}: {e}", upstream.id),
+            Err(e) => out!("warning:  upstream {}: {e}", upstream.id)?,
         }
     }
-    println!("configuration OK ({mode:?} mode)");
+    out!("configuration OK ({mode:?} mode)")?;
     Ok(ExitCode::SUCCESS)
 }

@@ -30,7 +30,7 @@ pub enum KeysCommand {
 pub async fn run(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         KeysCommand::GenKek => {
-            println!("{}", crypto::b64(&crypto::random_bytes::<32>()?));
+            out!("{}", crypto::b64(&crypto::random_bytes::<32>()?))?;
         }
         KeysCommand::List { place } => {
             let store = connect(&place.load()?).await?;
@@ -39,7 +39,7 @@ pub async fn run(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
                     .retire_at
                     .map(|t| format!("retires at {t}"))
                     .unwrap_or_else(|| "active".into());
-                println!("{}\t{}\tcreated {}\t{}", k.kid, k.alg, k.created_at, retire);
+                out!("{}\t{}\tcreated {}\t{}", k.kid, k.alg, k.created_at, retire)?;
             }
         }
         KeysCommand::Rotate { place } => {
@@ -57,10 +57,10 @@ pub async fn run(cmd: KeysCommand) -> anyhow::Result<ExitCode> {
             // Tokens signed by the old keys live at most this long.
             let keep = config.tokens.access_token.max(config.tokens.id_token) + 60;
             let kids = keys::rotate(&store, &kek, now(), keep).await?;
-            println!("new signing keys: {}", kids.join(", "));
-            println!(
+            out!("new signing keys: {}", kids.join(", "))?;
+            out!(
                 "old keys stay published for {keep} s; running servers pick up the new keys within 30 s"
-            );
+            )?;
         }
     }
     Ok(ExitCode::SUCCESS)

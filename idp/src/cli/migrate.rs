@@ -7,6 +7,6 @@ use super::{Place, connect};
 pub async fn run(place: &Place) -> anyhow::Result<ExitCode> {
     let store = connect(&place.load()?).await?;
     store.migrate().await?;
-    println!("migrations applied");
+    out!("migrations applied")?;
     Ok(ExitCode::SUCCESS)
 }

@@ -2,6 +2,15 @@
 //! part of the library). This module owns what they share: where the configuration and
 //! state are ([`Place`]) and the database connection operator commands use.
 
+/// `println!` that returns the write's error instead of panicking: a closed pipe (`anyid
+/// … | head`) ends the command quietly (`main`).
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)
+    }};
+}
+
 pub mod certs;
 pub mod client;
 pub mod config;

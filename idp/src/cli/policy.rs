@@ -42,12 +42,12 @@ pub fn run(cmd: PolicyCommand) -> anyhow::Result<ExitCode> {
     match cmd {
         PolicyCommand::Check { dir } => {
             let set = policy::load(Some(&dir))?;
-            println!("{}: {} policies valid", dir.display(), set.ids().len());
+            out!("{}: {} policies valid", dir.display(), set.ids().len())?;
             for p in set.summaries() {
-                println!("  {}\t{}\t{}\t{}", p.id, p.effect, p.file, p.reason);
+                out!("  {}\t{}\t{}\t{}", p.id, p.effect, p.file, p.reason)?;
             }
         }
-        PolicyCommand::Schema => print!("{}", anyid_policy::cedar::SCHEMA),
+        PolicyCommand::Schema => out!("{}", anyid_policy::cedar::SCHEMA.trim_end())?,
         PolicyCommand::Eval {
             request,
             dir,
@@ -101,7 +101,7 @@ pub fn run(cmd: PolicyCommand) -> anyhow::Result<ExitCode> {
             if let Some(map) = out.as_object_mut() {
                 map.insert("explanation".into(), explanation.into());
             }
-            println!("{}", serde_json::to_string_pretty(&out)?);
+            out!("{}", serde_json::to_string_pretty(&out)?)?;
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -86,14 +86,17 @@ pub async fn run(args: Serve) -> anyhow::Result<ExitCode> {
                 )
             })
             .unwrap_or_else(|| "off".into());
+        let data_dir = running.state.config.data_dir.display();
         eprintln!(
             "\n  Any-ID (development mode)\n\
              \n  Demo relying party : {issuer}/demo\
              \n  Discovery          : {issuer}/.well-known/openid-configuration\
              \n  Admin API          : {admin}\
              \n  Certificate login  : {certificates}\
-             \n  State folder       : {}\n",
-            running.state.config.data_dir.display()
+             \n  State folder       : {data_dir}\
+             \n  Your relying party : anyid client add --name \"My app\" \\\
+             \n                         --redirect-uri http://localhost:3000/callback \\\
+             \n                         --data-dir {data_dir} --json\n",
         );
     }
     running.until_signalled().await;

@@ -60,9 +60,21 @@ pub(super) fn uses_dev_ca(config: &CertificateConfig) -> bool {
     config.enabled != Some(false) && config.trust_anchors.is_empty()
 }
 
-/// Point certificate login and its mutual-TLS listener at the dev CA in `data_dir`.
+/// The dev certificate listener's port: 363 above the main one, so `8080` gives the usual
+/// `8443` and a second dev server on another port gets a listener of its own. An ephemeral
+/// main port (`0`) gives an ephemeral one.
+pub fn mtls_port(listen_port: u16) -> u16 {
+    match listen_port {
+        0 => 0,
+        port => port.checked_add(363).unwrap_or(port - 363),
+    }
+}
+
+/// Point certificate login and its mutual-TLS listener at the dev CA in `data_dir`; the
+/// listener goes beside the main one at `listen`, unless configured.
 pub(super) fn use_dev_ca(
     data_dir: &Path,
+    listen: SocketAddr,
     config: &mut CertificateConfig,
     mtls: &mut MtlsConfig,
 ) -> Result<(), ConfigError> {
@@ -101,7 +113,7 @@ pub(super) fn use_dev_ca(
         .collect();
     mtls.listen = mtls
         .listen
-        .or(Some(SocketAddr::from(([127, 0, 0, 1], 8443))));
+        .or(Some(SocketAddr::new(listen.ip(), mtls_port(listen.port()))));
     mtls.certificate = mtls.certificate.take().or(Some(pki.server_cert.clone()));
     mtls.private_key = mtls.private_key.take().or(Some(pki.server_key.clone()));
     Ok(())

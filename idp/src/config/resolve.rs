@@ -273,7 +273,7 @@ fn certificates(
     let mut config = file.certificates.clone();
     let mut mtls = file.mtls.clone();
     if mode == Mode::Dev && dev::uses_dev_ca(&config) {
-        dev::use_dev_ca(&file.data_dir, &mut config, &mut mtls)?;
+        dev::use_dev_ca(&file.data_dir, file.listen, &mut config, &mut mtls)?;
     }
     if config.enabled != Some(true) {
         return Ok((None, None));
@@ -492,6 +492,13 @@ mod tests {
         }
         let mtls = config.mtls.expect("the listener");
         assert_eq!(mtls.url, "https://localhost:8443");
+        // Another dev server's listener goes beside its own main port.
+        let elsewhere = ConfigFile {
+            listen: "127.0.0.1:9000".parse().unwrap(),
+            ..file.clone()
+        };
+        let moved = Config::resolve(elsewhere, Mode::Dev).unwrap().mtls.unwrap();
+        assert_eq!(moved.url, "https://localhost:9363");
         let mut off = file;
         off.certificates.enabled = Some(false);
         let config = Config::resolve(off, Mode::Dev).unwrap();

@@ -223,7 +223,8 @@ impl Default for LimitsConfig {
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MtlsConfig {
-    /// Where the mutual-TLS listener binds (dev default `127.0.0.1:8443`).
+    /// Where the mutual-TLS listener binds (dev default: the main listener's port + 363,
+    /// `127.0.0.1:8443` beside `8080`).
     pub listen: Option<SocketAddr>,
     /// Its public URL; defaults to `https://localhost:<port>` for a loopback listener. In
     /// production give it its own host name, so certificate prompts never appear on the

@@ -282,6 +282,8 @@ struct DecisionsPage<'a> {
     total: usize,
     /// When, action, decision, who, on what, zone, policies.
     rows: Vec<(String, String, String, String, String, String, String)>,
+    /// The time zone times are shown in.
+    zone: String,
 }
 
 /// `GET /admin/decisions`: the latest decisions as a page, with the share of each kind.
@@ -346,7 +348,7 @@ pub async fn get_decisions_page(
                     None => label(&r.decision),
                 };
                 (
-                    super::portal::when(r.at),
+                    state.local_times().format(r.at),
                     r.action.clone(),
                     decision,
                     r.principal.clone(),
@@ -357,6 +359,7 @@ pub async fn get_decisions_page(
             })
             .collect(),
         counts,
+        zone: state.local_times().zone(),
         kinds: kinds
             .iter()
             .map(|(k, label)| (*k, *label, query.decision.as_deref() == Some(*k)))

@@ -32,6 +32,14 @@ struct SignedIn {
     logout_url: String,
 }
 
+/// What the demo page shows.
+enum Demo {
+    Start,
+    SignedIn(SignedIn),
+    /// Why the sign-in failed, in the page's language.
+    Failed(String),
+}
+
 #[derive(Template)]
 #[template(path = "demo.html")]
 struct DemoPage<'a> {
@@ -39,23 +47,43 @@ struct DemoPage<'a> {
     other_lang: &'a str,
     switch_url: &'a str,
     t: &'a crate::i18n::Text,
-    result: Option<SignedIn>,
+    result: Demo,
 }
 
-fn page(headers: &HeaderMap, result: Option<SignedIn>) -> Response {
-    let prefs = pages::Prefs::from_request(headers, None, Some("/demo".into()));
+/// The demo page in the visitor's language (`?lang=` switches and is remembered, as on
+/// every other page).
+fn page(
+    state: &AppState,
+    headers: &HeaderMap,
+    query: Option<&str>,
+    result: impl FnOnce(&crate::i18n::Text) -> Demo,
+) -> Response {
+    let switch = pages::lang_param(query);
+    let prefs = pages::Prefs::from_request(headers, switch.as_deref(), Some("/demo".into()));
     let f = pages::Frame::new(&prefs, None);
-    pages::render(&DemoPage {
+    let result = result(f.t);
+    let status = if matches!(result, Demo::Failed(_)) {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let mut response = pages::render(&DemoPage {
         lang: f.lang,
         other_lang: f.other_lang,
         switch_url: &f.switch_url,
         t: f.t,
         result,
-    })
+    });
+    *response.status_mut() = status;
+    pages::remember_lang(response, switch.as_deref(), state.secure_cookies())
 }
 
-async fn get_demo(headers: HeaderMap) -> Response {
-    page(&headers, None)
+async fn get_demo(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    page(&state, &headers, query.as_deref(), |_| Demo::Start)
 }
 
 /// `?prompt=login|consent` is passed on, so the demo can show those pages again;
@@ -123,27 +151,26 @@ async fn get_demo_callback(
     let Some(demo) = state.demo.clone() else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let fail = |detail: &str| {
-        (
-            StatusCode::BAD_REQUEST,
-            format!("Demo sign-in failed: {detail}"),
-        )
-            .into_response()
+    let fail = |why: fn(&crate::i18n::Text) -> String| {
+        page(&state, &headers, None, |t| Demo::Failed(why(t)))
     };
     let Ok(params) = extract::query(query.as_deref().unwrap_or_default()) else {
-        return fail("The callback parameters are malformed.");
+        return fail(|t| t.demo_fail_malformed.into());
     };
     if let Some(error) = params.get("error") {
-        return fail(&format!("Any-ID answered: {error}"));
+        let error = error.to_owned();
+        return page(&state, &headers, None, |t| {
+            Demo::Failed(format!("{} {error}", t.demo_fail_refused))
+        });
     }
     let Some((st, nonce, verifier)) = cookie(&headers, COOKIE).and_then(split3) else {
-        return fail("The demo sign-in state is missing; start again.");
+        return fail(|t| t.demo_fail_state_missing.into());
     };
     if params.get("state") != Some(st) {
-        return fail("The state does not match; start again.");
+        return fail(|t| t.demo_fail_state_mismatch.into());
     }
     let Some(code) = params.get("code") else {
-        return fail("No authorization code came back.");
+        return fail(|t| t.demo_fail_no_code.into());
     };
     let token = demo
         .http
@@ -160,9 +187,9 @@ async fn get_demo_callback(
     let tokens: TokenAnswer = match token {
         Ok(r) if r.status().is_success() => match r.json().await {
             Ok(t) => t,
-            Err(_) => return fail("The token response was malformed."),
+            Err(_) => return fail(|t| t.demo_fail_token.into()),
         },
-        _ => return fail("The token request failed."),
+        _ => return fail(|t| t.demo_fail_token.into()),
     };
     let Some(claims) =
         state
@@ -170,10 +197,10 @@ async fn get_demo_callback(
             .current()
             .verify::<Value>(&tokens.id_token, "JWT", &state.issuer, false)
     else {
-        return fail("The ID token did not verify.");
+        return fail(|t| t.demo_fail_id_token.into());
     };
     if claims["nonce"] != nonce || claims["aud"] != demo.client_id.as_str() {
-        return fail("The ID token is not for this sign-in.");
+        return fail(|t| t.demo_fail_id_token.into());
     }
     let userinfo: Value = match demo
         .http
@@ -194,14 +221,12 @@ async fn get_demo_callback(
         ],
     );
     let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default();
-    let mut response = page(
-        &headers,
-        Some(SignedIn {
-            id_token_claims: pretty(&claims),
-            userinfo: pretty(&userinfo),
-            logout_url,
-        }),
-    );
+    let signed_in = SignedIn {
+        id_token_claims: pretty(&claims),
+        userinfo: pretty(&userinfo),
+        logout_url,
+    };
+    let mut response = page(&state, &headers, None, |_| Demo::SignedIn(signed_in));
     if let Ok(v) = HeaderValue::from_str(&extract::clear_cookie(COOKIE, state.secure_cookies())) {
         response.headers_mut().append(header::SET_COOKIE, v);
     }

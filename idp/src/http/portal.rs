@@ -105,7 +105,7 @@ fn history_row(
         },
     );
     (
-        when(h.at),
+        state.local_times().format(h.at),
         method_name(state, &h.method, f.language),
         service,
         h.address.clone().unwrap_or_else(|| f.t.portal_none.into()),
@@ -221,6 +221,8 @@ struct AccountPage<'a> {
     details: Vec<DetailRow>,
     choices: Vec<SourceChoice>,
     suspended_since: Option<String>,
+    /// The time zone times are shown in.
+    zone: String,
 }
 
 #[derive(Template)]
@@ -236,6 +238,7 @@ struct ExportPage<'a> {
     passkeys: Vec<(String, String, String, String)>,
     history: Vec<(String, String, String, String)>,
     json: String,
+    zone: String,
 }
 
 /// The download a person reads: the same facts as the JSON, as a page of tables, with the
@@ -270,7 +273,7 @@ fn readable_export(state: &AppState, f: &Frame, export: &login::rights::Export) 
     let page = ExportPage {
         lang: f.lang,
         t: f.t,
-        generated: when(export.generated_at),
+        generated: state.local_times().format(export.generated_at),
         details,
         methods: export
             .sign_in_methods
@@ -288,8 +291,8 @@ fn readable_export(state: &AppState, f: &Frame, export: &login::rights::Export) 
                 (
                     method_name(state, &m.method, f.language),
                     f.t.level(&m.vouched_level).to_owned(),
-                    when(m.linked_at),
-                    when(m.last_used_at),
+                    state.local_times().format(m.linked_at),
+                    state.local_times().format(m.last_used_at),
                     claims.join("; "),
                 )
             })
@@ -301,7 +304,7 @@ fn readable_export(state: &AppState, f: &Frame, export: &login::rights::Export) 
                 (
                     c.service.clone(),
                     released(f, &c.scopes),
-                    when(c.granted_at),
+                    state.local_times().format(c.granted_at),
                 )
             })
             .collect(),
@@ -310,8 +313,8 @@ fn readable_export(state: &AppState, f: &Frame, export: &login::rights::Export) 
             .iter()
             .map(|s| {
                 (
-                    when(s.signed_in_at),
-                    when(s.expires_at),
+                    state.local_times().format(s.signed_in_at),
+                    state.local_times().format(s.expires_at),
                     f.t.level(&s.level).to_owned(),
                 )
             })
@@ -323,9 +326,11 @@ fn readable_export(state: &AppState, f: &Frame, export: &login::rights::Export) 
                 (
                     p.name.clone(),
                     f.t.level(&p.level).to_owned(),
-                    when(p.registered_at),
-                    p.last_used_at
-                        .map_or_else(|| f.t.portal_never.to_owned(), when),
+                    state.local_times().format(p.registered_at),
+                    p.last_used_at.map_or_else(
+                        || f.t.portal_never.to_owned(),
+                        |t| state.local_times().format(t),
+                    ),
                 )
             })
             .collect(),
@@ -335,21 +340,9 @@ fn readable_export(state: &AppState, f: &Frame, export: &login::rights::Export) 
             .map(|h| history_row(state, f, h, &names))
             .collect(),
         json: serde_json::to_string_pretty(export).ok()?,
+        zone: state.local_times().zone(),
     };
     page.render().ok()
-}
-
-/// UTC time, `YYYY-MM-DD HH:MM`.
-pub(super) fn when(t: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp(t)
-        .ok()
-        .and_then(|d| {
-            d.format(&time::macros::format_description!(
-                "[year]-[month]-[day] [hour]:[minute]"
-            ))
-            .ok()
-        })
-        .unwrap_or_default()
 }
 
 fn method_name(state: &AppState, method: &str, language: Lang) -> String {
@@ -453,7 +446,8 @@ fn render(
         refused,
         details,
         choices,
-        suspended_since: v.suspended_at.map(when),
+        suspended_since: v.suspended_at.map(|t| state.local_times().format(t)),
+        zone: state.local_times().zone(),
         identities: v
             .identities
             .iter()
@@ -461,7 +455,7 @@ fn render(
                 id: i.id.clone(),
                 name: method_name(state, &i.method, f.language),
                 level: f.t.level(i.proves().acr()),
-                last_used: when(i.last_used_at),
+                last_used: state.local_times().format(i.last_used_at),
             })
             .collect(),
         linkable: v
@@ -483,7 +477,7 @@ fn render(
             .iter()
             .map(|s| SessionRow {
                 id: s.id.clone(),
-                started: when(s.auth_time),
+                started: state.local_times().format(s.auth_time),
                 level: f.t.level(&s.acr),
                 risk: v
                     .session_risks
@@ -517,9 +511,10 @@ fn render(
                 } else {
                     f.t.portal_device_bound
                 },
-                last_used: p
-                    .last_used_at
-                    .map_or_else(|| f.t.portal_never.to_owned(), when),
+                last_used: p.last_used_at.map_or_else(
+                    || f.t.portal_never.to_owned(),
+                    |t| state.local_times().format(t),
+                ),
             })
             .collect(),
     })
