@@ -95,6 +95,7 @@ test('a step-up with someone else\'s certificate is refused and the service gets
   // The service never got a code, and the portal lists only the Kakao method.
   assert.doesNotMatch(page.url(), /\/demo\/callback/);
   await page.goto(`${fx.anyid.issuer}/account`);
-  assert.equal(await page.locator('input[name="unlink"]').count(), 1);
+  assert.equal(await page.locator('input[name="unlink"]').count(), 0);
+  assert.match(await page.textContent('main'), /유일한 로그인 방법입니다/);
   await ctx.close();
 });

@@ -142,14 +142,20 @@ impl Pdp<'_> {
             event.actor_id,
             event.actor_agency.as_deref().unwrap_or_default()
         );
-        facts.context.risk =
-            match crate::risk::actor_risk(self.op.store, &actor, self.op.now()).await {
-                Ok(risk) => risk,
-                Err(e) => {
-                    tracing::error!(cause = %e, "an official's risk could not be read; denying");
-                    return Answer::error(500, "the request could not be evaluated; try again");
-                }
-            };
+        facts.context.risk = match crate::risk::recent_actor_risk(
+            self.op.store,
+            self.op.recent,
+            &actor,
+            self.op.now(),
+        )
+        .await
+        {
+            Ok(risk) => risk,
+            Err(e) => {
+                tracing::error!(cause = %e, "an official's risk could not be read; denying");
+                return Answer::error(500, "the request could not be evaluated; try again");
+            }
+        };
         let outcome = self.op.decide_outcome(&facts);
         let (decision, label) = match outcome.decision {
             Decision::Allow => (true, "allow"),

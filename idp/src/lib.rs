@@ -6,6 +6,7 @@
 pub mod authzen;
 pub mod batch;
 pub mod budgets;
+pub mod cache;
 pub mod clients;
 pub mod clock;
 pub mod config;

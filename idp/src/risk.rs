@@ -251,6 +251,22 @@ impl AlertSink for SqlStore {
     }
 }
 
+/// [`actor_risk`], as read a moment ago (`cache`): the request path's form.
+pub async fn recent_actor_risk(
+    store: &SqlStore,
+    recent: &crate::cache::Recents,
+    actor: &str,
+    now: UnixTime,
+) -> Result<u8, StoreError> {
+    let changes = store.changes().alerts();
+    if let Some(risk) = recent.risks.get(&actor.to_owned(), changes) {
+        return Ok(risk);
+    }
+    let risk = actor_risk(store, actor, now).await?;
+    recent.risks.put(actor.to_owned(), risk, changes);
+    Ok(risk)
+}
+
 /// An actor's risk from the alerts raised against them, each decayed since it was raised.
 pub async fn actor_risk(store: &SqlStore, actor: &str, now: UnixTime) -> Result<u8, StoreError> {
     let alerts = store.alerts_of(actor, now - ALERT_MEMORY_S).await?;

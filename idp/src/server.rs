@@ -171,6 +171,7 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppS
         metrics,
         decisions,
         budgets,
+        recents: crate::cache::Recents::default(),
         client_cache: Default::default(),
         client_auth_failures: AuthFailureLimits::new(
             limits.client_auth_failures_per_minute,

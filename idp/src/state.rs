@@ -37,6 +37,7 @@ pub struct Core {
     pub decisions: crate::decisions::DecisionLog,
     /// Request budgets (per client), shared by replicas through Redis when configured.
     pub budgets: crate::budgets::Budgets,
+    pub recents: crate::cache::Recents,
     /// Dev mode's demo relying party, when running.
     pub demo: Option<crate::demo::DemoClient>,
     /// The discovery document, serialised once.
@@ -68,6 +69,7 @@ impl Core {
             policy: &self.policy,
             decisions: &self.decisions,
             budgets: &self.budgets,
+            recent: &self.recents,
             secure_cookies: self.secure_cookies(),
         }
     }

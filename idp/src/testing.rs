@@ -32,6 +32,7 @@ pub struct Fixture {
     secrets: PurposeKeys,
     decisions: crate::decisions::DecisionLog,
     budgets: crate::budgets::Budgets,
+    recents: crate::cache::Recents,
 }
 
 impl Fixture {
@@ -55,6 +56,7 @@ impl Fixture {
             policy: Engine::with_defaults().expect("the built-in policies"),
             secrets: PurposeKeys::derive(&SUBJECT_SECRET, None),
             budgets: crate::budgets::Budgets::new(&Default::default(), None),
+            recents: crate::cache::Recents::default(),
             decisions: {
                 let store = decisions_store;
                 let writer = crate::batch::GroupWriter::spawn(1000, 100, move |rows| {
@@ -79,6 +81,7 @@ impl Fixture {
             policy: &self.policy,
             decisions: &self.decisions,
             budgets: &self.budgets,
+            recent: &self.recents,
             secure_cookies: true,
         }
     }

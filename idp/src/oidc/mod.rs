@@ -52,6 +52,8 @@ pub struct Provider<'a> {
     pub decisions: &'a crate::decisions::DecisionLog,
     /// Request budgets.
     pub budgets: &'a crate::budgets::Budgets,
+    /// What this process looked up a moment ago.
+    pub recent: &'a crate::cache::Recents,
     /// Cookies are `Secure` and `__Host-` prefixed: the issuer is https.
     pub secure_cookies: bool,
 }

@@ -323,6 +323,7 @@ impl AccountStore for SqlStore {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        self.changes.revoked();
         Ok(done.rows_affected())
     }
 
@@ -347,6 +348,8 @@ impl AccountStore for SqlStore {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        self.changes.revoked();
+        self.changes.alerted();
         Ok(done.rows_affected() == 1)
     }
 

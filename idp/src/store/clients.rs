@@ -188,6 +188,7 @@ impl ClientStore for SqlStore {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        self.changes.revoked();
         Ok(done.rows_affected() == 1)
     }
 }

@@ -156,6 +156,7 @@ impl ConsentStore for SqlStore {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        self.changes.revoked();
         Ok(done.rows_affected() == 1)
     }
 }

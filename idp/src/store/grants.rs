@@ -357,6 +357,7 @@ impl GrantStore for SqlStore {
             .bind(id)
             .execute(&self.write)
             .await?;
+        self.changes.revoked();
         Ok(())
     }
 
@@ -369,6 +370,7 @@ impl GrantStore for SqlStore {
         .bind(expires_at)
         .execute(&self.write)
         .await?;
+        self.changes.revoked();
         Ok(())
     }
 

@@ -19,7 +19,7 @@ mod sessions;
 mod sql;
 
 pub use grants::Redemption;
-pub use sql::{Backend, SqlStore};
+pub use sql::{Backend, Changes, SqlStore};
 
 use crate::clock::UnixTime;
 

@@ -67,6 +67,7 @@ impl RetentionStore for SqlStore {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
+        self.changes.revoked();
         Ok(done.rows_affected())
     }
 

@@ -107,6 +107,7 @@ impl RiskStore for SqlStore {
         .bind(at)
         .execute(&self.write)
         .await?;
+        self.changes.alerted();
         Ok(())
     }
 

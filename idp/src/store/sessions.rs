@@ -71,6 +71,7 @@ impl SessionStore for SqlStore {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        self.changes.revoked();
         Ok(done.rows_affected() == 1)
     }
 

@@ -2,6 +2,7 @@
 //! PostgreSQL, with migrations per backend embedded in the binary.
 
 use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sqlx::Executor;
@@ -27,6 +28,35 @@ pub struct SqlStore {
     pub(super) read: AnyPool,
     pub(super) write: AnyPool,
     backend: Backend,
+    pub(super) changes: std::sync::Arc<Changes>,
+}
+
+/// Counters of changes that short-lived caches of this process must not outlive: a cache
+/// entry made before a change is stale at once (other replicas' caches by their age).
+#[derive(Debug, Default)]
+pub struct Changes {
+    revocations: AtomicU64,
+    alerts: AtomicU64,
+}
+
+impl Changes {
+    /// Grants, sessions or access tokens were revoked or removed.
+    pub fn revoked(&self) {
+        self.revocations.fetch_add(1, Ordering::Release);
+    }
+
+    /// Alerts were raised or removed.
+    pub fn alerted(&self) {
+        self.alerts.fetch_add(1, Ordering::Release);
+    }
+
+    pub fn revocations(&self) -> u64 {
+        self.revocations.load(Ordering::Acquire)
+    }
+
+    pub fn alerts(&self) -> u64 {
+        self.alerts.load(Ordering::Acquire)
+    }
 }
 
 impl SqlStore {
@@ -82,11 +112,17 @@ impl SqlStore {
             read,
             write,
             backend,
+            changes: std::sync::Arc::default(),
         })
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// What this process changed that caches depend on.
+    pub fn changes(&self) -> &Changes {
+        &self.changes
     }
 
     /// Apply the embedded migrations for this backend.
