@@ -60,7 +60,7 @@ impl AccessStore for SqlStore {
         for chunk in events.chunks(ROWS_PER_STATEMENT) {
             let sql = sqlx::AssertSqlSafe(format!(
                 "INSERT INTO personal_data_access ({COLUMNS}) VALUES {}",
-                values_list(chunk.len(), PER_ROW)
+                values_list(self.backend(), chunk.len(), PER_ROW)
             ));
             let mut query = sqlx::query(sql);
             for e in chunk {

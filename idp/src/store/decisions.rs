@@ -31,7 +31,7 @@ impl DecisionStore for SqlStore {
         for chunk in records.chunks(ROWS_PER_STATEMENT) {
             let sql = sqlx::AssertSqlSafe(format!(
                 "INSERT INTO policy_decisions ({COLUMNS}) VALUES {}",
-                values_list(chunk.len(), PER_ROW)
+                values_list(self.backend(), chunk.len(), PER_ROW)
             ));
             let mut query = sqlx::query(sql);
             for r in chunk {
