@@ -1,0 +1,4 @@
+//! Personal-data access records (DESIGN §2, issue 10): the tamper-evident log they append
+//! to.
+
+pub mod merkle;
