@@ -9,14 +9,15 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::store::StoreError;
 
-type Ack = oneshot::Sender<Result<(), String>>;
+type Ack<R> = oneshot::Sender<Result<R, String>>;
 
-/// A handle to a writer task; cloning shares the task.
-pub struct GroupWriter<T> {
-    queue: mpsc::Sender<(T, Ack)>,
+/// A handle to a writer task; cloning shares the task. Each row's sender hears its own
+/// result `R` (`()` for plain records).
+pub struct GroupWriter<T, R = ()> {
+    queue: mpsc::Sender<(T, Ack<R>)>,
 }
 
-impl<T> Clone for GroupWriter<T> {
+impl<T, R> Clone for GroupWriter<T, R> {
     fn clone(&self) -> Self {
         Self {
             queue: self.queue.clone(),
@@ -41,7 +42,22 @@ impl<T: Send + 'static> GroupWriter<T> {
         F: Fn(Vec<T>) -> Fut + Send + 'static,
         Fut: Future<Output = Result<(), StoreError>> + Send,
     {
-        let (queue, mut rx) = mpsc::channel::<(T, Ack)>(capacity.max(1));
+        Self::spawn_with_results(capacity, max_batch, move |rows| {
+            let n = rows.len();
+            let written = write(rows);
+            async move { written.await.map(|()| vec![(); n]) }
+        })
+    }
+}
+
+impl<T: Send + 'static, R: Send + 'static> GroupWriter<T, R> {
+    /// The same, with a result per row: `write` answers one `R` per row, in order.
+    pub fn spawn_with_results<F, Fut>(capacity: usize, max_batch: usize, write: F) -> Self
+    where
+        F: Fn(Vec<T>) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<Vec<R>, StoreError>> + Send,
+    {
+        let (queue, mut rx) = mpsc::channel::<(T, Ack<R>)>(capacity.max(1));
         let max_batch = max_batch.max(1);
         tokio::spawn(async move {
             while let Some(first) = rx.recv().await {
@@ -59,13 +75,25 @@ impl<T: Send + 'static> GroupWriter<T> {
                         Err(_) => break,
                     }
                 }
-                let result = write(rows).await.map_err(|e| e.to_string());
-                if let Err(e) = &result {
-                    tracing::error!(cause = %e, rows = acks.len(), "a batch of records was not written; each request is told");
-                }
-                for ack in acks {
-                    // A request that gave up waiting no longer needs the answer.
-                    let _ = ack.send(result.clone());
+                let n = acks.len();
+                let result = match write(rows).await {
+                    Ok(results) if results.len() == n => Ok(results),
+                    Ok(results) => Err(format!("{} results for {n} rows", results.len())),
+                    Err(e) => Err(e.to_string()),
+                };
+                match result {
+                    Ok(results) => {
+                        for (ack, result) in acks.into_iter().zip(results) {
+                            // A request that gave up waiting no longer needs the answer.
+                            let _ = ack.send(Ok(result));
+                        }
+                    }
+                    Err(e) => {
+                        tracing::error!(cause = %e, rows = n, "a batch of records was not written; each request is told");
+                        for ack in acks {
+                            let _ = ack.send(Err(e.clone()));
+                        }
+                    }
                 }
             }
         });
@@ -79,15 +107,15 @@ impl<T: Send + 'static> GroupWriter<T> {
         self.queue.try_send((row, ack)).is_ok()
     }
 
-    /// Queue `row` and wait until it is committed.
-    pub async fn write(&self, row: T) -> Result<(), WriteError> {
+    /// Queue `row` and wait until it is committed: its result.
+    pub async fn write(&self, row: T) -> Result<R, WriteError> {
         let (ack, done) = oneshot::channel();
         self.queue
             .send((row, ack))
             .await
             .map_err(|_| WriteError::Stopped)?;
         match done.await {
-            Ok(Ok(())) => Ok(()),
+            Ok(Ok(result)) => Ok(result),
             Ok(Err(e)) => Err(WriteError::Failed(e)),
             Err(_) => Err(WriteError::Stopped),
         }

@@ -148,6 +148,29 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppS
             async move { store.record_access(&rows).await }
         })
     };
+    let audit_log = {
+        let store = store.clone();
+        let clock = clock.clone();
+        // Each row is one request's accepted records; a commit takes many requests' rows.
+        crate::batch::GroupWriter::spawn_with_results(
+            200,
+            100,
+            move |batches: Vec<Vec<crate::audit::event::AccessRecord>>| {
+                let store = store.clone();
+                let now = clock.now();
+                async move {
+                    use crate::store::AuditStore;
+                    let sizes: Vec<usize> = batches.iter().map(Vec::len).collect();
+                    let all: Vec<_> = batches.into_iter().flatten().collect();
+                    let mut appended = store.append_audit(&all, now).await?.into_iter();
+                    Ok(sizes
+                        .into_iter()
+                        .map(|n| appended.by_ref().take(n).collect())
+                        .collect())
+                }
+            },
+        )
+    };
     let metrics = Metrics::new();
     let decisions = crate::decisions::DecisionLog::new(
         {
@@ -184,6 +207,7 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppS
         ),
         policy,
         access_log,
+        audit_log,
         demo,
         discovery,
         upstreams,

@@ -33,6 +33,8 @@ pub struct Core {
     pub policy: Engine,
     /// Personal-data access events, written in group commits (`batch`).
     pub access_log: crate::batch::GroupWriter<crate::store::AccessEvent>,
+    /// The access record's writer (`audit::intake`).
+    pub audit_log: crate::audit::intake::LogWriter,
     /// Every policy decision, written in group commits off the request path.
     pub decisions: crate::decisions::DecisionLog,
     /// Request budgets (per client), shared by replicas through Redis when configured.

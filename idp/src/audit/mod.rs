@@ -1,4 +1,6 @@
 //! Personal-data access records (DESIGN §2, issue 10): the tamper-evident log they append
 //! to.
 
+pub mod event;
+pub mod intake;
 pub mod merkle;

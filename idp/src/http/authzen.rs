@@ -94,29 +94,13 @@ async fn authenticate(
     headers: &HeaderMap,
     address: std::net::IpAddr,
 ) -> Result<Caller, Refusal> {
-    let op = state.provider();
-    let Some(token) = extract::bearer(headers) else {
-        return Err(Box::new(bearer_error(None)));
-    };
-    let claims = verify_access_token(&op, token)
-        .await
-        .map_err(|e| Box::new(bearer_error(Some(e))))?;
-    if claims.gid.is_some() || !parse_scope(&claims.scope).iter().any(|s| s == SCOPE) {
-        return Err(Box::new(bearer_error(Some(OAuthError::new(
-            ErrorCode::InsufficientScope,
-            "the decision API needs a client-credentials token with the authzen scope",
-        )))));
-    }
-    let client = op
-        .clients
-        .get(op.store, &claims.client_id, op.now())
-        .await
-        .map_err(|e| Box::new(problem(ApiError::from(e))))?
-        .ok_or_else(|| {
-            Box::new(bearer_error(Some(OAuthError::invalid_token(
-                "the token's client no longer exists",
-            ))))
-        })?;
+    let client = calling_client(
+        state,
+        headers,
+        SCOPE,
+        "the decision API needs a client-credentials token with the authzen scope",
+    )
+    .await?;
     Ok(Caller {
         client,
         address,
@@ -125,6 +109,39 @@ async fn authenticate(
             .and_then(|v| v.to_str().ok())
             .map(|v| v.chars().take(200).collect()),
     })
+}
+
+/// The relying party calling with a client-credentials access token of this provider that
+/// carries `scope`: 401 without a valid token, 403 (`insufficient_scope`, saying `needs`)
+/// without the scope or with a citizen's token.
+pub(super) async fn calling_client(
+    state: &AppState,
+    headers: &HeaderMap,
+    scope: &str,
+    needs: &'static str,
+) -> Result<std::sync::Arc<crate::store::ClientRecord>, Refusal> {
+    let op = state.provider();
+    let Some(token) = extract::bearer(headers) else {
+        return Err(Box::new(bearer_error(None)));
+    };
+    let claims = verify_access_token(&op, token)
+        .await
+        .map_err(|e| Box::new(bearer_error(Some(e))))?;
+    if claims.gid.is_some() || !parse_scope(&claims.scope).iter().any(|s| s == scope) {
+        return Err(Box::new(bearer_error(Some(OAuthError::new(
+            ErrorCode::InsufficientScope,
+            needs,
+        )))));
+    }
+    op.clients
+        .get(op.store, &claims.client_id, op.now())
+        .await
+        .map_err(|e| Box::new(problem(ApiError::from(e))))?
+        .ok_or_else(|| {
+            Box::new(bearer_error(Some(OAuthError::invalid_token(
+                "the token's client no longer exists",
+            ))))
+        })
 }
 
 fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Refusal> {

@@ -3,6 +3,7 @@
 //! endpoint; handlers extract, call one domain function, and map the result.
 
 pub mod admin;
+mod audit;
 mod authorize;
 mod authzen;
 pub mod demo;
@@ -58,6 +59,7 @@ pub fn public_router(state: AppState) -> Router {
             get(userinfo::get_userinfo).post(userinfo::post_userinfo),
         )
         .route("/introspect", post(introspection::post_introspect))
+        .route("/audit/v1/events", post(audit::post_events))
         .route("/access/v1/evaluation", post(authzen::post_evaluation))
         .route("/access/v1/evaluations", post(authzen::post_evaluations))
         .route(

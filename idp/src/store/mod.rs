@@ -6,6 +6,7 @@
 
 mod access;
 mod accounts;
+mod audit;
 mod clients;
 mod decisions;
 mod flows;
@@ -18,6 +19,7 @@ mod risk;
 mod sessions;
 mod sql;
 
+pub use audit::{Appended, STORED_LEVEL, StoredRecord};
 pub use grants::Redemption;
 pub use sql::{Backend, Changes, SqlStore};
 
@@ -736,6 +738,34 @@ pub trait AccessStore {
         subject_id: &str,
         limit: u32,
     ) -> StoreResult<Vec<AccessEvent>>;
+}
+
+/// The access record: append-only, in the order of its Merkle tree (`audit`).
+#[allow(async_fn_in_trait)]
+pub trait AuditStore {
+    /// Append `records` in one transaction, in order, each once per (reporter, event id):
+    /// where each one is, and whether it was new.
+    async fn append_audit(
+        &self,
+        records: &[crate::audit::event::AccessRecord],
+        received_at: UnixTime,
+    ) -> StoreResult<Vec<Appended>>;
+    /// The tree as last appended.
+    async fn audit_frontier(&self) -> StoreResult<crate::audit::merkle::Frontier>;
+    /// Up to `limit` records from position `from` on.
+    async fn audit_records(&self, from: u64, limit: u32) -> StoreResult<Vec<StoredRecord>>;
+    /// The stored leaf hashes of positions `from..to`; an error if one is missing.
+    async fn audit_leaves(
+        &self,
+        from: u64,
+        to: u64,
+    ) -> StoreResult<Vec<crate::audit::merkle::Hash>>;
+    /// A stored perfect subtree (height `audit::STORED_LEVEL` or more).
+    async fn audit_node(
+        &self,
+        level: u32,
+        index: u64,
+    ) -> StoreResult<Option<crate::audit::merkle::Hash>>;
 }
 
 #[allow(async_fn_in_trait)]

@@ -153,6 +153,7 @@ fn key(kid: &str, alg: &str, created_at: UnixTime) -> StoredKey {
 }
 
 mod access_store;
+mod audit_store;
 mod client_store;
 
 mod account_store;

@@ -1,0 +1,340 @@
+//! The access record's store: records appended in the order of the log's Merkle tree, with
+//! the tree's frontier and its larger nodes kept in the same transaction, so the stored
+//! records, the tree and its root can never disagree unless someone edits the tables (which
+//! `anyid audit verify` finds).
+
+use std::collections::HashMap;
+
+use sqlx::FromRow;
+
+use super::{
+    AuditStore, Backend, ROWS_PER_STATEMENT, SqlStore, StoreError, StoreResult, json_list,
+    to_json_list, values_list,
+};
+use crate::audit::event::{AccessRecord, Kind};
+use crate::audit::merkle::{self, Frontier, Hash};
+use crate::clock::UnixTime;
+
+/// Perfect subtrees at this height and above are stored (each covers 256 leaves or more).
+pub const STORED_LEVEL: u32 = 8;
+
+const COLUMNS: &str = "seq, reporter, event_id, at_ms, offset_s, received_at, kind, actor_id, \
+    actor_agency, actor_role, source_ip, outcome, subject_id, action, data_categories, \
+    purpose, case_id, record_count, reason, marks, leaf_hash";
+const PER_ROW: usize = 21;
+
+/// What became of one record of a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Appended {
+    /// Added at this position of the log.
+    Added(u64),
+    /// The reporter had sent this event id before; it is at this position.
+    Duplicate(u64),
+}
+
+impl Appended {
+    pub fn seq(self) -> u64 {
+        match self {
+            Appended::Added(seq) | Appended::Duplicate(seq) => seq,
+        }
+    }
+}
+
+#[derive(FromRow)]
+struct EventRow {
+    seq: i64,
+    reporter: String,
+    event_id: String,
+    at_ms: i64,
+    offset_s: i64,
+    #[allow(
+        dead_code,
+        reason = "selected with the other columns; not part of the record"
+    )]
+    received_at: i64,
+    kind: String,
+    actor_id: Option<String>,
+    actor_agency: Option<String>,
+    actor_role: Option<String>,
+    source_ip: Option<String>,
+    outcome: String,
+    subject_id: Option<String>,
+    action: String,
+    data_categories: String,
+    purpose: Option<String>,
+    case_id: Option<String>,
+    record_count: Option<i64>,
+    reason: Option<String>,
+    marks: String,
+    leaf_hash: Vec<u8>,
+}
+
+/// A stored record with its position and the leaf hash stored beside it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRecord {
+    pub seq: u64,
+    pub record: AccessRecord,
+    pub leaf_hash: Vec<u8>,
+}
+
+impl TryFrom<EventRow> for StoredRecord {
+    type Error = StoreError;
+    fn try_from(r: EventRow) -> StoreResult<Self> {
+        let corrupt = |what: &str| StoreError::Corrupt(format!("audit event {}: {what}", r.seq));
+        Ok(StoredRecord {
+            seq: u64::try_from(r.seq).map_err(|_| corrupt("seq"))?,
+            record: AccessRecord {
+                reporter: r.reporter.clone(),
+                event_id: r.event_id.clone(),
+                at_ms: r.at_ms,
+                offset_s: i32::try_from(r.offset_s).map_err(|_| corrupt("offset"))?,
+                kind: match r.kind.as_str() {
+                    "login" => Kind::Login,
+                    "access" => Kind::Access,
+                    _ => return Err(corrupt("kind")),
+                },
+                actor_id: r.actor_id.clone(),
+                actor_agency: r.actor_agency.clone(),
+                actor_role: r.actor_role.clone(),
+                source_ip: match &r.source_ip {
+                    Some(ip) => Some(ip.parse().map_err(|_| corrupt("source_ip"))?),
+                    None => None,
+                },
+                outcome: r.outcome.clone(),
+                subject_id: r.subject_id.clone(),
+                action: r.action.clone(),
+                data_categories: json_list(&r.data_categories)?,
+                purpose: r.purpose.clone(),
+                case_id: r.case_id.clone(),
+                record_count: match r.record_count {
+                    Some(n) => Some(u64::try_from(n).map_err(|_| corrupt("record_count"))?),
+                    None => None,
+                },
+                reason: r.reason.clone(),
+                marks: json_list(&r.marks)?,
+            },
+            leaf_hash: r.leaf_hash,
+        })
+    }
+}
+
+fn kind_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Login => "login",
+        Kind::Access => "access",
+    }
+}
+
+fn to_i64(n: u64) -> StoreResult<i64> {
+    i64::try_from(n).map_err(|_| StoreError::Corrupt(format!("{n} does not fit the store")))
+}
+
+impl AuditStore for SqlStore {
+    async fn append_audit(
+        &self,
+        records: &[AccessRecord],
+        received_at: UnixTime,
+    ) -> StoreResult<Vec<Appended>> {
+        let mut tx = self.write.begin().await?;
+        // One appender at a time across replicas: the tree's row is locked (SQLite has a
+        // single writer already).
+        let lock = match self.backend() {
+            Backend::Postgres => " FOR UPDATE",
+            Backend::Sqlite => "",
+        };
+        let state: Option<(i64, Vec<u8>)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT size, frontier FROM audit_tree WHERE id = 1{lock}"
+        )))
+        .fetch_optional(&mut *tx)
+        .await?;
+        let mut frontier = match state {
+            Some((size, bytes)) => Frontier::from_bytes(&bytes)
+                .filter(|f| i64::try_from(f.size()).ok() == Some(size))
+                .ok_or_else(|| StoreError::Corrupt("the audit tree's frontier".into()))?,
+            None => Frontier::default(),
+        };
+
+        // Events the reporters sent before, and repeats inside the batch.
+        let mut known: HashMap<(String, String), u64> = HashMap::new();
+        let mut by_reporter: HashMap<&str, Vec<&str>> = HashMap::new();
+        for r in records {
+            by_reporter
+                .entry(&r.reporter)
+                .or_default()
+                .push(&r.event_id);
+        }
+        for (reporter, ids) in by_reporter {
+            for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+                let params: Vec<String> = (0..chunk.len())
+                    .map(|i| match self.backend() {
+                        Backend::Sqlite => "?".to_owned(),
+                        Backend::Postgres => format!("${}", i + 2),
+                    })
+                    .collect();
+                let first = match self.backend() {
+                    Backend::Sqlite => "?",
+                    Backend::Postgres => "$1",
+                };
+                let sql = sqlx::AssertSqlSafe(format!(
+                    "SELECT event_id, seq FROM audit_events WHERE reporter = {first} \
+                     AND event_id IN ({})",
+                    params.join(", ")
+                ));
+                let mut query = sqlx::query_as::<_, (String, i64)>(sql).bind(reporter);
+                for id in chunk {
+                    query = query.bind(*id);
+                }
+                for (event_id, seq) in query.fetch_all(&mut *tx).await? {
+                    let seq = u64::try_from(seq)
+                        .map_err(|_| StoreError::Corrupt("audit event seq".into()))?;
+                    known.insert((reporter.to_owned(), event_id), seq);
+                }
+            }
+        }
+
+        let mut outcome = Vec::with_capacity(records.len());
+        let mut added: Vec<(u64, &AccessRecord, Hash)> = Vec::new();
+        let mut nodes: Vec<merkle::Completed> = Vec::new();
+        for r in records {
+            let key = (r.reporter.clone(), r.event_id.clone());
+            if let Some(seq) = known.get(&key) {
+                outcome.push(Appended::Duplicate(*seq));
+                continue;
+            }
+            let seq = frontier.size();
+            let leaf = merkle::leaf_hash(&r.leaf_input());
+            nodes.extend(
+                frontier
+                    .append(leaf)
+                    .into_iter()
+                    .filter(|c| c.level >= STORED_LEVEL),
+            );
+            known.insert(key, seq);
+            added.push((seq, r, leaf));
+            outcome.push(Appended::Added(seq));
+        }
+
+        for chunk in added.chunks(ROWS_PER_STATEMENT) {
+            let sql = sqlx::AssertSqlSafe(format!(
+                "INSERT INTO audit_events ({COLUMNS}) VALUES {}",
+                values_list(self.backend(), chunk.len(), PER_ROW)
+            ));
+            let mut query = sqlx::query(sql);
+            for (seq, r, leaf) in chunk {
+                query = query
+                    .bind(to_i64(*seq)?)
+                    .bind(&r.reporter)
+                    .bind(&r.event_id)
+                    .bind(r.at_ms)
+                    .bind(i64::from(r.offset_s))
+                    .bind(received_at)
+                    .bind(kind_name(r.kind))
+                    .bind(&r.actor_id)
+                    .bind(&r.actor_agency)
+                    .bind(&r.actor_role)
+                    .bind(r.source_ip.map(|ip| ip.to_string()))
+                    .bind(&r.outcome)
+                    .bind(&r.subject_id)
+                    .bind(&r.action)
+                    .bind(to_json_list(&r.data_categories))
+                    .bind(&r.purpose)
+                    .bind(&r.case_id)
+                    .bind(r.record_count.map(to_i64).transpose()?)
+                    .bind(&r.reason)
+                    .bind(to_json_list(&r.marks))
+                    .bind(leaf.to_vec());
+            }
+            query.execute(&mut *tx).await?;
+        }
+        for chunk in nodes.chunks(ROWS_PER_STATEMENT) {
+            let sql = sqlx::AssertSqlSafe(format!(
+                "INSERT INTO audit_nodes (level, idx, hash) VALUES {}",
+                values_list(self.backend(), chunk.len(), 3)
+            ));
+            let mut query = sqlx::query(sql);
+            for node in chunk {
+                query = query
+                    .bind(i64::from(node.level))
+                    .bind(to_i64(node.index)?)
+                    .bind(node.hash.to_vec());
+            }
+            query.execute(&mut *tx).await?;
+        }
+        if !added.is_empty() {
+            sqlx::query(
+                "INSERT INTO audit_tree (id, size, frontier) VALUES (1, $1, $2) \
+                 ON CONFLICT (id) DO UPDATE SET size = excluded.size, frontier = excluded.frontier",
+            )
+            .bind(to_i64(frontier.size())?)
+            .bind(frontier.to_bytes())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(outcome)
+    }
+
+    async fn audit_frontier(&self) -> StoreResult<Frontier> {
+        let state: Option<(Vec<u8>,)> =
+            sqlx::query_as("SELECT frontier FROM audit_tree WHERE id = 1")
+                .fetch_optional(&self.read)
+                .await?;
+        match state {
+            Some((bytes,)) => Frontier::from_bytes(&bytes)
+                .ok_or_else(|| StoreError::Corrupt("the audit tree's frontier".into())),
+            None => Ok(Frontier::default()),
+        }
+    }
+
+    async fn audit_records(&self, from: u64, limit: u32) -> StoreResult<Vec<StoredRecord>> {
+        let rows: Vec<EventRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM audit_events WHERE seq >= $1 ORDER BY seq LIMIT $2"
+        )))
+        .bind(to_i64(from)?)
+        .bind(i64::from(limit))
+        .fetch_all(&self.read)
+        .await?;
+        rows.into_iter().map(StoredRecord::try_from).collect()
+    }
+
+    async fn audit_leaves(&self, from: u64, to: u64) -> StoreResult<Vec<Hash>> {
+        let rows: Vec<(i64, Vec<u8>)> = sqlx::query_as(
+            "SELECT seq, leaf_hash FROM audit_events WHERE seq >= $1 AND seq < $2 ORDER BY seq",
+        )
+        .bind(to_i64(from)?)
+        .bind(to_i64(to)?)
+        .fetch_all(&self.read)
+        .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (i, (seq, hash)) in rows.into_iter().enumerate() {
+            let expected = from + i as u64;
+            let hash = Hash::try_from(hash.as_slice())
+                .ok()
+                .filter(|_| u64::try_from(seq).ok() == Some(expected));
+            out.push(hash.ok_or_else(|| {
+                StoreError::Corrupt(format!("audit leaf {expected} is missing or malformed"))
+            })?);
+        }
+        if out.len() as u64 != to.saturating_sub(from) {
+            return Err(StoreError::Corrupt(format!(
+                "audit leaves {from}..{to}: {} found",
+                out.len()
+            )));
+        }
+        Ok(out)
+    }
+
+    async fn audit_node(&self, level: u32, index: u64) -> StoreResult<Option<Hash>> {
+        let row: Option<(Vec<u8>,)> =
+            sqlx::query_as("SELECT hash FROM audit_nodes WHERE level = $1 AND idx = $2")
+                .bind(i64::from(level))
+                .bind(to_i64(index)?)
+                .fetch_optional(&self.read)
+                .await?;
+        row.map(|(h,)| {
+            Hash::try_from(h.as_slice())
+                .map_err(|_| StoreError::Corrupt(format!("audit node {level}/{index}")))
+        })
+        .transpose()
+    }
+}

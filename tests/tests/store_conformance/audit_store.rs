@@ -1,0 +1,98 @@
+use anyid::audit::event::{AccessRecord, Kind};
+use anyid::audit::merkle;
+use anyid::store::{Appended, AuditStore, STORED_LEVEL};
+
+use super::*;
+
+fn record(reporter: &str, n: u64) -> AccessRecord {
+    AccessRecord {
+        reporter: reporter.into(),
+        event_id: format!("e-{n}"),
+        at_ms: T0 * 1000 + n as i64,
+        offset_s: 9 * 3600,
+        kind: Kind::Access,
+        actor_id: Some(format!("official-{}", n % 3)),
+        actor_agency: Some("mapo-gu".into()),
+        actor_role: None,
+        source_ip: Some([10, 0, 0, 1].into()),
+        outcome: "success".into(),
+        subject_id: (!n.is_multiple_of(5)).then(|| format!("citizen-{}", n % 7)),
+        action: if n.is_multiple_of(5) {
+            "download"
+        } else {
+            "view"
+        }
+        .into(),
+        data_categories: vec!["income".into(), "주소".into()],
+        purpose: Some("benefit review".into()),
+        case_id: None,
+        record_count: (n.is_multiple_of(5)).then_some(120),
+        reason: None,
+        marks: if n.is_multiple_of(5) {
+            vec!["download_without_reason".into()]
+        } else {
+            Vec::new()
+        },
+    }
+}
+
+per_backend!(
+    #[tokio::test]
+    async fn records_append_once_per_event_id_in_tree_order_and_read_back_equal(backend: Backend) {
+        let (store, _db) = fresh_store(backend).await;
+        // More than one statement's worth, and past a stored node (256 leaves).
+        let first: Vec<AccessRecord> = (0..300).map(|n| record("welfare", n)).collect();
+        let appended = store.append_audit(&first, T0).await.unwrap();
+        assert!(
+            appended
+                .iter()
+                .enumerate()
+                .all(|(i, a)| *a == Appended::Added(i as u64))
+        );
+        // A resent batch, with one repeat inside it and one new event, from a second reporter
+        // using the same ids.
+        let again = vec![
+            record("welfare", 7),
+            record("welfare", 300),
+            record("welfare", 300),
+            record("tax", 7),
+        ];
+        assert_eq!(
+            store.append_audit(&again, T0).await.unwrap(),
+            [
+                Appended::Duplicate(7),
+                Appended::Added(300),
+                Appended::Duplicate(300),
+                Appended::Added(301)
+            ],
+            "{backend:?}"
+        );
+        let frontier = store.audit_frontier().await.unwrap();
+        assert_eq!(frontier.size(), 302);
+        // The stored tree is the tree of the stored records.
+        let stored = store.audit_records(0, 1000).await.unwrap();
+        assert_eq!(stored.len(), 302);
+        assert_eq!(stored[7].record, first[7], "{backend:?}");
+        assert_eq!(stored[301].record, record("tax", 7));
+        let leaves: Vec<merkle::Hash> = stored
+            .iter()
+            .map(|s| merkle::leaf_hash(&s.record.leaf_input()))
+            .collect();
+        assert_eq!(store.audit_leaves(0, 302).await.unwrap(), leaves);
+        assert_eq!(merkle::root(&leaves[..], 302).unwrap(), frontier.root());
+        let node = store.audit_node(STORED_LEVEL, 0).await.unwrap();
+        assert_eq!(
+            node,
+            Some(merkle::Nodes::node(&leaves[..], STORED_LEVEL, 0).unwrap())
+        );
+        assert_eq!(
+            store.audit_node(STORED_LEVEL, 1).await.unwrap(),
+            None,
+            "not complete yet"
+        );
+        assert!(
+            store.audit_leaves(300, 303).await.is_err(),
+            "a missing leaf is an error"
+        );
+    }
+);
