@@ -1,0 +1,177 @@
+//! The access-record intake as a relying party's back office uses it: a client-credentials
+//! token with `audit:write` (obtained with the `openidconnect` crate), a batch in which each
+//! event is accepted, marked or rejected with its own field errors, idempotent resends, and
+//! refusals of unauthenticated, wrong-scope and malformed requests. The accepted events are
+//! in the store, in the log's order.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use anyid::store::AuditStore;
+use anyid_tests::{Backend, Rp, TestServer, per_backend};
+use serde_json::{Value, json};
+
+const REDIRECT: &str = "http://127.0.0.1:1/callback";
+
+/// A back office of `op` with a token for `scope`: its client id and token.
+async fn reporter(op: &TestServer, scope: &str) -> (String, String) {
+    let (id, secret) = op
+        .add_client(json!({
+            "name": format!("Back office {scope}"),
+            "grant_types": ["client_credentials"],
+            "scopes": [scope],
+        }))
+        .await
+        .unwrap();
+    let rp = Rp::discover(op.issuer(), &id, &secret, REDIRECT)
+        .await
+        .unwrap();
+    let token = rp.service_token(&[scope]).await;
+    (id, token)
+}
+
+async fn post(op: &TestServer, token: Option<&str>, body: &Value) -> reqwest::Response {
+    let mut request = reqwest::Client::new()
+        .post(op.url("/audit/v1/events"))
+        .json(body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    request.send().await.unwrap()
+}
+
+fn batch() -> Value {
+    json!({"events": [
+        {"event_id": "v-1", "ts": "2026-12-07T09:30:00+09:00", "kind": "access",
+         "actor_id": "kim", "actor_agency": "mapo-gu", "actor_role": "caseworker",
+         "source_ip": "10.1.2.3", "outcome": "success", "subject_id": "citizen-7",
+         "action": "view", "data_categories": ["income"], "purpose": "benefit review",
+         "case_id": "2026-77"},
+        {"event_id": "d-1", "ts": "2026-12-07T09:31:00+09:00", "kind": "access",
+         "actor_id": "kim", "outcome": "success", "action": "download",
+         "data_categories": ["income", "address"], "record_count": 120},
+        {"event_id": "bad-1", "ts": "yesterday", "kind": "access", "actor_id": "kim",
+         "source_ip": "10.1.2", "outcome": "success", "action": "view"},
+        {"event_id": "l-1", "ts": "2026-12-07T00:31:00Z", "kind": "login",
+         "outcome": "failure", "action": "login", "source_ip": "203.0.113.9"},
+        {"event_id": "x-1", "ts": "2026-12-07T00:31:00Z", "kind": "access", "actor_id": "kim",
+         "outcome": "success", "action": "view", "color": "blue"}
+    ]})
+}
+
+per_backend!(
+    #[tokio::test]
+    async fn each_event_of_a_batch_is_accepted_marked_or_rejected_and_resends_are_idempotent(
+        backend: Backend,
+    ) {
+        let op = TestServer::start(backend).await.unwrap();
+        let (client_id, token) = reporter(&op, "audit:write").await;
+
+        let answer = post(&op, Some(&token), &batch()).await;
+        assert_eq!(answer.status(), 200);
+        assert_eq!(answer.headers()["cache-control"], "no-store");
+        let answer: Value = answer.json().await.unwrap();
+        assert_eq!(
+            (
+                &answer["accepted"],
+                &answer["duplicates"],
+                &answer["rejected"]
+            ),
+            (&json!(3), &json!(0), &json!(2)),
+            "{backend:?}: {answer}"
+        );
+        let results = answer["results"].as_array().unwrap();
+        let status: Vec<&str> = results
+            .iter()
+            .map(|r| r["status"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            status,
+            ["accepted", "accepted", "rejected", "accepted", "rejected"]
+        );
+        assert_eq!(results[1]["marks"], json!(["download_without_reason"]));
+        let fields: Vec<&str> = results[2]["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["field"].as_str().unwrap())
+            .collect();
+        assert_eq!(fields, ["ts", "source_ip"], "{answer}");
+        assert!(
+            results[4]["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("color"),
+            "an unknown field is named: {answer}"
+        );
+        let seqs: Vec<u64> = [0, 1, 3]
+            .iter()
+            .map(|i| results[*i]["seq"].as_u64().unwrap())
+            .collect();
+        assert_eq!(seqs, [0, 1, 2]);
+
+        // The same batch again: nothing stored twice, the same positions.
+        let again: Value = post(&op, Some(&token), &batch())
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(
+            (&again["accepted"], &again["duplicates"], &again["rejected"]),
+            (&json!(0), &json!(3), &json!(2))
+        );
+        assert_eq!(again["results"][3]["seq"], 2);
+
+        let stored = op.state().store.audit_records(0, 100).await.unwrap();
+        assert_eq!(stored.len(), 3, "{backend:?}");
+        assert!(stored.iter().all(|s| s.record.reporter == client_id));
+        assert_eq!(stored[0].record.subject_id.as_deref(), Some("citizen-7"));
+        assert_eq!(
+            stored[2].record.actor_id, None,
+            "a failed login of nobody known"
+        );
+        assert_eq!(op.state().store.audit_frontier().await.unwrap().size(), 3);
+        op.stop().await;
+    }
+);
+
+#[tokio::test]
+async fn callers_without_a_token_with_another_scope_or_with_a_malformed_batch_are_refused() {
+    let op = TestServer::start(Backend::Sqlite).await.unwrap();
+    let (_, token) = reporter(&op, "audit:write").await;
+    let (_, other) = reporter(&op, "authzen").await;
+
+    let anonymous = post(&op, None, &batch()).await;
+    assert_eq!(anonymous.status(), 401);
+    let wrong = post(&op, Some(&other), &batch()).await;
+    assert_eq!(wrong.status(), 403);
+    assert!(
+        wrong.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("insufficient_scope")
+    );
+    for body in [json!([1, 2]), json!({"events": "many"})] {
+        let refused = post(&op, Some(&token), &body).await;
+        assert_eq!(refused.status(), 400, "{body}");
+        assert_eq!(
+            refused.headers()["content-type"],
+            "application/problem+json"
+        );
+    }
+    let too_many = json!({"events": vec![json!({}); 1001]});
+    let refused = post(&op, Some(&token), &too_many).await;
+    assert_eq!(refused.status(), 400);
+    assert!(
+        refused
+            .text()
+            .await
+            .unwrap()
+            .contains("at most 1000 events"),
+        "the limit is named"
+    );
+    assert_eq!(
+        op.state().store.audit_frontier().await.unwrap().size(),
+        0,
+        "nothing stored"
+    );
+    op.stop().await;
+}
