@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use cli::Place;
+use cli::audit::AuditCommand;
 use cli::certs::CertsCommand;
 use cli::client::ClientCommand;
 use cli::config::ConfigCommand;
@@ -51,6 +52,9 @@ enum Command {
     /// Policies: check a folder, evaluate a request, print the schema.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// The access record: verify it.
+    #[command(subcommand)]
+    Audit(AuditCommand),
 }
 
 fn main() -> ExitCode {
@@ -93,5 +97,6 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Config(cmd) => cli::config::run(cmd).await,
         Command::Certs(cmd) => cli::certs::run(cmd),
         Command::Policy(cmd) => cli::policy::run(cmd),
+        Command::Audit(cmd) => cli::audit::run(cmd).await,
     }
 }

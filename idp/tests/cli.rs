@@ -594,3 +594,53 @@ fn two_dev_servers_run_side_by_side_and_a_taken_port_is_named() {
         "{stderr}"
     );
 }
+
+/// `anyid audit verify` on a record of events: intact (exit 0), then an edited event named
+/// (exit 1).
+#[tokio::test]
+async fn audit_verify_reports_an_intact_record_and_names_an_edited_event() {
+    use anyid::audit::event::ReportedEvent;
+    use anyid::store::{AuditStore, SqlStore};
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("anyid.db").display()
+    );
+    let store = SqlStore::connect(&url, 2).await.unwrap();
+    store.migrate().await.unwrap();
+    let records: Vec<_> = (0..5)
+        .map(|n| {
+            ReportedEvent {
+                event_id: format!("e-{n}"),
+                ts: "2026-12-07T09:30:00+09:00".into(),
+                kind: "access".into(),
+                actor_id: "kim".into(),
+                outcome: "success".into(),
+                action: "view".into(),
+                subject_id: Some(format!("citizen-{n}")),
+                ..ReportedEvent::default()
+            }
+            .check("welfare", i64::MAX)
+            .unwrap()
+        })
+        .collect();
+    store.append_audit(&records, 0).await.unwrap();
+    let d = dir.path().to_str().unwrap();
+    let verified = anyid(&["audit", "verify", "--data-dir", d], dir.path());
+    let text = String::from_utf8_lossy(&verified.stdout);
+    assert!(verified.status.success(), "{text}");
+    assert!(
+        text.contains("events in the tree: 5") && text.contains("intact"),
+        "{text}"
+    );
+    assert!(String::from_utf8_lossy(&verified.stderr).contains("verifying: 5 of 5 events"));
+
+    sqlx::query("UPDATE audit_events SET subject_id = 'citizen-9' WHERE seq = 3")
+        .execute(&sqlx::SqlitePool::connect(&url).await.unwrap())
+        .await
+        .unwrap();
+    let tampered = anyid(&["audit", "verify", "--data-dir", d], dir.path());
+    let text = String::from_utf8_lossy(&tampered.stdout);
+    assert_eq!(tampered.status.code(), Some(1), "{text}");
+    assert!(text.contains("ALTERED  event 3"), "{text}");
+}

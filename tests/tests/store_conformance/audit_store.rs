@@ -96,3 +96,91 @@ per_backend!(
         );
     }
 );
+
+/// A raw connection to the test database, as someone with access to it would tamper.
+async fn raw(db: &TestDatabase) -> sqlx::AnyPool {
+    sqlx::any::install_default_drivers();
+    sqlx::AnyPool::connect(&db.url).await.unwrap()
+}
+
+async fn exec(pool: &sqlx::AnyPool, sql: &str) {
+    sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+        .execute(pool)
+        .await
+        .unwrap();
+}
+
+per_backend!(
+    #[tokio::test]
+    async fn verification_finds_an_edited_a_removed_and_an_inserted_event(backend: Backend) {
+        use anyid::audit::verify::{Finding, verify};
+        let (store, db) = fresh_store(backend).await;
+        let records: Vec<AccessRecord> = (0..600).map(|n| record("welfare", n)).collect();
+        store.append_audit(&records, T0).await.unwrap();
+        let mut pages = 0;
+        let intact = verify(&store, |_, _| pages += 1).await.unwrap();
+        assert!(intact.intact(), "{backend:?}: {intact:?}");
+        assert_eq!(intact.size, 600);
+        assert!(pages >= 1, "progress is reported");
+        let pool = raw(&db).await;
+
+        // An edited column.
+        exec(
+            &pool,
+            "UPDATE audit_events SET purpose = 'curiosity' WHERE seq = 300",
+        )
+        .await;
+        let found = verify(&store, |_, _| {}).await.unwrap().findings;
+        assert_eq!(
+            found[0],
+            Finding::Altered { seq: 300 },
+            "{backend:?}: {found:?}"
+        );
+        // Edited with its leaf hash recomputed by the editor: the stored tree locates it.
+        let mut forged = record("welfare", 300);
+        forged.purpose = Some("curiosity".into());
+        let leaf = anyid::audit::merkle::leaf_hash(&forged.leaf_input());
+        let hex: String = leaf.iter().map(|b| format!("{b:02x}")).collect();
+        let literal = match backend {
+            Backend::Sqlite => format!("X'{hex}'"),
+            Backend::Postgres => format!("'\\x{hex}'::bytea"),
+        };
+        exec(
+            &pool,
+            &format!("UPDATE audit_events SET leaf_hash = {literal} WHERE seq = 300"),
+        )
+        .await;
+        let found = verify(&store, |_, _| {}).await.unwrap().findings;
+        assert_eq!(
+            found,
+            [
+                Finding::Rewritten { from: 256, to: 512 },
+                Finding::RootMismatch { size: 600 }
+            ],
+            "{backend:?}"
+        );
+
+        // A removed event, and one slipped in beyond the tree.
+        let (fresh, db) = fresh_store(backend).await;
+        fresh.append_audit(&records, T0).await.unwrap();
+        let pool = raw(&db).await;
+        exec(&pool, "DELETE FROM audit_events WHERE seq = 400").await;
+        exec(
+            &pool,
+            "INSERT INTO audit_events (seq, reporter, event_id, at_ms, offset_s, received_at, \
+             kind, outcome, action, data_categories, marks, leaf_hash) SELECT 600, reporter, \
+             'forged', at_ms, offset_s, received_at, kind, outcome, action, data_categories, \
+             marks, leaf_hash FROM audit_events WHERE seq = 0",
+        )
+        .await;
+        let found = verify(&fresh, |_, _| {}).await.unwrap().findings;
+        assert_eq!(
+            found,
+            [
+                Finding::Missing { seq: 400 },
+                Finding::Inserted { seq: 600 }
+            ],
+            "{backend:?}"
+        );
+    }
+);
