@@ -644,3 +644,43 @@ async fn audit_verify_reports_an_intact_record_and_names_an_edited_event() {
     assert_eq!(tampered.status.code(), Some(1), "{text}");
     assert!(text.contains("ALTERED  event 3"), "{text}");
 }
+
+/// `anyid audit import` of a CSV export: progress on stderr, a summary with the rejected
+/// line and why, exit status 1 for the rejection; the accepted events verify intact.
+#[test]
+fn audit_import_shows_progress_and_ends_with_a_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let file = dir.path().join("export.csv");
+    std::fs::write(
+        &file,
+        "event_id,ts,kind,actor_id,outcome,action,subject_id\n\
+         a-1,2026-12-07T10:00:00+09:00,access,lee,success,view,c-1\n\
+         a-2,2026-12-07T10:00:00+09:00,access,lee,success,peek,c-1\n\
+         a-3,2026-12-07T10:01:00+09:00,access,lee,success,view,c-2\n",
+    )
+    .unwrap();
+    let imported = anyid(
+        &[
+            "audit",
+            "import",
+            file.to_str().unwrap(),
+            "--reporter",
+            "welfare",
+            "--data-dir",
+            d,
+        ],
+        dir.path(),
+    );
+    let text = String::from_utf8_lossy(&imported.stdout);
+    assert_eq!(imported.status.code(), Some(1), "{text}");
+    assert!(
+        text.contains("3 lines: 2 accepted, 0 duplicate (imported before), 1 rejected"),
+        "{text}"
+    );
+    assert!(text.contains("line 3: action: one of:"), "{text}");
+    assert!(String::from_utf8_lossy(&imported.stderr).contains("importing: 3 lines (100%)"));
+    let verified = anyid(&["audit", "verify", "--data-dir", d], dir.path());
+    assert!(verified.status.success());
+    assert!(String::from_utf8_lossy(&verified.stdout).contains("events in the tree: 2"));
+}

@@ -2,6 +2,7 @@
 //! to.
 
 pub mod event;
+pub mod import;
 pub mod intake;
 pub mod merkle;
 pub mod verify;

@@ -5,12 +5,28 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 
+use anyid::audit::import::{self, Format};
 use anyid::audit::verify::{self, Finding};
 
 use super::{Place, connect};
 
 #[derive(Subcommand)]
 pub enum AuditCommand {
+    /// Append access events a back office exported: JSON lines, or CSV with a header row
+    /// (`data_categories` separated by `;`). Ends with a summary; exit status 1 when any line
+    /// was rejected.
+    Import {
+        /// The file (`.csv` is read as CSV unless `--format` says otherwise).
+        file: std::path::PathBuf,
+        /// The relying party (client id) whose events these are.
+        #[arg(long)]
+        reporter: String,
+        /// `json-lines` or `csv`.
+        #[arg(long)]
+        format: Option<String>,
+        #[command(flatten)]
+        place: Place,
+    },
     /// Recompute the access record's Merkle tree from the stored events and report the first
     /// altered, missing or inserted event (exit status 1 when something is wrong).
     Verify {
@@ -24,6 +40,12 @@ pub enum AuditCommand {
 
 pub async fn run(cmd: AuditCommand) -> anyhow::Result<ExitCode> {
     match cmd {
+        AuditCommand::Import {
+            file,
+            reporter,
+            format,
+            place,
+        } => import(&file, &reporter, format.as_deref(), &place).await,
         AuditCommand::Verify { place, json } => {
             let store = connect(&place.load()?).await?;
             let mut stderr = std::io::stderr();
@@ -53,6 +75,68 @@ pub async fn run(cmd: AuditCommand) -> anyhow::Result<ExitCode> {
             })
         }
     }
+}
+
+async fn import(
+    file: &std::path::Path,
+    reporter: &str,
+    format: Option<&str>,
+    place: &Place,
+) -> anyhow::Result<ExitCode> {
+    use anyhow::Context;
+    let format = match format {
+        None => Format::of(&file.to_string_lossy()),
+        Some("csv") => Format::Csv,
+        Some("json-lines" | "jsonl") => Format::JsonLines,
+        Some(other) => anyhow::bail!("--format {other}: json-lines or csv"),
+    };
+    let store = connect(&place.load()?).await?;
+    let opened =
+        std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
+    let total = opened.metadata().map(|m| m.len()).unwrap_or(0).max(1);
+    let mut stderr = std::io::stderr();
+    let now = super::now();
+    let summary = import::import(
+        &store,
+        reporter,
+        std::io::BufReader::new(opened),
+        format,
+        now.saturating_mul(1000),
+        now,
+        |lines, bytes| {
+            let percent = (bytes.min(total) * 100) / total;
+            let _ = write!(stderr, "\rimporting: {lines} lines ({percent}%)");
+            let _ = stderr.flush();
+        },
+    )
+    .await?;
+    let _ = writeln!(std::io::stderr());
+    out!(
+        "{} lines: {} accepted, {} duplicate (imported before), {} rejected",
+        summary.lines,
+        summary.accepted,
+        summary.duplicates,
+        summary.rejected
+    )?;
+    for r in &summary.rejections {
+        let why: Vec<String> = r
+            .errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect();
+        out!("line {}: {}", r.line, why.join("; "))?;
+    }
+    if summary.rejected > summary.rejections.len() as u64 {
+        out!(
+            "(and {} more rejected lines)",
+            summary.rejected - summary.rejections.len() as u64
+        )?;
+    }
+    Ok(if summary.rejected == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }
 
 fn describe(finding: &Finding) -> String {

@@ -184,3 +184,92 @@ per_backend!(
         );
     }
 );
+
+per_backend!(
+    #[tokio::test]
+    async fn json_lines_and_csv_import_with_a_summary_and_resend_as_duplicates(backend: Backend) {
+        use anyid::audit::import::{Format, import};
+        let (store, _db) = fresh_store(backend).await;
+        let lines = [
+            r#"{"event_id": "j-1", "ts": "2026-12-07T09:30:00+09:00", "kind": "access", "actor_id": "kim", "outcome": "success", "action": "view", "subject_id": "c-1"}"#,
+            "",
+            r#"{"event_id": "j-2", "ts": "not a time", "kind": "access", "actor_id": "kim", "outcome": "success", "action": "view"}"#,
+            r#"{"event_id": "j-3""#,
+            r#"{"event_id": "j-4", "ts": "2026-12-07T09:31:00+09:00", "kind": "login", "actor_id": "kim", "outcome": "success", "action": "login"}"#,
+        ]
+        .join("\n");
+        let now = T0 * 1000;
+        let summary = import(
+            &store,
+            "welfare",
+            lines.as_bytes(),
+            Format::JsonLines,
+            now,
+            T0,
+            |_, _| {},
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            (
+                summary.lines,
+                summary.accepted,
+                summary.duplicates,
+                summary.rejected
+            ),
+            (4, 2, 0, 2),
+            "{backend:?}: {summary:?}"
+        );
+        let lines_rejected: Vec<u64> = summary.rejections.iter().map(|r| r.line).collect();
+        assert_eq!(lines_rejected, [3, 4]);
+        assert_eq!(summary.rejections[0].errors[0].field, "ts");
+
+        let csv = "event_id,ts,kind,actor_id,outcome,action,subject_id,data_categories,reason,record_count\n\
+                   c-1,2026-12-07T10:00:00+09:00,access,lee,success,download,,income; health,\"annual report, approved\nby the director\",300\n\
+                   c-2,2026-12-07T10:01:00+09:00,access,lee,success,view,c-9\n\
+                   c-3,2026-12-07T10:02:00+09:00,access,lee,denied,print,c-9,income,,many\n";
+        let mut lines_seen = 0;
+        let summary = import(
+            &store,
+            "welfare",
+            csv.as_bytes(),
+            Format::Csv,
+            now,
+            T0,
+            |l, _| lines_seen = l,
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            (summary.lines, summary.accepted, summary.rejected),
+            (3, 1, 2),
+            "{backend:?}: {summary:?}"
+        );
+        assert_eq!(lines_seen, 3, "progress heard the end");
+        assert_eq!(summary.rejections[0].line, 4, "the short row");
+        assert_eq!(summary.rejections[1].errors[0].field, "event");
+        let stored = store.audit_records(0, 100).await.unwrap();
+        let download = &stored.last().unwrap().record;
+        assert_eq!(download.data_categories, ["health", "income"]);
+        assert_eq!(
+            download.reason.as_deref(),
+            Some("annual report, approved\nby the director")
+        );
+        assert_eq!(download.record_count, Some(300));
+
+        // The same file again: nothing twice.
+        let again = import(
+            &store,
+            "welfare",
+            lines.as_bytes(),
+            Format::JsonLines,
+            now,
+            T0,
+            |_, _| {},
+        )
+        .await
+        .unwrap();
+        assert_eq!((again.accepted, again.duplicates), (0, 2));
+        assert_eq!(store.audit_frontier().await.unwrap().size(), 3);
+    }
+);
