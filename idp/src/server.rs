@@ -70,6 +70,17 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppS
         .await
         .context("loading signing keys")?;
     let issuer = config.issuer.as_str().trim_end_matches('/').to_owned();
+    // c2sp.org/signed-note: a schema-less URL names the key.
+    let log_name = format!(
+        "{}/access-log",
+        issuer
+            .split_once("://")
+            .map_or(issuer.as_str(), |(_, rest)| rest)
+    );
+    let log_key =
+        crate::audit::checkpoint::LogKey::load_or_create(&store, &kek, &log_name, clock.now())
+            .await
+            .context("loading the access log's key")?;
     let demo = if config.mode == Mode::Dev {
         let secret = crypto::random_token()?;
         let demo = DemoClient::new(&issuer, secret.clone())?;
@@ -208,6 +219,7 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppS
         policy,
         access_log,
         audit_log,
+        log_key,
         demo,
         discovery,
         upstreams,
@@ -356,6 +368,9 @@ async fn upkeep(state: AppState, mut stop: watch::Receiver<bool>) {
         .as_ref()
         .map_or(3600, |c| c.config().crl_refresh_seconds.max(60));
     let mut crl_tick = tokio::time::interval(Duration::from_secs(crl_every));
+    let mut checkpoint_tick = tokio::time::interval(Duration::from_secs(
+        state.config.audit.checkpoint_seconds.max(1),
+    ));
     loop {
         tokio::select! {
             _ = stop.changed() => return,
@@ -366,6 +381,11 @@ async fn upkeep(state: AppState, mut stop: watch::Receiver<bool>) {
                 }
                 state.client_auth_failures.forget_recovered(state.clock.since_epoch());
                 state.login_limits.forget_recovered();
+            }
+            _ = checkpoint_tick.tick() => {
+                if let Err(e) = crate::audit::checkpoint::checkpoint(&state.store, &state.log_key, state.now()).await {
+                    tracing::error!(cause = %e, "signing a checkpoint of the access record failed; will retry");
+                }
             }
             _ = crl_tick.tick() => {
                 if let Some(certificates) = &state.certificates

@@ -35,6 +35,8 @@ pub struct Core {
     pub access_log: crate::batch::GroupWriter<crate::store::AccessEvent>,
     /// The access record's writer (`audit::intake`).
     pub audit_log: crate::audit::intake::LogWriter,
+    /// The key that signs the access record's checkpoints.
+    pub log_key: crate::audit::checkpoint::LogKey,
     /// Every policy decision, written in group commits off the request path.
     pub decisions: crate::decisions::DecisionLog,
     /// Request budgets (per client), shared by replicas through Redis when configured.

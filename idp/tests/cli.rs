@@ -635,6 +635,40 @@ async fn audit_verify_reports_an_intact_record_and_names_an_edited_event() {
     );
     assert!(String::from_utf8_lossy(&verified.stderr).contains("verifying: 5 of 5 events"));
 
+    // With a checkpoint an auditor kept and the published key: still intact; a checkpoint
+    // signed by another key is refused.
+    let key =
+        anyid::audit::checkpoint::LogKey::load_or_create(&store, &[1; 32], "id.example/log", 0)
+            .await
+            .unwrap();
+    let note = anyid::audit::checkpoint::checkpoint(&store, &key, 0)
+        .await
+        .unwrap()
+        .unwrap();
+    let kept = dir.path().join("checkpoint.txt");
+    std::fs::write(&kept, &note).unwrap();
+    let kept_args = [
+        "audit".to_owned(),
+        "verify".into(),
+        "--data-dir".into(),
+        d.to_owned(),
+        "--key".into(),
+        key.verifier_key(),
+        "--checkpoint".into(),
+        kept.to_str().unwrap().to_owned(),
+    ];
+    let kept_args: Vec<&str> = kept_args.iter().map(String::as_str).collect();
+    let with_checkpoint = anyid(&kept_args, dir.path());
+    assert!(with_checkpoint.status.success(), "{with_checkpoint:?}");
+    let stranger =
+        anyid::audit::checkpoint::LogKey::load_or_create(&store, &[1; 32], "evil.example/log", 0)
+            .await
+            .unwrap();
+    std::fs::write(&kept, stranger.sign(5, &[0; 32])).unwrap();
+    let forged = anyid(&kept_args, dir.path());
+    assert!(!forged.status.success());
+    assert!(String::from_utf8_lossy(&forged.stderr).contains("not signed by the log's key"));
+
     sqlx::query("UPDATE audit_events SET subject_id = 'citizen-9' WHERE seq = 3")
         .execute(&sqlx::SqlitePool::connect(&url).await.unwrap())
         .await

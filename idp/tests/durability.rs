@@ -155,7 +155,7 @@ async fn every_acknowledged_event_survives_a_sigkill_and_the_log_goes_on() {
         "{} acknowledged events lost: {lost:?}",
         lost.len()
     );
-    let report = anyid::audit::verify::verify(&store, |_, _| {})
+    let report = anyid::audit::verify::verify(&store, &[], |_, _| {})
         .await
         .unwrap();
     assert!(report.intact(), "{report:?}");

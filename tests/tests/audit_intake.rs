@@ -175,3 +175,96 @@ async fn callers_without_a_token_with_another_scope_or_with_a_malformed_batch_ar
     );
     op.stop().await;
 }
+
+/// The server signs checkpoints of the record as it grows and publishes the latest with its
+/// key; the openssl command line (an independent Ed25519 implementation) verifies the
+/// signature over the checkpoint's text, and not over a changed one.
+#[tokio::test]
+async fn published_checkpoints_verify_with_an_independent_ed25519_implementation() {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let op = TestServer::start_with(Backend::Sqlite, |c| c.audit.checkpoint_seconds = 1)
+        .await
+        .unwrap();
+    let (_, token) = reporter(&op, "audit:write").await;
+    let http = reqwest::Client::new();
+    let empty = http
+        .get(op.url("/audit/v1/checkpoint"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(empty.status(), 404);
+    let answer: Value = post(&op, Some(&token), &batch())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["accepted"], 3);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let note = loop {
+        let got = http
+            .get(op.url("/audit/v1/checkpoint"))
+            .send()
+            .await
+            .unwrap();
+        if got.status() == 200 {
+            break got.text().await.unwrap();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no checkpoint was signed"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    };
+    let key = http
+        .get(op.url("/audit/v1/checkpoint/key"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let (body, signatures) = note.split_once("\n\n").unwrap();
+    let body = format!("{body}\n");
+    let lines: Vec<&str> = body.lines().collect();
+    let name = key.trim().split('+').next().unwrap();
+    assert_eq!(lines[0], name, "the origin is the key's name");
+    assert_eq!(lines[1], "3");
+    let signature = signatures
+        .strip_prefix(&format!("\u{2014} {name} "))
+        .unwrap()
+        .trim();
+    let signature = b64.decode(signature).unwrap();
+    let public = b64
+        .decode(key.trim().splitn(3, '+').nth(2).unwrap())
+        .unwrap();
+    assert_eq!(public[0], 0x01, "Ed25519");
+
+    // SubjectPublicKeyInfo of an Ed25519 key (RFC 8410 §4), then the openssl CLI.
+    let dir = tempfile::tempdir().unwrap();
+    let mut spki = vec![
+        0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
+    ];
+    spki.extend_from_slice(&public[1..]);
+    let pem = format!(
+        "-----BEGIN PUBLIC KEY-----\n{}\n-----END PUBLIC KEY-----\n",
+        b64.encode(&spki)
+    );
+    std::fs::write(dir.path().join("key.pem"), pem).unwrap();
+    std::fs::write(dir.path().join("sig"), &signature[4..]).unwrap();
+    let check = |text: &str| {
+        std::fs::write(dir.path().join("body"), text).unwrap();
+        std::process::Command::new("openssl")
+            .args([
+                "pkeyutl", "-verify", "-pubin", "-inkey", "key.pem", "-rawin",
+            ])
+            .args(["-in", "body", "-sigfile", "sig"])
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    let verified = check(&body);
+    assert!(verified.status.success(), "{verified:?}");
+    assert!(!check(&body.replacen("\n3\n", "\n4\n", 1)).status.success());
+    op.stop().await;
+}

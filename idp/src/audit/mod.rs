@@ -1,6 +1,7 @@
 //! Personal-data access records (DESIGN §2, issue 10): the tamper-evident log they append
 //! to.
 
+pub mod checkpoint;
 pub mod event;
 pub mod import;
 pub mod intake;

@@ -32,6 +32,11 @@ pub enum Finding {
     Rewritten { from: u64, to: u64 },
     /// The recomputed root is not the stored tree's root.
     RootMismatch { size: u64 },
+    /// The tree rebuilt to `size` events is not the one a signed checkpoint of that size
+    /// recorded.
+    CheckpointMismatch { size: u64 },
+    /// A signed checkpoint covers `size` events, more than are stored: the record was cut.
+    Truncated { size: u64, stored: u64 },
 }
 
 /// What verification found.
@@ -50,9 +55,11 @@ impl Report {
     }
 }
 
-/// Verify the store's record; `progress` hears (events read, tree size) as pages arrive.
+/// Verify the store's record against its own tree and the signed `checkpoints` (size, root)
+/// given; `progress` hears (events read, tree size) as pages arrive.
 pub async fn verify(
     store: &impl AuditStore,
+    checkpoints: &[(u64, Hash)],
     mut progress: impl FnMut(u64, u64),
 ) -> Result<Report, StoreError> {
     let stored = store.audit_frontier().await?;
@@ -96,6 +103,13 @@ pub async fn verify(
                 continue;
             }
             rebuilt.append(leaf);
+            for (_, root) in checkpoints.iter().filter(|(s, _)| *s == rebuilt.size()) {
+                if rebuilt.root() != *root {
+                    findings.push(Finding::CheckpointMismatch {
+                        size: rebuilt.size(),
+                    });
+                }
+            }
             block.push(leaf);
             if block.len() == 1 << STORED_LEVEL {
                 let index = seq >> STORED_LEVEL;
@@ -125,10 +139,19 @@ pub async fn verify(
     if rebuilt.size() == size && rebuilt.root() != stored.root() {
         findings.push(Finding::RootMismatch { size });
     }
+    if let Some(&(largest, _)) = checkpoints.iter().max_by_key(|(s, _)| *s)
+        && largest > size
+    {
+        findings.push(Finding::Truncated {
+            size: largest,
+            stored: size,
+        });
+    }
     findings.sort_by_key(|f| match f {
         Finding::Altered { seq } | Finding::Missing { seq } | Finding::Inserted { seq } => *seq,
         Finding::Rewritten { from, .. } => *from,
-        Finding::RootMismatch { .. } => u64::MAX,
+        Finding::CheckpointMismatch { size } => size.saturating_sub(1),
+        Finding::RootMismatch { .. } | Finding::Truncated { .. } => u64::MAX,
     });
     Ok(Report {
         size,

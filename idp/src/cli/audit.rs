@@ -5,8 +5,10 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 
+use anyid::audit::checkpoint;
 use anyid::audit::import::{self, Format};
 use anyid::audit::verify::{self, Finding};
+use anyid::store::CheckpointStore;
 
 use super::{Place, connect};
 
@@ -35,6 +37,15 @@ pub enum AuditCommand {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+        /// The log's verifier key as published at `/audit/v1/checkpoint/key` and kept by the
+        /// auditor (default: the key stored in the database, which whoever rewrote the
+        /// database could have replaced).
+        #[arg(long)]
+        key: Option<String>,
+        /// A signed checkpoint kept from `/audit/v1/checkpoint` (repeatable): the record must
+        /// still give its root.
+        #[arg(long = "checkpoint")]
+        checkpoints: Vec<std::path::PathBuf>,
     },
 }
 
@@ -46,10 +57,39 @@ pub async fn run(cmd: AuditCommand) -> anyhow::Result<ExitCode> {
             format,
             place,
         } => import(&file, &reporter, format.as_deref(), &place).await,
-        AuditCommand::Verify { place, json } => {
+        AuditCommand::Verify {
+            place,
+            json,
+            key,
+            checkpoints,
+        } => {
             let store = connect(&place.load()?).await?;
+            let keys = match key {
+                Some(text) => vec![
+                    checkpoint::parse_verifier_key(&text)
+                        .ok_or_else(|| anyhow::anyhow!("--key: not a verifier key"))?,
+                ],
+                None => store.audit_log_public_keys().await?,
+            };
+            let mut notes = store.checkpoints().await?;
+            for file in &checkpoints {
+                notes.push(
+                    std::fs::read_to_string(file)
+                        .map_err(|e| anyhow::anyhow!("--checkpoint {}: {e}", file.display()))?,
+                );
+            }
+            let mut signed = Vec::new();
+            for note in &notes {
+                let opened = keys
+                    .iter()
+                    .find_map(|(name, public)| checkpoint::open(note, name, public));
+                match opened {
+                    Some(checkpoint) => signed.push(checkpoint),
+                    None => anyhow::bail!("a checkpoint is not signed by the log's key:\n{note}"),
+                }
+            }
             let mut stderr = std::io::stderr();
-            let report = verify::verify(&store, |read, size| {
+            let report = verify::verify(&store, &signed, |read, size| {
                 // Progress on one line; a closed stderr only loses the progress.
                 let _ = write!(stderr, "\rverifying: {read} of {size} events");
                 let _ = stderr.flush();
@@ -153,6 +193,12 @@ fn describe(finding: &Finding) -> String {
         }
         Finding::RootMismatch { size } => {
             format!("ROOT     the {size} events do not give the stored tree's root")
+        }
+        Finding::CheckpointMismatch { size } => {
+            format!("CHECKPOINT the first {size} events are not those a signed checkpoint recorded")
+        }
+        Finding::Truncated { size, stored } => {
+            format!("TRUNCATED a signed checkpoint covers {size} events; {stored} are stored")
         }
     }
 }

@@ -49,6 +49,7 @@ pub struct Config {
     /// A GeoIP database for the travel signal of login risk.
     pub geoip_database: Option<PathBuf>,
     pub policy: PolicyConfig,
+    pub audit: super::schema::AuditConfig,
 }
 
 /// The policy decision point's settings, checked.
@@ -249,6 +250,7 @@ impl Config {
             retention: file.retention,
             geoip_database: file.risk.geoip_database.clone(),
             policy,
+            audit: file.audit,
         })
     }
 

@@ -65,6 +65,23 @@ pub struct ConfigFile {
     pub policy: PolicyFileConfig,
     pub retention: RetentionConfig,
     pub risk: RiskFileConfig,
+    pub audit: AuditConfig,
+}
+
+/// `[audit]`: the access record.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuditConfig {
+    /// How often a signed checkpoint of the record is made, when it grew.
+    pub checkpoint_seconds: u64,
+}
+
+impl Default for AuditConfig {
+    fn default() -> Self {
+        Self {
+            checkpoint_seconds: 60,
+        }
+    }
 }
 
 /// The policy decision point (DESIGN §6).
@@ -282,6 +299,7 @@ impl Default for ConfigFile {
             limits: LimitsConfig::default(),
             retention: RetentionConfig::default(),
             risk: RiskFileConfig::default(),
+            audit: AuditConfig::default(),
             policy: PolicyFileConfig::default(),
         }
     }

@@ -75,3 +75,34 @@ pub async fn post_events(
         ))),
     }
 }
+
+/// `GET /audit/v1/checkpoint`: the latest signed checkpoint of the access record
+/// (c2sp.org/tlog-checkpoint), for anyone to keep and compare later.
+pub async fn get_checkpoint(State(state): State<AppState>) -> Response {
+    use crate::store::CheckpointStore;
+    match state.store.latest_checkpoint().await {
+        Ok(Some((_, note))) => text(note),
+        Ok(None) => problem(ApiError::NotFound(
+            "a checkpoint (the record is empty)".into(),
+        )),
+        Err(e) => problem(e.into()),
+    }
+}
+
+/// `GET /audit/v1/checkpoint/key`: the key checkpoints are signed with, as
+/// c2sp.org/signed-note verifiers take it.
+pub async fn get_checkpoint_key(State(state): State<AppState>) -> Response {
+    text(format!("{}\n", state.log_key.verifier_key()))
+}
+
+fn text(body: String) -> Response {
+    let mut response = body.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
+}

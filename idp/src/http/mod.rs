@@ -60,6 +60,8 @@ pub fn public_router(state: AppState) -> Router {
         )
         .route("/introspect", post(introspection::post_introspect))
         .route("/audit/v1/events", post(audit::post_events))
+        .route("/audit/v1/checkpoint", get(audit::get_checkpoint))
+        .route("/audit/v1/checkpoint/key", get(audit::get_checkpoint_key))
         .route("/access/v1/evaluation", post(authzen::post_evaluation))
         .route("/access/v1/evaluations", post(authzen::post_evaluations))
         .route(

@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use sqlx::FromRow;
 
 use super::{
-    AuditStore, Backend, ROWS_PER_STATEMENT, SqlStore, StoreError, StoreResult, json_list,
-    to_json_list, values_list,
+    AuditStore, Backend, CheckpointStore, ROWS_PER_STATEMENT, SqlStore, StoreError, StoreResult,
+    json_list, to_json_list, values_list,
 };
 use crate::audit::event::{AccessRecord, Kind};
 use crate::audit::merkle::{self, Frontier, Hash};
@@ -336,5 +336,85 @@ impl AuditStore for SqlStore {
                 .map_err(|_| StoreError::Corrupt(format!("audit node {level}/{index}")))
         })
         .transpose()
+    }
+}
+
+impl CheckpointStore for SqlStore {
+    async fn audit_log_public_keys(&self) -> StoreResult<Vec<(String, Vec<u8>)>> {
+        Ok(
+            sqlx::query_as("SELECT name, public_key FROM audit_log_keys ORDER BY name")
+                .fetch_all(&self.read)
+                .await?,
+        )
+    }
+
+    async fn audit_log_key(&self, name: &str) -> StoreResult<Option<(Vec<u8>, Vec<u8>)>> {
+        Ok(
+            sqlx::query_as("SELECT sealed_key, public_key FROM audit_log_keys WHERE name = $1")
+                .bind(name)
+                .fetch_optional(&self.write)
+                .await?,
+        )
+    }
+
+    async fn put_audit_log_key(
+        &self,
+        name: &str,
+        sealed: &[u8],
+        public: &[u8],
+        at: UnixTime,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO audit_log_keys (name, sealed_key, public_key, created_at) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(name)
+        .bind(sealed)
+        .bind(public)
+        .bind(at)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    async fn record_checkpoint(
+        &self,
+        size: u64,
+        root: &Hash,
+        note: &str,
+        at: UnixTime,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO audit_checkpoints (size, root, note, at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (size) DO NOTHING",
+        )
+        .bind(to_i64(size)?)
+        .bind(root.to_vec())
+        .bind(note)
+        .bind(at)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    async fn latest_checkpoint(&self) -> StoreResult<Option<(u64, String)>> {
+        let row: Option<(i64, String)> =
+            sqlx::query_as("SELECT size, note FROM audit_checkpoints ORDER BY size DESC LIMIT 1")
+                .fetch_optional(&self.read)
+                .await?;
+        row.map(|(size, note)| {
+            u64::try_from(size)
+                .map(|size| (size, note))
+                .map_err(|_| StoreError::Corrupt("checkpoint size".into()))
+        })
+        .transpose()
+    }
+
+    async fn checkpoints(&self) -> StoreResult<Vec<String>> {
+        let rows: Vec<(String,)> =
+            sqlx::query_as("SELECT note FROM audit_checkpoints ORDER BY size")
+                .fetch_all(&self.read)
+                .await?;
+        Ok(rows.into_iter().map(|(note,)| note).collect())
     }
 }

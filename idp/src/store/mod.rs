@@ -768,6 +768,35 @@ pub trait AuditStore {
     ) -> StoreResult<Option<crate::audit::merkle::Hash>>;
 }
 
+/// Signed checkpoints of the access record and the key that signs them.
+#[allow(async_fn_in_trait)]
+pub trait CheckpointStore {
+    /// Every log key's name and public key.
+    async fn audit_log_public_keys(&self) -> StoreResult<Vec<(String, Vec<u8>)>>;
+    /// The log key `name`: its sealed PKCS#8 and its public key.
+    async fn audit_log_key(&self, name: &str) -> StoreResult<Option<(Vec<u8>, Vec<u8>)>>;
+    /// Store the log key `name` unless one is stored already.
+    async fn put_audit_log_key(
+        &self,
+        name: &str,
+        sealed: &[u8],
+        public: &[u8],
+        at: UnixTime,
+    ) -> StoreResult<()>;
+    /// Keep a checkpoint (one per size).
+    async fn record_checkpoint(
+        &self,
+        size: u64,
+        root: &crate::audit::merkle::Hash,
+        note: &str,
+        at: UnixTime,
+    ) -> StoreResult<()>;
+    /// The latest checkpoint: its size and note.
+    async fn latest_checkpoint(&self) -> StoreResult<Option<(u64, String)>>;
+    /// Every checkpoint's note, oldest first.
+    async fn checkpoints(&self) -> StoreResult<Vec<String>>;
+}
+
 #[allow(async_fn_in_trait)]
 pub trait KeyStore {
     async fn insert_key(&self, key: &StoredKey) -> StoreResult<()>;

@@ -118,7 +118,7 @@ per_backend!(
         let records: Vec<AccessRecord> = (0..600).map(|n| record("welfare", n)).collect();
         store.append_audit(&records, T0).await.unwrap();
         let mut pages = 0;
-        let intact = verify(&store, |_, _| pages += 1).await.unwrap();
+        let intact = verify(&store, &[], |_, _| pages += 1).await.unwrap();
         assert!(intact.intact(), "{backend:?}: {intact:?}");
         assert_eq!(intact.size, 600);
         assert!(pages >= 1, "progress is reported");
@@ -130,7 +130,7 @@ per_backend!(
             "UPDATE audit_events SET purpose = 'curiosity' WHERE seq = 300",
         )
         .await;
-        let found = verify(&store, |_, _| {}).await.unwrap().findings;
+        let found = verify(&store, &[], |_, _| {}).await.unwrap().findings;
         assert_eq!(
             found[0],
             Finding::Altered { seq: 300 },
@@ -150,7 +150,7 @@ per_backend!(
             &format!("UPDATE audit_events SET leaf_hash = {literal} WHERE seq = 300"),
         )
         .await;
-        let found = verify(&store, |_, _| {}).await.unwrap().findings;
+        let found = verify(&store, &[], |_, _| {}).await.unwrap().findings;
         assert_eq!(
             found,
             [
@@ -173,7 +173,7 @@ per_backend!(
              marks, leaf_hash FROM audit_events WHERE seq = 0",
         )
         .await;
-        let found = verify(&fresh, |_, _| {}).await.unwrap().findings;
+        let found = verify(&fresh, &[], |_, _| {}).await.unwrap().findings;
         assert_eq!(
             found,
             [
@@ -271,5 +271,73 @@ per_backend!(
         .unwrap();
         assert_eq!((again.accepted, again.duplicates), (0, 2));
         assert_eq!(store.audit_frontier().await.unwrap().size(), 3);
+    }
+);
+
+per_backend!(
+    #[tokio::test]
+    async fn checkpoints_are_signed_kept_and_hold_the_record_to_what_they_saw(backend: Backend) {
+        use anyid::audit::checkpoint::{self, LogKey};
+        use anyid::audit::verify::{Finding, verify};
+        use anyid::store::CheckpointStore;
+        let (store, _db) = fresh_store(backend).await;
+        let kek = [9u8; 32];
+        let key = LogKey::load_or_create(&store, &kek, "id.example.gov/access-log", T0)
+            .await
+            .unwrap();
+        let again = LogKey::load_or_create(&store, &kek, "id.example.gov/access-log", T0)
+            .await
+            .unwrap();
+        assert_eq!(
+            key.public_key(),
+            again.public_key(),
+            "{backend:?}: one key, kept"
+        );
+        assert_eq!(
+            checkpoint::checkpoint(&store, &key, T0).await.unwrap(),
+            None,
+            "empty"
+        );
+
+        let records: Vec<AccessRecord> = (0..300).map(|n| record("welfare", n)).collect();
+        store.append_audit(&records, T0).await.unwrap();
+        let note = checkpoint::checkpoint(&store, &key, T0)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            checkpoint::checkpoint(&store, &key, T0).await.unwrap(),
+            None,
+            "unchanged"
+        );
+        let (size, root) = checkpoint::open(&note, key.name(), key.public_key()).unwrap();
+        assert_eq!(size, 300);
+        assert_eq!(
+            store.latest_checkpoint().await.unwrap(),
+            Some((300, note.clone()))
+        );
+        let more: Vec<AccessRecord> = (300..400).map(|n| record("welfare", n)).collect();
+        store.append_audit(&more, T0).await.unwrap();
+
+        let intact = verify(&store, &[(size, root)], |_, _| {}).await.unwrap();
+        assert!(intact.intact(), "{backend:?}: {intact:?}");
+        // A record rewritten consistently still differs from what a checkpoint saw, and a
+        // checkpoint larger than the record shows it was cut.
+        let other = anyid::audit::merkle::leaf_hash(b"another history");
+        let found = verify(&store, &[(size, other), (500, root)], |_, _| {})
+            .await
+            .unwrap()
+            .findings;
+        assert_eq!(
+            found,
+            [
+                Finding::CheckpointMismatch { size: 300 },
+                Finding::Truncated {
+                    size: 500,
+                    stored: 400
+                }
+            ],
+            "{backend:?}"
+        );
     }
 );
