@@ -6,4 +6,5 @@ pub mod event;
 pub mod import;
 pub mod intake;
 pub mod merkle;
+pub mod proofs;
 pub mod verify;

@@ -114,6 +114,77 @@ pub fn router() -> Router<AppState> {
         .route("/decisions", get(list_decisions))
         .route("/risk", get(get_risk))
         .route("/risk/alerts", post(post_alert))
+        .route("/audit/proof/inclusion", get(get_inclusion_proof))
+        .route("/audit/proof/consistency", get(get_consistency_proof))
+}
+
+/// The numbers `first` (required) and `second` (default: the access record's size) of a
+/// proof query.
+async fn proof_range(
+    state: &AppState,
+    query: Option<&str>,
+    first: &str,
+    second: &str,
+) -> Result<(u64, u64), ApiError> {
+    use crate::store::AuditStore;
+    let params: std::collections::HashMap<String, String> =
+        serde_urlencoded::from_str(query.unwrap_or("")).unwrap_or_default();
+    let number = |name: &str| {
+        params
+            .get(name)
+            .map(|text| {
+                text.parse::<u64>()
+                    .map_err(|_| ApiError::BadRequest(format!("{name} must be a whole number")))
+            })
+            .transpose()
+    };
+    let a = number(first)?.ok_or_else(|| ApiError::BadRequest(format!("give {first}")))?;
+    let b = match number(second)? {
+        Some(b) => b,
+        None => state.store.audit_frontier().await?.size(),
+    };
+    Ok((a, b))
+}
+
+fn proof_answer<T: serde::Serialize>(
+    proof: Result<T, crate::audit::proofs::ProofError>,
+) -> Response {
+    use crate::audit::proofs::ProofError;
+    match proof {
+        Ok(proof) => Json(proof).into_response(),
+        Err(ProofError::Tree(e)) => problem(ApiError::BadRequest(e.to_string())),
+        Err(ProofError::Store(e)) => problem(e.into()),
+    }
+}
+
+/// `?seq=N&size=M`: the inclusion proof of event N in the access record's tree of M events
+/// (RFC 9162 §2.1.3; M defaults to the record's size).
+async fn get_inclusion_proof(
+    AdminToken(_): AdminToken,
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    match proof_range(&state, query.as_deref(), "seq", "size").await {
+        Ok((seq, size)) => {
+            proof_answer(crate::audit::proofs::inclusion(&state.store, seq, size).await)
+        }
+        Err(e) => problem(e),
+    }
+}
+
+/// `?old=M&new=N`: the consistency proof between the record's trees of M and N events
+/// (RFC 9162 §2.1.4; N defaults to the record's size).
+async fn get_consistency_proof(
+    AdminToken(_): AdminToken,
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    match proof_range(&state, query.as_deref(), "old", "new").await {
+        Ok((old, new)) => {
+            proof_answer(crate::audit::proofs::consistency(&state.store, old, new).await)
+        }
+        Err(e) => problem(e),
+    }
 }
 
 /// Raise an alert against an actor (`citizen:<account id>` or `official:<id>@<agency>`):

@@ -38,6 +38,8 @@ use crate::state::AppState;
 
 /// Request bodies larger than this are refused with 413.
 const BODY_LIMIT: usize = 64 * 1024;
+/// The access-record intake takes batches of up to 1,000 events.
+const INTAKE_BODY_LIMIT: usize = 2 * 1024 * 1024;
 
 /// The public plane: protocol endpoints, login pages, the demo relying party in dev.
 pub fn public_router(state: AppState) -> Router {
@@ -59,7 +61,6 @@ pub fn public_router(state: AppState) -> Router {
             get(userinfo::get_userinfo).post(userinfo::post_userinfo),
         )
         .route("/introspect", post(introspection::post_introspect))
-        .route("/audit/v1/events", post(audit::post_events))
         .route("/audit/v1/checkpoint", get(audit::get_checkpoint))
         .route("/audit/v1/checkpoint/key", get(audit::get_checkpoint_key))
         .route("/access/v1/evaluation", post(authzen::post_evaluation))
@@ -121,7 +122,14 @@ pub fn public_router(state: AppState) -> Router {
     if state.demo.is_some() {
         router = router.merge(demo::router());
     }
-    with_common_layers(router.fallback(pages::not_found), state)
+    // Every route but the intake keeps the small body limit.
+    let intake = Router::new()
+        .route("/audit/v1/events", post(audit::post_events))
+        .layer(RequestBodyLimitLayer::new(INTAKE_BODY_LIMIT));
+    let router = router
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .merge(intake);
+    with_common_layers(router.fallback(pages::not_found), state, INTAKE_BODY_LIMIT)
 }
 
 /// The mutual-TLS listener: certificate login only.
@@ -130,7 +138,7 @@ pub fn mtls_router(state: AppState) -> Router {
         .route("/login/certificate", get(mtls::get_login_certificate))
         .route_layer(middleware::from_fn_with_state(state.clone(), limit_logins))
         .route("/healthz", get(health::get_healthz));
-    with_common_layers(router.fallback(pages::not_found), state)
+    with_common_layers(router.fallback(pages::not_found), state, BODY_LIMIT)
 }
 
 /// The admin plane: client management API and metrics, on its own listener.
@@ -142,22 +150,22 @@ pub fn admin_router(state: AppState) -> Router {
         .route("/metrics", get(health::get_metrics))
         .route("/healthz", get(health::get_healthz))
         .route("/readyz", get(health::get_readyz));
-    with_common_layers(router, state)
+    with_common_layers(router, state, BODY_LIMIT)
 }
 
 /// The layers every plane shares: metrics outermost (they count every answer), then
 /// [`protected`].
-fn with_common_layers(router: Router<AppState>, state: AppState) -> Router {
+fn with_common_layers(router: Router<AppState>, state: AppState, body_limit: usize) -> Router {
     let hsts = state.secure_cookies();
-    protected(router.with_state(state.clone()), hsts)
+    protected(router.with_state(state.clone()), hsts, body_limit)
         .layer(middleware::from_fn_with_state(state, observe))
 }
 
 /// Security headers around the body limit, the request timeout and caught panics, so the
 /// answers those layers make themselves (413, 408, 500) carry the headers too.
-fn protected(router: Router, hsts: bool) -> Router {
+fn protected(router: Router, hsts: bool, body_limit: usize) -> Router {
     router
-        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(RequestBodyLimitLayer::new(body_limit))
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(30),
@@ -258,6 +266,7 @@ mod tests {
                 .route("/boom", get(boom))
                 .route("/echo", post(|body: axum::body::Bytes| async move { body })),
             true,
+            BODY_LIMIT,
         );
         let panicked = Request::builder()
             .uri("/boom")
