@@ -16,28 +16,11 @@ DURATION=${BENCH_DURATION:-10s} THREADS=${BENCH_THREADS:-2} CONNS=${BENCH_CONNEC
 BATCH=${BENCH_BATCH:-500} PORT=${BENCH_PORT:-18480}
 WORK=$(mktemp -d /tmp/anyid-audit.XXXXXX)
 export ANYID_LOG__LEVEL=warn
-"$BUILD/release/anyid" serve --dev --listen "127.0.0.1:$PORT" --data-dir "$WORK" \
-  >"$WORK/server.log" 2>&1 &
-PID=$!
-trap 'kill -TERM $PID 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
-for _ in $(seq 150); do
-  curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
-  sleep 0.1
-done
-"$BUILD/release/anyid" client add --name "back office" --grant-type client_credentials \
-  --scope audit:write --json --data-dir "$WORK" >"$WORK/client.json"
-TOKEN=$(python3 - "$WORK/client.json" "$PORT" <<'PY'
-import base64, json, sys, urllib.request
-c = json.load(open(sys.argv[1]))
-req = urllib.request.Request(
-    f"http://127.0.0.1:{sys.argv[2]}/token",
-    data=b"grant_type=client_credentials&scope=audit%3Awrite",
-    headers={"Authorization": "Basic " + base64.b64encode(
-        f"{c['client_id']}:{c['client_secret']}".encode()).decode(),
-        "Content-Type": "application/x-www-form-urlencoded"})
-print(json.load(urllib.request.urlopen(req))["access_token"])
-PY
-)
+# shellcheck source=bench/lib.sh
+source "$ROOT/bench/lib.sh"
+trap 'kill -TERM "${SERVER_PID:-}" 2>/dev/null || true; wait 2>/dev/null || true; rm -rf "$WORK"' EXIT
+start_server "$BUILD" "$PORT" "$WORK"
+TOKEN=$(service_token "$BUILD" "$PORT" "$WORK" audit:write)
 printf 'run\tevents/s\twrk-script summary\n'
 for i in $(seq "$RUNS"); do
   sleep 2
