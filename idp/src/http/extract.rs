@@ -49,19 +49,108 @@ pub fn client_address(
     if !is_trusted(&peer) {
         return peer;
     }
-    let forwarded: Vec<IpAddr> = headers
-        .get_all("x-forwarded-for")
+    // RFC 7239 `Forwarded` when a proxy sends it, else the de facto `X-Forwarded-For`.
+    let standard: Vec<&str> = headers
+        .get_all(header::FORWARDED)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|entry| entry.trim().parse::<IpAddr>().ok())
-        .collect::<Option<Vec<_>>>()
-        .unwrap_or_default();
-    forwarded
+        .collect();
+    let hops: Vec<Option<IpAddr>> = if standard.is_empty() {
+        headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(|entry| entry.trim().parse::<IpAddr>().ok().map(Some))
+            .collect::<Option<Vec<_>>>()
+            .unwrap_or_default()
+    } else {
+        standard
+            .iter()
+            .map(|v| forwarded_for(v))
+            .collect::<Option<Vec<_>>>()
+            .map(|lists| lists.into_iter().flatten().collect())
+            .unwrap_or_default()
+    };
+    // The right-most hop that is not a trusted proxy is the client; when that hop is hidden
+    // (`unknown`, an obfuscated name), the client cannot be told: the peer stands for it.
+    match hops
         .into_iter()
         .rev()
-        .find(|ip| !is_trusted(ip))
-        .unwrap_or(peer)
+        .find(|ip| !ip.is_some_and(|ip| is_trusted(&ip)))
+    {
+        Some(Some(ip)) => ip,
+        _ => peer,
+    }
+}
+
+/// The `for` node of each element of an RFC 7239 `Forwarded` value, in order: an address,
+/// or `None` for `unknown`, an obfuscated identifier or an element without `for`. `None`
+/// overall when the value does not parse (then it is not believed at all).
+pub fn forwarded_for(value: &str) -> Option<Vec<Option<IpAddr>>> {
+    let mut out = Vec::new();
+    for element in split_outside_quotes(value, ',') {
+        let mut node = None;
+        for pair in split_outside_quotes(element, ';') {
+            let pair = pair.trim();
+            if pair.is_empty() {
+                continue;
+            }
+            let (name, raw) = pair.split_once('=')?;
+            if !name.trim().eq_ignore_ascii_case("for") {
+                continue;
+            }
+            node = Some(node_address(&unquote(raw.trim())?));
+        }
+        out.push(node.flatten());
+    }
+    Some(out)
+}
+
+/// RFC 7239 §6: `IPv4[:port]`, `"[IPv6]:port"`, `unknown`, `_obfuscated`.
+fn node_address(node: &str) -> Option<IpAddr> {
+    if let Some(rest) = node.strip_prefix('[') {
+        return rest.split_once(']')?.0.parse().ok();
+    }
+    let host = node.split_once(':').map_or(node, |(host, _)| host);
+    host.parse().ok()
+}
+
+/// A token or a quoted-string (RFC 9110 §5.6.4), unquoted.
+fn unquote(raw: &str) -> Option<String> {
+    let Some(inner) = raw.strip_prefix('"') else {
+        return (!raw.is_empty() && !raw.contains('"')).then(|| raw.to_owned());
+    };
+    let inner = inner.strip_suffix('"')?;
+    let mut out = String::with_capacity(inner.len());
+    let mut chars = inner.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => out.push(chars.next()?),
+            '"' => return None,
+            c => out.push(c),
+        }
+    }
+    Some(out)
+}
+
+/// `value` split at `sep` where it is not inside a quoted-string.
+fn split_outside_quotes(value: &str, sep: char) -> Vec<&str> {
+    let (mut parts, mut start, mut quoted, mut escaped) = (Vec::new(), 0, false, false);
+    for (i, c) in value.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            c if c == sep && !quoted => {
+                parts.push(&value[start..i]);
+                start = i + c.len_utf8();
+            }
+            _ => {}
+        }
+    }
+    parts.push(&value[start..]);
+    parts
 }
 
 /// The value of cookie `name`, if the browser sent it (RFC 6265 §5.4 `Cookie` header). An
@@ -236,6 +325,45 @@ mod tests {
         // A garbled header is ignored.
         h.insert("x-forwarded-for", "nonsense".parse().unwrap());
         assert_eq!(client_address(Some(proxy), &h, &trusted), proxy);
+    }
+
+    #[test]
+    fn the_standard_forwarded_header_is_read_like_x_forwarded_for() {
+        let proxy: IpAddr = "10.0.0.5".parse().unwrap();
+        let trusted: Vec<ipnet::IpNet> = vec!["10.0.0.0/8".parse().unwrap()];
+        let with = |value: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::FORWARDED, value.parse().unwrap());
+            // Ignored when `Forwarded` is there.
+            h.insert("x-forwarded-for", "192.0.2.99".parse().unwrap());
+            client_address(Some(proxy), &h, &trusted)
+        };
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert_eq!(
+            with("for=203.0.113.9, for=198.51.100.7;proto=https, for=10.0.0.9"),
+            ip("198.51.100.7")
+        );
+        assert_eq!(
+            with(r#"for="[2001:db8:cafe::17]:4711";by=10.0.0.5"#),
+            ip("2001:db8:cafe::17")
+        );
+        assert_eq!(with(r#"For="192.0.2.43:47011""#), ip("192.0.2.43"));
+        // A hidden client, a garbled value: the proxy stands for the client.
+        assert_eq!(with("for=unknown"), proxy);
+        assert_eq!(with("for=_hidden, for=10.0.0.9"), proxy);
+        assert_eq!(with(r#"for="unterminated"#), proxy);
+        assert_eq!(with("nonsense"), proxy);
+        assert_eq!(
+            forwarded_for(r#"for="a\"b,c";proto=http, for=192.0.2.1"#),
+            Some(vec![None, Some(ip("192.0.2.1"))])
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_forwarded_value_is_read_without_panicking(value in "\\PC{0,80}") {
+            let _ = forwarded_for(&value);
+        }
     }
 
     #[test]
