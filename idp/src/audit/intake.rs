@@ -3,8 +3,8 @@
 //! rejecting the others; the accepted ones are appended to the log through one group writer
 //! and acknowledged only once committed.
 
-use serde::Serialize;
-use serde_json::Value;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use super::event::{AccessRecord, FieldError, ReportedEvent};
 use crate::batch::{GroupWriter, WriteError};
@@ -52,25 +52,30 @@ pub async fn take(
     log: &LogWriter,
     clock: &dyn Clock,
     reporter: &str,
-    events: Vec<Value>,
+    events: Vec<Box<RawValue>>,
 ) -> Result<BatchAnswer, WriteError> {
+    /// What can be told of an event that does not read: its id, if it has one.
+    #[derive(Deserialize)]
+    struct JustTheId {
+        event_id: Option<String>,
+    }
     let now_ms = i64::try_from(clock.since_epoch().as_millis()).unwrap_or(i64::MAX);
     let mut results = Vec::with_capacity(events.len());
     let mut accepted: Vec<AccessRecord> = Vec::new();
     let mut places: Vec<usize> = Vec::new();
-    for (index, value) in events.into_iter().enumerate() {
-        let event_id = value
-            .get("event_id")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
-        let checked = serde_json::from_value::<ReportedEvent>(value)
-            .map_err(|e| {
-                vec![FieldError {
+    for (index, raw) in events.into_iter().enumerate() {
+        let (event_id, checked) = match serde_json::from_str::<ReportedEvent>(raw.get()) {
+            Ok(event) => (Some(event.event_id.clone()), event.check(reporter, now_ms)),
+            Err(e) => (
+                serde_json::from_str::<JustTheId>(raw.get())
+                    .ok()
+                    .and_then(|j| j.event_id),
+                Err(vec![FieldError {
                     field: "event",
                     message: e.to_string(),
-                }]
-            })
-            .and_then(|event| event.check(reporter, now_ms));
+                }]),
+            ),
+        };
         match checked {
             Ok(record) => {
                 places.push(results.len());

@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::Value;
+use serde_json::value::RawValue;
 
 use super::authzen::calling_client;
 use super::respond::problem;
@@ -22,7 +22,8 @@ pub const SCOPE: &str = "audit:write";
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Batch {
-    events: Vec<Value>,
+    /// Each event is read on its own (`intake::take`), so one bad event is one error.
+    events: Vec<Box<RawValue>>,
 }
 
 pub async fn post_events(

@@ -820,8 +820,21 @@ pub(crate) const ROWS_PER_STATEMENT: usize = 100;
 /// `($1, $2), ($3, $4)` on PostgreSQL; `(?, ?), (?, ?)` on SQLite, where looking up a
 /// numbered parameter walks every parameter of the statement, so binding a thousand of them
 /// costs a million steps.
-pub(crate) fn values_list(backend: Backend, rows: usize, per_row: usize) -> String {
-    let rows: Vec<String> = (0..rows)
+pub(crate) fn values_list(backend: Backend, rows: usize, per_row: usize) -> std::sync::Arc<str> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex, OnceLock};
+    // Built once per shape: a full batch asks for the same list every time.
+    type Lists = HashMap<(Backend, usize, usize), Arc<str>>;
+    static MADE: OnceLock<Mutex<Lists>> = OnceLock::new();
+    let made = MADE.get_or_init(Mutex::default);
+    if let Some(list) = made
+        .lock()
+        .ok()
+        .and_then(|m| m.get(&(backend, rows, per_row)).cloned())
+    {
+        return list;
+    }
+    let list: Arc<str> = (0..rows)
         .map(|r| {
             let params: Vec<String> = (1..=per_row)
                 .map(|c| match backend {
@@ -831,6 +844,11 @@ pub(crate) fn values_list(backend: Backend, rows: usize, per_row: usize) -> Stri
                 .collect();
             format!("({})", params.join(", "))
         })
-        .collect();
-    rows.join(", ")
+        .collect::<Vec<_>>()
+        .join(", ")
+        .into();
+    if let Ok(mut m) = made.lock() {
+        m.insert((backend, rows, per_row), list.clone());
+    }
+    list
 }
