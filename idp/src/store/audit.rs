@@ -163,8 +163,12 @@ impl AuditStore for SqlStore {
                 .or_default()
                 .push(&r.event_id);
         }
+        let ids_per_statement = match self.backend() {
+            Backend::Postgres => 10_000,
+            Backend::Sqlite => ROWS_PER_STATEMENT,
+        };
         for (reporter, ids) in by_reporter {
-            for chunk in ids.chunks(ROWS_PER_STATEMENT) {
+            for chunk in ids.chunks(ids_per_statement) {
                 let params: Vec<String> = (0..chunk.len())
                     .map(|i| match self.backend() {
                         Backend::Sqlite => "?".to_owned(),
@@ -214,7 +218,14 @@ impl AuditStore for SqlStore {
             outcome.push(Appended::Added(seq));
         }
 
-        for chunk in added.chunks(ROWS_PER_STATEMENT) {
+        // On PostgreSQL each statement costs a network round trip, and a large one a delayed
+        // acknowledgement (sqlx leaves Nagle's algorithm on): as few statements as the
+        // 65,535-parameter limit allows.
+        let rows_per_statement = match self.backend() {
+            Backend::Postgres => 65_535 / PER_ROW,
+            Backend::Sqlite => ROWS_PER_STATEMENT,
+        };
+        for chunk in added.chunks(rows_per_statement) {
             let sql = sqlx::AssertSqlSafe(format!(
                 "INSERT INTO audit_events ({COLUMNS}) VALUES {}",
                 values_list(self.backend(), chunk.len(), PER_ROW)
