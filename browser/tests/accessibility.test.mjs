@@ -57,6 +57,34 @@ for (const locale of ['ko-KR', 'en-US']) {
     await ctx.close();
   });
 
+  test(`the citizen's "who used my data" page has no violations (${locale})`, async () => {
+    const ctx = await context(fx.browser, { locale });
+    const page = await ctx.newPage();
+    // A sign-in to the demo service: a login and the details released to it.
+    await page.goto(`${fx.anyid.demo}/login`);
+    await page.waitForSelector('[data-method="kakao"]');
+    await page.click('[data-method="kakao"]');
+    const consent = await page.waitForSelector('form[action="/consent"], a[href*="/demo/logout"], h1');
+    if (await page.$('form[action="/consent"]')) await page.click('button[value="allow"]');
+    await page.waitForURL(/\/demo\/callback/);
+    assert.ok(consent);
+    await page.goto(`${fx.anyid.issuer}/account`);
+    await page.click('a[href="/account/history"]');
+    await page.waitForSelector('table caption');
+    const rows = await page.$$('tbody tr');
+    assert.ok(rows.length >= 2, 'the login and the release are listed');
+    await check(page, 'history');
+    await page.selectOption('#show', 'officials');
+    await page.click('form.filters button[type="submit"]');
+    await page.waitForURL(/show=officials/);
+    await page.waitForSelector('p[role="status"]');
+    await check(page, 'history, nothing to show');
+    const csv = await page.request.get(`${fx.anyid.issuer}/account/history.csv`);
+    assert.equal(csv.status(), 200);
+    assert.match(await csv.text(), /\n.+/);
+    await ctx.close();
+  });
+
   test(`the security team's decision log page has no violations (${locale})`, async () => {
     const ctx = await context(fx.browser, {
       locale,

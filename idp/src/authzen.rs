@@ -20,9 +20,9 @@ use serde_json::{Map, Value, json};
 use anyid_policy::facts::{Context as PolicyContext, Official, Record};
 use anyid_policy::{Action, Decision, Principal, Request as PolicyRequest, Resource};
 
-use crate::batch::GroupWriter;
+use crate::audit::event::{AccessRecord, Kind};
 use crate::oidc::Provider;
-use crate::store::{AccessEvent, ClientRecord};
+use crate::store::ClientRecord;
 
 /// Operations on a record, as access records name them.
 pub const OPERATIONS: [&str; 6] = ["view", "create", "update", "delete", "print", "download"];
@@ -120,13 +120,11 @@ pub struct Caller {
     pub client: Arc<ClientRecord>,
     /// Where the call came from (the back office).
     pub address: IpAddr,
-    pub request_id: Option<String>,
 }
 
 /// What the API works with.
 pub struct Pdp<'a> {
     pub op: Provider<'a>,
-    pub access_log: &'a GroupWriter<AccessEvent>,
 }
 
 impl Pdp<'_> {
@@ -139,7 +137,7 @@ impl Pdp<'_> {
         // Alerts raised against this official (the security team, the detectors).
         let actor = format!(
             "official:{}@{}",
-            event.actor_id,
+            event.actor_id.as_deref().unwrap_or_default(),
             event.actor_agency.as_deref().unwrap_or_default()
         );
         facts.context.risk = match crate::risk::recent_actor_risk(
@@ -157,18 +155,14 @@ impl Pdp<'_> {
             }
         };
         let outcome = self.op.decide_outcome(&facts);
-        let (decision, label) = match outcome.decision {
-            Decision::Allow => (true, "allow"),
-            Decision::StepUp(_) => (false, "step_up"),
-            Decision::Deny(_) => (false, "deny"),
-        };
-        let event = AccessEvent {
-            decision: label.into(),
+        let decision = outcome.decision == Decision::Allow;
+        let event = AccessRecord {
+            outcome: if decision { "success" } else { "denied" }.into(),
             policies: outcome.policies.clone(),
             ..event
         };
         // Recorded before answering; without the record, no permit (fail closed).
-        if let Err(e) = self.access_log.write(event).await {
+        if let Err(e) = self.op.record(vec![event]).await {
             tracing::error!(cause = %e, "a personal-data access event was not recorded; denying");
             return Answer::error(500, "the access could not be recorded; try again");
         }
@@ -226,7 +220,7 @@ impl Pdp<'_> {
         &self,
         caller: &Caller,
         request: &Evaluation,
-    ) -> Result<(PolicyRequest, AccessEvent), String> {
+    ) -> Result<(PolicyRequest, AccessRecord), String> {
         let subject = request.subject.as_ref().ok_or("subject is required")?;
         let action = request.action.as_ref().ok_or("action is required")?;
         let resource = request.resource.as_ref().ok_or("resource is required")?;
@@ -306,22 +300,36 @@ impl Pdp<'_> {
                 ..PolicyContext::default()
             },
         };
-        let event = AccessEvent {
-            id: uuid::Uuid::now_v7().to_string(),
-            at: self.op.now(),
-            client_id: caller.client.id.clone(),
-            actor_id: actor.to_owned(),
+        let reason = text(&context, "reason")?;
+        let record_count = match context.get("record_count") {
+            None | Some(Value::Null) => None,
+            Some(n) => Some(n.as_u64().ok_or("context.record_count must be a count")?),
+        };
+        // The record of the lookup (its outcome comes with the decision), as its back office
+        // would report it: the subject in the caller's namespace, so the caller is the
+        // reporter.
+        let mut marks = Vec::new();
+        if operation == "download" && reason.is_none() {
+            marks.push("download_without_reason".to_owned());
+        }
+        let mut data_categories = categories;
+        data_categories.sort();
+        data_categories.dedup();
+        let event = AccessRecord {
+            reporter: caller.client.id.clone(),
+            actor_id: Some(actor.to_owned()),
             actor_agency: caller.client.agency.clone(),
             actor_role: non_empty(Some(&role)).map(str::to_owned),
-            subject_id: whose.to_owned(),
-            operation: operation.to_owned(),
-            data_categories: categories,
+            source_ip: Some(ip.unwrap_or(caller.address)),
+            subject_id: Some(whose.to_owned()),
+            data_categories,
             purpose,
             case_id,
-            decision: String::new(),
-            policies: Vec::new(),
-            source_ip: Some(ip.unwrap_or(caller.address).to_string()),
-            request_id: caller.request_id.clone(),
+            record_count,
+            reason,
+            marks,
+            client_id: Some(caller.client.id.clone()),
+            ..AccessRecord::own(Kind::Decision, operation, "", self.op.now_ms())
         };
         Ok((facts, event))
     }

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::clock::UnixTime;
-use crate::config::{Mode, Secret, is_loopback};
+use crate::config::{Mode, is_loopback};
 use crate::crypto;
 use crate::oidc::SUPPORTED_SCOPES;
 use crate::oidc::grants::GrantType;
@@ -392,23 +392,17 @@ fn check_redirect_uri(uri: &str) -> Result<(), ClientError> {
 
 /// Permission to manage relying parties: every function here that changes or reveals a
 /// registration takes one, so a handler that forgets the check does not compile. The admin
-/// API makes one only from the configured admin token ([`Admin::with_token`]); the
+/// API makes one only for an authenticated administrator ([`Admin::authenticated`]); the
 /// operator's command line and the dev server's own demo registration, which run with the
 /// database's credentials and so hold every registration already, say so
 /// ([`Admin::operator`]).
 pub struct Admin(());
 
 impl Admin {
-    /// The admin API: `presented` must equal the configured token (constant time).
-    pub fn with_token(configured: Option<&Secret>, presented: Option<&str>) -> Option<Self> {
-        match (configured, presented) {
-            (Some(expected), Some(given))
-                if crypto::constant_time_eq(expected.expose().as_bytes(), given.as_bytes()) =>
-            {
-                Some(Self(()))
-            }
-            _ => None,
-        }
+    /// The admin API: a caller the admin plane authenticated (`admins::authenticate`) and
+    /// policy allowed.
+    pub fn authenticated(_: &crate::admins::Caller) -> Self {
+        Self(())
     }
 
     /// The process itself, holding the database: the CLI, or dev mode's demo client.
@@ -517,16 +511,6 @@ pub async fn remove(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn only_the_configured_admin_token_makes_the_capability() {
-        let token = Secret::new("t".repeat(40));
-        assert!(Admin::with_token(Some(&token), Some(&"t".repeat(40))).is_some());
-        assert!(Admin::with_token(Some(&token), Some(&"t".repeat(39))).is_none());
-        assert!(Admin::with_token(Some(&token), None).is_none());
-        // No token configured: no admin API at all.
-        assert!(Admin::with_token(None, Some("anything")).is_none());
-    }
 
     fn new(uris: &[&str]) -> NewClient {
         NewClient {

@@ -94,6 +94,24 @@ impl LocalTimes {
             .unwrap_or_default()
     }
 
+    /// The day of `t` in the time zone: `2026-12-07`.
+    pub fn day(&self, t: UnixTime) -> String {
+        time::OffsetDateTime::from_unix_timestamp(t)
+            .ok()
+            .map(|d| d.to_offset(self.0).date().to_string())
+            .unwrap_or_default()
+    }
+
+    /// The start of the day `day` (`2026-12-07`) in the time zone.
+    pub fn day_start(&self, day: &str) -> Option<UnixTime> {
+        let date = time::Date::parse(
+            day.trim(),
+            &time::macros::format_description!("[year]-[month]-[day]"),
+        )
+        .ok()?;
+        Some(date.midnight().assume_offset(self.0).unix_timestamp())
+    }
+
     /// The zone's name: `UTC+09:00`.
     pub fn zone(&self) -> String {
         let (h, m, _) = self.0.as_hms();
@@ -115,6 +133,11 @@ mod local_times {
         // 2026-12-07 14:47 UTC.
         assert_eq!(seoul.format(1_796_654_820), "2026-12-07 23:47");
         assert_eq!(seoul.zone(), "UTC+09:00");
+        assert_eq!(seoul.day(1_796_654_820), "2026-12-07");
+        // Midnight in Seoul is 15:00 UTC the day before.
+        assert_eq!(seoul.day_start("2026-12-07"), Some(1_796_569_200));
+        assert_eq!(seoul.day_start("2026-13-07"), None);
+        assert_eq!(seoul.day_start("yesterday"), None);
         let utc = LocalTimes::new(time::UtcOffset::UTC);
         assert_eq!(utc.format(1_796_654_820), "2026-12-07 14:47");
         assert_eq!(utc.zone(), "UTC");

@@ -3,6 +3,7 @@
 //! This crate is the only one that knows HTTP (`http/`). The protocol domain (`oidc/`), login
 //! orchestration (`login/`), signing keys (`keys`) and storage (`store/`) never see axum types.
 
+pub mod admins;
 pub mod audit;
 pub mod authzen;
 pub mod batch;

@@ -8,6 +8,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 use cli::Place;
+use cli::admin::AdminCommand;
 use cli::audit::AuditCommand;
 use cli::certs::CertsCommand;
 use cli::client::ClientCommand;
@@ -40,6 +41,9 @@ enum Command {
     /// Manage relying parties (clients).
     #[command(subcommand)]
     Client(ClientCommand),
+    /// Manage administrators' own credentials.
+    #[command(subcommand)]
+    Admin(AdminCommand),
     /// Manage signing keys.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -93,6 +97,7 @@ async fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Serve(args) => cli::serve::run(args).await,
         Command::Migrate { place } => cli::migrate::run(&place).await,
         Command::Client(cmd) => cli::client::run(cmd).await,
+        Command::Admin(cmd) => cli::admin::run(cmd).await,
         Command::Keys(cmd) => cli::keys::run(cmd).await,
         Command::Config(cmd) => cli::config::run(cmd).await,
         Command::Certs(cmd) => cli::certs::run(cmd),

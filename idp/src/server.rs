@@ -23,7 +23,7 @@ use crate::http;
 use crate::keys::Keys;
 use crate::oidc::discovery;
 use crate::state::{AppState, Core};
-use crate::store::{AccessStore, DecisionStore, GrantStore, SqlStore};
+use crate::store::{DecisionStore, GrantStore, SqlStore};
 use crate::telemetry::Metrics;
 
 /// The most keys a failure limiter tracks at once (past that it fails closed).
@@ -152,36 +152,7 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppS
         None => None,
     };
     let budgets = crate::budgets::Budgets::new(&limits, shared);
-    let access_log = {
-        let store = store.clone();
-        crate::batch::GroupWriter::spawn(10_000, 256, move |rows| {
-            let store = store.clone();
-            async move { store.record_access(&rows).await }
-        })
-    };
-    let audit_log = {
-        let store = store.clone();
-        let clock = clock.clone();
-        // Each row is one request's accepted records; a commit takes many requests' rows.
-        crate::batch::GroupWriter::spawn_with_results(
-            200,
-            100,
-            move |batches: Vec<Vec<crate::audit::event::AccessRecord>>| {
-                let store = store.clone();
-                let now = clock.now();
-                async move {
-                    use crate::store::AuditStore;
-                    let sizes: Vec<usize> = batches.iter().map(Vec::len).collect();
-                    let all: Vec<_> = batches.into_iter().flatten().collect();
-                    let mut appended = store.append_audit(&all, now).await?.into_iter();
-                    Ok(sizes
-                        .into_iter()
-                        .map(|n| appended.by_ref().take(n).collect())
-                        .collect())
-                }
-            },
-        )
-    };
+    let audit_log = crate::audit::intake::spawn_writer(store.clone(), clock.clone());
     let metrics = Metrics::new();
     let decisions = crate::decisions::DecisionLog::new(
         {
@@ -217,7 +188,6 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppS
             limits.login_per_second,
         ),
         policy,
-        access_log,
         audit_log,
         log_key,
         demo,

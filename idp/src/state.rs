@@ -31,9 +31,7 @@ pub struct Core {
     pub login_limits: RequestLimiter,
     /// The policy decision point: the Cedar set in force (reloadable), calendar and zones.
     pub policy: Engine,
-    /// Personal-data access events, written in group commits (`batch`).
-    pub access_log: crate::batch::GroupWriter<crate::store::AccessEvent>,
-    /// The access record's writer (`audit::intake`).
+    /// The access record's writer (`audit::intake`), group-committed.
     pub audit_log: crate::audit::intake::LogWriter,
     /// The key that signs the access record's checkpoints.
     pub log_key: crate::audit::checkpoint::LogKey,
@@ -74,6 +72,7 @@ impl Core {
             decisions: &self.decisions,
             budgets: &self.budgets,
             recent: &self.recents,
+            audit: &self.audit_log,
             secure_cookies: self.secure_cookies(),
         }
     }

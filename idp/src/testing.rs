@@ -33,6 +33,7 @@ pub struct Fixture {
     decisions: crate::decisions::DecisionLog,
     budgets: crate::budgets::Budgets,
     recents: crate::cache::Recents,
+    audit: crate::audit::intake::LogWriter,
 }
 
 impl Fixture {
@@ -43,6 +44,10 @@ impl Fixture {
         store.migrate().await.expect("migrations");
         let clock = ShiftedClock::default();
         let decisions_store = store.clone();
+        let audit = crate::audit::intake::spawn_writer(
+            store.clone(),
+            std::sync::Arc::new(crate::clock::SystemClock),
+        );
         let keys = Keys::load_or_create(&store, KEK, clock.now())
             .await
             .expect("keys");
@@ -57,6 +62,7 @@ impl Fixture {
             secrets: PurposeKeys::derive(&SUBJECT_SECRET, None),
             budgets: crate::budgets::Budgets::new(&Default::default(), None),
             recents: crate::cache::Recents::default(),
+            audit,
             decisions: {
                 let store = decisions_store;
                 let writer = crate::batch::GroupWriter::spawn(1000, 100, move |rows| {
@@ -82,6 +88,7 @@ impl Fixture {
             decisions: &self.decisions,
             budgets: &self.budgets,
             recent: &self.recents,
+            audit: &self.audit,
             secure_cookies: true,
         }
     }

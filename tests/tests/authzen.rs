@@ -7,7 +7,8 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use anyid::store::AccessStore;
+use anyid::audit::event::{AccessRecord, Kind};
+use anyid::store::AuditStore;
 use anyid_policy::calendar::Calendar;
 use anyid_tests::{Backend, Rp, TestServer, per_backend};
 use serde_json::{Value, json};
@@ -27,6 +28,18 @@ fn shift_to(want: impl Fn(&anyid_policy::calendar::LocalTime) -> bool) -> i64 {
         .find(|t| want(&calendar.local(Duration::from_secs(*t))))
         .map(|t| (t - now) as i64)
         .expect("such an hour within two weeks")
+}
+
+/// The access record's entries about `subject` as the back office `client` names them.
+async fn recorded(op: &TestServer, client: &str, subject: &str) -> Vec<AccessRecord> {
+    op.state()
+        .store
+        .audit_records_about(&[(client.into(), subject.into())], 0..i64::MAX, 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.record)
+        .collect()
 }
 
 /// A server whose agency `mapo-gu` serves region 11, at 10:00 on a working day, with a
@@ -121,26 +134,25 @@ per_backend!(
                 .contains("purpose")
         );
 
-        // Both are in the store, with who, whose record, what, why, and the decision.
-        let store = &op.state().store;
-        let events = store.access_events_about("c-1", 10).await.unwrap();
+        // Both are in the access record, with who, whose record (as the back office names
+        // them), what, why, and the decision.
+        let events = recorded(&op, &rp.client_id, "c-1").await;
         assert_eq!(events.len(), 1, "{backend:?}");
         let e = &events[0];
-        assert_eq!(
-            (e.actor_id.as_str(), e.client_id.as_str()),
-            ("kim", rp.client_id.as_str())
-        );
+        assert_eq!(e.kind, Kind::Decision);
+        assert_eq!(e.actor_id.as_deref(), Some("kim"));
+        assert_eq!(e.client_id.as_deref(), Some(rp.client_id.as_str()));
+        assert_eq!(e.reporter, rp.client_id);
         assert_eq!(e.actor_agency.as_deref(), Some("mapo-gu"));
         assert_eq!(e.actor_role.as_deref(), Some("caseworker"));
-        assert_eq!(e.operation, "view");
-        assert_eq!(e.data_categories, ["income", "household"]);
+        assert_eq!(e.action, "view");
+        assert_eq!(e.data_categories, ["household", "income"]);
         assert_eq!(e.purpose.as_deref(), Some("benefit review"));
-        assert_eq!(e.decision, "allow");
-        assert_eq!(e.source_ip.as_deref(), Some("10.1.2.3"));
-        assert_eq!(e.request_id.as_deref(), Some("req-42"));
-        let refused = store.access_events_about("c-2", 10).await.unwrap();
+        assert_eq!(e.outcome, "success");
+        assert_eq!(e.source_ip, Some([10, 1, 2, 3].into()));
+        let refused = recorded(&op, &rp.client_id, "c-2").await;
         assert_eq!(refused.len(), 1);
-        assert_eq!(refused[0].decision, "deny");
+        assert_eq!(refused[0].outcome, "denied");
         assert!(
             refused[0]
                 .policies
@@ -163,7 +175,7 @@ per_backend!(
 per_backend!(
     #[tokio::test]
     async fn batches_follow_their_evaluation_semantics(backend: Backend) {
-        let (op, token, _) = back_office(backend).await;
+        let (op, token, rp) = back_office(backend).await;
         // §7.1.1 defaults: one subject, action and context; three records, the second out
         // of the agency's region.
         let batch = |semantic: Option<&str>| {
@@ -231,13 +243,8 @@ per_backend!(
             .await
             .unwrap();
         assert_eq!(answer["evaluations"].as_array().unwrap().len(), 3);
-        let b3 = op
-            .state()
-            .store
-            .access_events_about("b-3", 10)
-            .await
-            .unwrap();
-        assert!(b3.iter().any(|e| e.operation == "download"));
+        let b3 = recorded(&op, &rp.client_id, "b-3").await;
+        assert!(b3.iter().any(|e| e.action == "download"));
 
         // A shape this API does not know is a per-evaluation error, closed (§7.2).
         let odd = json!({"evaluations": [
@@ -299,14 +306,7 @@ async fn callers_without_a_token_or_the_scope_are_refused_and_the_metadata_is_pu
             .contains("insufficient_scope")
     );
     // Nothing was recorded for refused callers.
-    assert!(
-        op.state()
-            .store
-            .access_events_about("c-1", 10)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert_eq!(op.state().store.audit_frontier().await.unwrap().size(), 0);
 
     let ok = post(
         &op,

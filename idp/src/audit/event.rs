@@ -81,14 +81,66 @@ pub struct AccessRecord {
     pub reason: Option<String>,
     /// What the intake noticed and kept the event anyway for: `download_without_reason`.
     pub marks: Vec<String>,
+    // Fields of Any-ID's own events. Absent ones are left out of the leaf input, so a record
+    // without them commits to the same bytes as before they existed.
+    /// The relying party the event concerns (a release's recipient, a lookup's back office,
+    /// the service a login was for).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// How a citizen signed in (`kakao`, `passkey`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub method: Option<String>,
+    /// The assurance level reached (`low`, `substantial`, `high`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub level: Option<String>,
+    /// The policies that decided a lookup.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub policies: Vec<String>,
 }
 
+/// What happened. Back offices report logins and accesses; releases, decisions and
+/// administration are Any-ID's own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     Login,
     Access,
+    /// Claims about a citizen released to a relying party (ID token, userinfo).
+    Release,
+    /// Any-ID's decision on an official's lookup (the AuthZEN API).
+    Decision,
+    /// An administrator's call.
+    Admin,
 }
+
+impl Kind {
+    pub const ALL: [Kind; 5] = [
+        Kind::Login,
+        Kind::Access,
+        Kind::Release,
+        Kind::Decision,
+        Kind::Admin,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Login => "login",
+            Kind::Access => "access",
+            Kind::Release => "release",
+            Kind::Decision => "decision",
+            Kind::Admin => "admin",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
+/// The reporter of Any-ID's own events, and the prefix of the event ids it makes (which
+/// back offices may not use, so theirs never collide with Any-ID's).
+pub const OWN_REPORTER: &str = "anyid";
+const OWN_ID_PREFIX: &str = "anyid:";
 
 const ACCESS_ACTIONS: [&str; 6] = ["view", "create", "update", "delete", "print", "download"];
 
@@ -109,6 +161,8 @@ impl ReportedEvent {
                 "event_id",
                 "required: the reporter's own id of the event, 1-200 characters",
             );
+        } else if event_id.starts_with(OWN_ID_PREFIX) {
+            fail("event_id", "ids starting with \"anyid:\" are Any-ID's own");
         }
         let time = OffsetDateTime::parse(self.ts.trim(), &Rfc3339).ok();
         let at_ms = time.map(|t| (t.unix_timestamp_nanos() / 1_000_000) as i64);
@@ -168,7 +222,8 @@ impl ReportedEvent {
         };
         let outcomes: &[&str] = match kind {
             Some(Kind::Login) => &["success", "failure"],
-            Some(Kind::Access) => &["success", "denied"],
+            // Reported events are logins or accesses (the other kinds are Any-ID's).
+            Some(_) => &["success", "denied"],
             None => &["success", "failure", "denied"],
         };
         if !outcomes.contains(&self.outcome.as_str()) {
@@ -176,7 +231,7 @@ impl ReportedEvent {
         }
         let action_ok = match kind {
             Some(Kind::Login) => self.action == "login",
-            Some(Kind::Access) => ACCESS_ACTIONS.contains(&self.action.as_str()),
+            Some(_) => ACCESS_ACTIONS.contains(&self.action.as_str()),
             None => true,
         };
         if !action_ok {
@@ -234,6 +289,10 @@ impl ReportedEvent {
             record_count: self.record_count,
             reason,
             marks,
+            client_id: None,
+            method: None,
+            level: None,
+            policies: Vec::new(),
         })
     }
 }
@@ -247,6 +306,35 @@ fn text_ref(value: Option<&str>) -> Option<&str> {
 }
 
 impl AccessRecord {
+    /// An event Any-ID records itself, at `at_ms` (UTC), with a fresh id and nothing else
+    /// filled in but its kind, action and outcome.
+    pub fn own(kind: Kind, action: &str, outcome: &str, at_ms: i64) -> Self {
+        AccessRecord {
+            reporter: OWN_REPORTER.to_owned(),
+            event_id: format!("{OWN_ID_PREFIX}{}", uuid::Uuid::now_v7()),
+            at_ms,
+            offset_s: 0,
+            kind,
+            actor_id: None,
+            actor_agency: None,
+            actor_role: None,
+            source_ip: None,
+            outcome: outcome.to_owned(),
+            subject_id: None,
+            action: action.to_owned(),
+            data_categories: Vec::new(),
+            purpose: None,
+            case_id: None,
+            record_count: None,
+            reason: None,
+            marks: Vec::new(),
+            client_id: None,
+            method: None,
+            level: None,
+            policies: Vec::new(),
+        }
+    }
+
     /// The bytes the log's Merkle tree commits to (RFC 9162 leaf input): the record as JSON
     /// in its fixed field order, so the same record always gives the same bytes and `audit
     /// verify` can recompute them from the stored columns.
@@ -294,11 +382,22 @@ mod tests {
             ..download()
         };
         assert!(with_reason.check("rp-1", NOW).unwrap().marks.is_empty());
-        // The leaf input is stable.
+        // The leaf input is stable, and a reported event's leaves out the fields only
+        // Any-ID's own events have (records made before them commit to the same bytes).
         assert_eq!(
             record.leaf_input(),
             download().check("rp-1", NOW).unwrap().leaf_input()
         );
+        let leaf = String::from_utf8(record.leaf_input()).unwrap();
+        for field in ["client_id", "method", "level", "policies"] {
+            assert!(!leaf.contains(field), "{leaf}");
+        }
+        // Any-ID's own ids are not for reporters.
+        let taken = ReportedEvent {
+            event_id: "anyid:0193".into(),
+            ..download()
+        };
+        assert_eq!(taken.check("rp-1", NOW).unwrap_err()[0].field, "event_id");
     }
 
     #[test]

@@ -17,6 +17,25 @@ pub const MAX_BATCH: usize = 1000;
 /// The log's writer: a request's accepted records in, their positions out.
 pub type LogWriter = GroupWriter<Vec<AccessRecord>, Vec<Appended>>;
 
+/// Start the log's writer: each row is one request's records, and a commit takes many
+/// requests' rows (group commit), answering each with its records' positions.
+pub fn spawn_writer(store: crate::store::SqlStore, clock: std::sync::Arc<dyn Clock>) -> LogWriter {
+    GroupWriter::spawn_with_results(200, 100, move |batches: Vec<Vec<AccessRecord>>| {
+        let store = store.clone();
+        let now = clock.now();
+        async move {
+            use crate::store::AuditStore;
+            let sizes: Vec<usize> = batches.iter().map(Vec::len).collect();
+            let all: Vec<_> = batches.into_iter().flatten().collect();
+            let mut appended = store.append_audit(&all, now).await?.into_iter();
+            Ok(sizes
+                .into_iter()
+                .map(|n| appended.by_ref().take(n).collect())
+                .collect())
+        }
+    })
+}
+
 /// What became of one event of a batch.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct EventResult {

@@ -11,6 +11,7 @@ macro_rules! out {
     }};
 }
 
+pub mod admin;
 pub mod audit;
 pub mod certs;
 pub mod client;

@@ -74,12 +74,16 @@ pub struct ConfigFile {
 pub struct AuditConfig {
     /// How often a signed checkpoint of the record is made, when it grew.
     pub checkpoint_seconds: u64,
+    /// Citizens' history names the officials who looked at their record (otherwise their
+    /// agency and role only).
+    pub history_names_officials: bool,
 }
 
 impl Default for AuditConfig {
     fn default() -> Self {
         Self {
             checkpoint_seconds: 60,
+            history_names_officials: false,
         }
     }
 }

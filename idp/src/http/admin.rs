@@ -21,37 +21,34 @@ use axum::{Json, Router};
 use anyid_policy::facts::{Context as PolicyContext, Principal, Resource};
 use anyid_policy::{Action, Decision, Loa, Request as PolicyRequest};
 
-use super::extract::{ClientAddress, basic_password, bearer};
+use super::extract::{ClientAddress, basic_credentials, bearer};
 use super::respond::problem;
+use crate::admins::{self, Caller, Presented, Role};
+use crate::audit::event::{AccessRecord, Kind};
 use crate::clients::{self, Admin, ClientError, NewClient};
 use crate::decisions::DecisionQuery;
 use crate::error::ApiError;
 use crate::state::AppState;
 use crate::store::DecisionStore;
+use axum::middleware::Next;
 
-/// The admin capability, made from the request's bearer token (or a 401 problem).
+/// The admin capability of a call the [`gate`] let through (it put the caller in the
+/// request's extensions).
 pub struct AdminToken(Admin);
 
 impl FromRequestParts<AppState> for AdminToken {
     type Rejection = Response;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let presented = bearer(&parts.headers)
-            .map(str::to_owned)
-            .or_else(|| basic_password(&parts.headers));
-        let admin = Admin::with_token(state.config.admin_token.as_ref(), presented.as_deref())
-            .ok_or_else(|| problem(ApiError::Unauthorized))?;
-        let Ok(ClientAddress(source)) = ClientAddress::from_request_parts(parts, state).await;
-        permit_admin(state, source).map_err(problem)?;
-        Ok(AdminToken(admin))
+    async fn from_request_parts(parts: &mut Parts, _: &AppState) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Caller>()
+            .map(|caller| AdminToken(Admin::authenticated(caller)))
+            .ok_or_else(|| problem(ApiError::Unauthorized))
     }
 }
 
-/// The admin page's capability: like [`AdminToken`], but a browser without the token is
-/// asked for it (HTTP Basic, RFC 7617: any user name, the admin token as the password).
+/// The admin page's capability: the same, for the page's handler.
 pub struct AdminPage;
 
 impl FromRequestParts<AppState> for AdminPage {
@@ -61,27 +58,91 @@ impl FromRequestParts<AppState> for AdminPage {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        match AdminToken::from_request_parts(parts, state).await {
-            Ok(_) => Ok(AdminPage),
-            Err(refused) if refused.status() == StatusCode::UNAUTHORIZED => Err((
-                StatusCode::UNAUTHORIZED,
-                [(
-                    axum::http::header::WWW_AUTHENTICATE,
-                    "Basic realm=\"Any-ID administration\", charset=\"UTF-8\"",
-                )],
-            )
-                .into_response()),
-            Err(refused) => Err(refused),
-        }
+        AdminToken::from_request_parts(parts, state)
+            .await
+            .map(|_| AdminPage)
     }
 }
 
-/// Whether policy lets an operator holding the admin token administer from `source`.
-fn permit_admin(state: &AppState, source: std::net::IpAddr) -> Result<(), ApiError> {
+/// Every admin call and console action goes through here: the caller is authenticated
+/// (`admins`), policy decides with their address, an auditor may only read, and the call —
+/// permitted or refused — is appended to the access record before anything else happens.
+/// A call that cannot be recorded is refused.
+pub async fn gate(
+    State(state): State<AppState>,
+    ClientAddress(source): ClientAddress,
+    mut request: axum::extract::Request,
+    next: Next,
+) -> Response {
+    let headers = request.headers();
+    let basic = basic_credentials(headers);
+    let presented = Presented {
+        user: basic.as_ref().map(|(user, _)| user.as_str()),
+        secret: bearer(headers).or(basic.as_ref().map(|(_, password)| password.as_str())),
+    };
+    let action = format!("{} {}", request.method(), request.uri().path());
+    let caller =
+        admins::authenticate(&state.store, state.config.admin_token.as_ref(), presented).await;
+    let (caller, refusal) = match caller {
+        Err(e) => return problem(ApiError::from(e)),
+        Ok(None) => (None, Some(ApiError::Unauthorized)),
+        Ok(Some(caller)) => {
+            let refusal = permit_admin(&state, source, &caller.name)
+                .err()
+                .or_else(|| {
+                    (caller.role == Role::Auditor && request.method() != axum::http::Method::GET)
+                        .then(|| ApiError::Forbidden("an auditor may only read".into()))
+                });
+            (Some(caller), refusal)
+        }
+    };
+    let record = AccessRecord {
+        actor_id: caller
+            .as_ref()
+            .map(|c| c.name.clone())
+            .or_else(|| presented.claimed()),
+        actor_role: caller.as_ref().map(|c| c.role.name().to_owned()),
+        source_ip: Some(source),
+        ..AccessRecord::own(
+            Kind::Admin,
+            &action,
+            if refusal.is_none() {
+                "success"
+            } else {
+                "denied"
+            },
+            state.provider().now_ms(),
+        )
+    };
+    if let Err(e) = state.provider().record(vec![record]).await {
+        tracing::error!(cause = %e.description, "an admin call was not recorded; refusing it");
+        return problem(ApiError::Internal("the call could not be recorded".into()));
+    }
+    match (caller, refusal) {
+        (Some(caller), None) => {
+            request.extensions_mut().insert(caller);
+            next.run(request).await
+        }
+        (_, Some(ApiError::Unauthorized)) => {
+            let mut refused = problem(ApiError::Unauthorized);
+            // Browsers ask for the admin credentials (HTTP Basic, RFC 7617) on the page.
+            refused.headers_mut().insert(
+                axum::http::header::WWW_AUTHENTICATE,
+                axum::http::HeaderValue::from_static(
+                    "Basic realm=\"Any-ID administration\", charset=\"UTF-8\"",
+                ),
+            );
+            refused
+        }
+        (_, Some(refusal)) => problem(refusal),
+        (None, None) => problem(ApiError::Unauthorized),
+    }
+}
+
+/// Whether policy lets the administrator `name` administer from `source`.
+fn permit_admin(state: &AppState, source: std::net::IpAddr, name: &str) -> Result<(), ApiError> {
     let request = PolicyRequest {
-        principal: Principal::Operator {
-            id: "admin-token".into(),
-        },
+        principal: Principal::Operator { id: name.into() },
         action: Action::Admin,
         resource: Resource::Console,
         context: PolicyContext {

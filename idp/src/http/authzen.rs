@@ -82,7 +82,6 @@ async fn accept<'a, T: serde::de::DeserializeOwned>(
     let request = parse(body)?;
     let pdp = Pdp {
         op: state.provider(),
-        access_log: &state.access_log,
     };
     Ok((pdp, caller, request))
 }
@@ -101,14 +100,7 @@ async fn authenticate(
         "the decision API needs a client-credentials token with the authzen scope",
     )
     .await?;
-    Ok(Caller {
-        client,
-        address,
-        request_id: headers
-            .get(REQUEST_ID)
-            .and_then(|v| v.to_str().ok())
-            .map(|v| v.chars().take(200).collect()),
-    })
+    Ok(Caller { client, address })
 }
 
 /// The relying party calling with a client-credentials access token of this provider that

@@ -212,8 +212,8 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
-/// The password of HTTP Basic credentials (RFC 7617), whatever the user name.
-pub fn basic_password(headers: &HeaderMap) -> Option<String> {
+/// The user name and password of HTTP Basic credentials (RFC 7617).
+pub fn basic_credentials(headers: &HeaderMap) -> Option<(String, String)> {
     use base64::Engine;
     let (scheme, value) = authorization(headers)?.trim().split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("basic") {
@@ -223,8 +223,8 @@ pub fn basic_password(headers: &HeaderMap) -> Option<String> {
         .decode(value.trim())
         .ok()?;
     let text = String::from_utf8(decoded).ok()?;
-    let (_, password) = text.split_once(':')?;
-    (!password.is_empty()).then(|| password.to_owned())
+    let (user, password) = text.split_once(':')?;
+    (!password.is_empty()).then(|| (user.to_owned(), password.to_owned()))
 }
 
 /// A form body: `application/x-www-form-urlencoded` (RFC 6749 §3.2), UTF-8, no repeats.

@@ -10,6 +10,7 @@ pub mod demo;
 mod discovery;
 mod extract;
 mod health;
+mod history;
 mod introspection;
 mod logout;
 pub mod mtls;
@@ -100,6 +101,8 @@ pub fn public_router(state: AppState) -> Router {
         .route("/consent", post(authorize::post_consent))
         .route("/account", get(portal::get_account))
         .route("/account/confirm", get(portal::get_account_confirm))
+        .route("/account/history", get(history::get_history))
+        .route("/account/history.csv", get(history::get_history_csv))
         .route_layer(middleware::from_fn_with_state(state.clone(), limit_logins));
     let mut router = Router::new()
         .merge(api)
@@ -143,9 +146,12 @@ pub fn mtls_router(state: AppState) -> Router {
 
 /// The admin plane: client management API and metrics, on its own listener.
 pub fn admin_router(state: AppState) -> Router {
-    let router = Router::new()
+    // Every admin call and console action passes the gate (authenticated, decided, recorded).
+    let gated = Router::new()
         .nest("/admin/v1", admin::router())
         .route("/admin/decisions", get(admin::get_decisions_page))
+        .route_layer(middleware::from_fn_with_state(state.clone(), admin::gate));
+    let router = gated
         .route("/static/anyid.css", get(pages::get_stylesheet))
         .route("/metrics", get(health::get_metrics))
         .route("/healthz", get(health::get_healthz))

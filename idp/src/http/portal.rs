@@ -346,19 +346,7 @@ fn readable_export(state: &AppState, f: &Frame, export: &login::rights::Export) 
 }
 
 fn method_name(state: &AppState, method: &str, language: Lang) -> String {
-    let korean = language == Lang::Ko;
-    let t = language.text();
-    match state.upstream(method) {
-        Some(u) => u.display_name(if korean { "ko" } else { "en" }).to_owned(),
-        None => match method {
-            anyid_adapters::dev::METHOD if korean => "데모 시민",
-            anyid_adapters::dev::METHOD => "Demo citizen",
-            anyid_adapters::passkey::METHOD => t.passkey_heading,
-            anyid_adapters::certificate::METHOD => t.cert_heading,
-            other => other,
-        }
-        .to_owned(),
-    }
+    state.broker().method_name(method, language)
 }
 
 pub async fn get_account(

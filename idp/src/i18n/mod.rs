@@ -417,6 +417,45 @@ pub struct Text {
     pub demo_fail_token: &'static str,
     pub demo_fail_id_token: &'static str,
     pub demo_start_again: &'static str,
+    pub history_title: &'static str,
+    pub history_lead: &'static str,
+    pub history_link: &'static str,
+    pub history_from: &'static str,
+    pub history_to: &'static str,
+    pub history_show: &'static str,
+    pub history_show_all: &'static str,
+    pub history_show_logins: &'static str,
+    pub history_show_releases: &'static str,
+    pub history_show_officials: &'static str,
+    pub history_apply: &'static str,
+    pub history_download_csv: &'static str,
+    pub history_none: &'static str,
+    pub history_limited: &'static str,
+    pub history_bad_period: &'static str,
+    pub history_who: &'static str,
+    pub history_agency: &'static str,
+    pub history_what: &'static str,
+    pub history_details: &'static str,
+    pub history_purpose: &'static str,
+    pub history_explanation: &'static str,
+    pub history_you: &'static str,
+    pub history_an_official: &'static str,
+    pub history_no_purpose: &'static str,
+    pub history_signed_in: &'static str,
+    pub history_received: &'static str,
+    pub history_login: &'static str,
+    pub history_login_for: &'static str,
+    pub history_release: &'static str,
+    pub history_decision_allowed: &'static str,
+    pub history_decision_denied: &'static str,
+    pub history_access: &'static str,
+    pub history_access_denied: &'static str,
+    pub op_view: &'static str,
+    pub op_create: &'static str,
+    pub op_update: &'static str,
+    pub op_delete: &'static str,
+    pub op_print: &'static str,
+    pub op_download: &'static str,
 }
 
 impl Text {
@@ -479,6 +518,29 @@ impl Text {
                 Some((heading, claims.join(", ")))
             })
             .collect()
+    }
+
+    /// An operation on a record (`view`, `download`, ...) in words.
+    pub fn operation(&self, op: &str) -> &'static str {
+        match op {
+            "view" => self.op_view,
+            "create" => self.op_create,
+            "update" => self.op_update,
+            "delete" => self.op_delete,
+            "print" => self.op_print,
+            "download" => self.op_download,
+            _ => "-",
+        }
+    }
+
+    /// A level by its name (`low`, `substantial`, `high`).
+    pub fn level_name(&self, name: &str) -> &'static str {
+        match name {
+            "high" => self.level_high,
+            "substantial" => self.level_substantial,
+            "low" => self.level_low,
+            _ => "-",
+        }
     }
 
     pub fn level(&self, acr: &str) -> &'static str {

@@ -25,8 +25,10 @@
 
 use std::time::{Duration, Instant};
 
-use super::Broker;
+use super::{Broker, Visitor};
+use crate::audit::event::{AccessRecord, Kind};
 use crate::crypto;
+use crate::error::OAuthError;
 
 /// The most a failed attempt waits, in multiples of the configured delay.
 const MAX_DELAY_FACTOR: u32 = 32;
@@ -35,6 +37,8 @@ const MAX_DELAY_FACTOR: u32 = 32;
 pub struct Attempt {
     key: String,
     arrived: Instant,
+    method: String,
+    address: Option<std::net::IpAddr>,
 }
 
 /// How a credential's proof came out.
@@ -62,7 +66,12 @@ pub enum Settled {
 
 /// Admit an attempt of `method` at `credential` (a certificate, a credential id), or say how
 /// long to wait (429): per method from everyone, and per credential.
-pub async fn begin(ctx: &Broker<'_>, method: &str, credential: &[u8]) -> Result<Attempt, Duration> {
+pub async fn begin(
+    ctx: &Broker<'_>,
+    method: &str,
+    credential: &[u8],
+    visitor: &Visitor<'_>,
+) -> Result<Attempt, Duration> {
     let arrived = Instant::now();
     admit_method(ctx, method).await?;
     let budgets = ctx.op.budgets;
@@ -74,7 +83,12 @@ pub async fn begin(ctx: &Broker<'_>, method: &str, credential: &[u8]) -> Result<
     if let Some(wait) = budgets.login_per_account.take(&key, now).await {
         return Err(wait);
     }
-    Ok(Attempt { key, arrived })
+    Ok(Attempt {
+        key,
+        arrived,
+        method: method.to_owned(),
+        address: visitor.address.as_deref().and_then(|a| a.parse().ok()),
+    })
 }
 
 /// Admit one more login with `method` from everyone together, or say how long to wait.
@@ -89,15 +103,16 @@ pub async fn admit_method(ctx: &Broker<'_>, method: &str) -> Result<(), Duration
 impl Attempt {
     /// Settle the attempt once its proof was checked: count a wrong proof, refuse any proof
     /// of a locked credential, and answer refusals no sooner than the delay their count
-    /// calls for.
-    pub async fn settle(self, ctx: &Broker<'_>, proof: Proof) -> Settled {
+    /// calls for. A refusal is a failed login in the access record (who tried is unknown:
+    /// the credential may belong to nobody).
+    pub async fn settle(self, ctx: &Broker<'_>, proof: Proof) -> Result<Settled, OAuthError> {
         let failures = &ctx.op.budgets.login_failures;
         let now = ctx.op.clock.since_epoch();
         let locked = failures.exhausted(&self.key, now).await;
         let settled = match proof {
             Proof::Holds if !locked => {
                 let recent_failures = failures.spent(&self.key, now).await;
-                return Settled::Admitted { recent_failures };
+                return Ok(Settled::Admitted { recent_failures });
             }
             Proof::Wrong => {
                 // Refused when already locked: a locked credential's debt does not grow.
@@ -108,12 +123,19 @@ impl Attempt {
             Proof::Refused if locked => Settled::Refused,
             Proof::Refused => Settled::Explained,
         };
+        ctx.op
+            .record(vec![AccessRecord {
+                source_ip: self.address,
+                method: Some(self.method.clone()),
+                ..AccessRecord::own(Kind::Login, "login", "failure", ctx.op.now_ms())
+            }])
+            .await?;
         let spent = failures.spent(&self.key, now).await;
         tokio::time::sleep_until(
             (self.arrived + delay(ctx.op.budgets.failure_delay, spent)).into(),
         )
         .await;
-        settled
+        Ok(settled)
     }
 }
 

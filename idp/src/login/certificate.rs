@@ -113,7 +113,9 @@ pub async fn finish_signed(
         .ok()
         .and_then(|der| anyid_certs::cms::claimed_signer(&der));
     let attempt = match &claimed {
-        Some(certificate) => attempts::begin(ctx, METHOD, certificate).await.map(Some),
+        Some(certificate) => attempts::begin(ctx, METHOD, certificate, visitor)
+            .await
+            .map(Some),
         None => attempts::admit_method(ctx, METHOD).await.map(|()| None),
     };
     let attempt = match attempt {
@@ -130,7 +132,7 @@ pub async fn finish_signed(
             Err(Refusal::BadSignature | Refusal::NonceMismatch) => Proof::Wrong,
             Err(_) => Proof::Refused,
         };
-        match attempt.settle(ctx, proof).await {
+        match attempt.settle(ctx, proof).await? {
             Settled::Admitted { recent_failures: n } => recent_failures = n,
             Settled::Refused => {
                 tracing::info!("certificate login refused: wrong signature or locked");

@@ -10,6 +10,7 @@ pub mod attempts;
 pub mod certificate;
 pub mod chooser;
 pub mod consent;
+pub mod history;
 pub mod kept;
 pub mod passkey;
 pub mod portal;
@@ -29,6 +30,7 @@ use anyid_policy::{Action, Decision, Loa, Principal, Reason, Request as PolicyRe
 
 use self::account::{LinkOutcome, Resolution};
 
+use crate::audit::event::{AccessRecord, Kind};
 use crate::error::{ErrorCode, OAuthError};
 use crate::i18n::Notice;
 use crate::oidc::authorize::{self, AuthorizationRequest, Prompt, Rejection, append_query};
@@ -356,6 +358,25 @@ pub async fn flow_for_form(
     Ok(Ok(flow))
 }
 
+impl Broker<'_> {
+    /// A login method's name in `language`.
+    pub fn method_name(&self, method: &str, language: crate::i18n::Lang) -> String {
+        let korean = language == crate::i18n::Lang::Ko;
+        let t = language.text();
+        match self.upstreams.iter().find(|u| u.id() == method) {
+            Some(u) => u.display_name(if korean { "ko" } else { "en" }).to_owned(),
+            None => match method {
+                anyid_adapters::dev::METHOD if korean => "데모 시민",
+                anyid_adapters::dev::METHOD => "Demo citizen",
+                anyid_adapters::passkey::METHOD => t.passkey_heading,
+                anyid_adapters::certificate::METHOD => t.cert_heading,
+                other => other,
+            }
+            .to_owned(),
+        }
+    }
+}
+
 /// Who is at the other end of a login request: the browser-binding and session cookies it
 /// presented, and its address (for the citizen's login history).
 #[derive(Clone, Default)]
@@ -506,6 +527,21 @@ pub async fn authenticated(
         .await?;
     let client_id =
         (flow.request.client_id != PORTAL_CLIENT).then(|| flow.request.client_id.clone());
+    // In the access record too: the citizen signed in, how, at which level, from where. The
+    // record names them by the logs' pseudonym: it outlives a deleted account (a legal
+    // record), and then nothing links the pseudonym to anyone.
+    let pseudonym = crate::decisions::pseudonym(ctx.op.secrets, &login.citizen_id);
+    ctx.op
+        .record(vec![AccessRecord {
+            actor_id: Some(pseudonym.clone()),
+            subject_id: Some(pseudonym),
+            source_ip: login.address.as_deref().and_then(|a| a.parse().ok()),
+            client_id: client_id.clone(),
+            method: Some(login.method.clone()),
+            level: Some(login.loa.name().to_owned()),
+            ..AccessRecord::own(Kind::Login, "login", "success", ctx.op.now_ms())
+        }])
+        .await?;
     ctx.op
         .store
         .record_login(&LoginEvent {

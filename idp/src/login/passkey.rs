@@ -128,10 +128,11 @@ pub async fn finish_login(
     };
     // Counted, slowed and locked per credential id whether or not it is registered, and
     // answered alike (`attempts`).
-    let attempt = match attempts::begin(ctx, passkey::METHOD, &assertion.credential_id).await {
-        Ok(attempt) => attempt,
-        Err(wait) => return Ok((throttled(ctx, &flow, wait), None)),
-    };
+    let attempt =
+        match attempts::begin(ctx, passkey::METHOD, &assertion.credential_id, visitor).await {
+            Ok(attempt) => attempt,
+            Err(wait) => return Ok((throttled(ctx, &flow, wait), None)),
+        };
     let stored = ctx
         .op
         .store
@@ -152,7 +153,7 @@ pub async fn finish_login(
     } else {
         Proof::Wrong
     };
-    let settled = attempt.settle(ctx, proof).await;
+    let settled = attempt.settle(ctx, proof).await?;
     let (Some(stored), Ok(verified), Settled::Admitted { recent_failures }) =
         (stored, verified.as_ref(), settled)
     else {

@@ -54,6 +54,8 @@ pub struct Provider<'a> {
     pub budgets: &'a crate::budgets::Budgets,
     /// What this process looked up a moment ago.
     pub recent: &'a crate::cache::Recents,
+    /// The access record, where Any-ID's own events go (`audit::event::AccessRecord::own`).
+    pub audit: &'a crate::audit::intake::LogWriter,
     /// Cookies are `Secure` and `__Host-` prefixed: the issuer is https.
     pub secure_cookies: bool,
 }
@@ -101,6 +103,25 @@ impl Provider<'_> {
             ),
         }
         outcome
+    }
+
+    /// The time now in Unix milliseconds, as the access record keeps it.
+    pub fn now_ms(&self) -> i64 {
+        i64::try_from(self.clock.since_epoch().as_millis()).unwrap_or(i64::MAX)
+    }
+
+    /// Append Any-ID's own `records` to the access record and wait until they are durable:
+    /// what is not recorded does not happen (a release, a permit), so a failed write is the
+    /// request's failure, never dropped.
+    pub async fn record(
+        &self,
+        records: Vec<crate::audit::event::AccessRecord>,
+    ) -> Result<(), crate::error::OAuthError> {
+        self.audit
+            .write(records)
+            .await
+            .map(drop)
+            .map_err(|e| crate::error::OAuthError::server_error(format!("the access record: {e}")))
     }
 
     /// What policy knows about a relying party, its agency as configured.

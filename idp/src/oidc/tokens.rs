@@ -1,6 +1,7 @@
 //! Token assembly: ID tokens (OIDC Core §2), JWT access tokens (RFC 9068), opaque refresh
 //! tokens, and the token response (RFC 6749 §5.1).
 
+use crate::audit::event::{AccessRecord, Kind};
 use serde::{Deserialize, Serialize};
 
 use super::subject::{sid_for, subject_for};
@@ -74,8 +75,12 @@ pub fn access_token_audience<'a>(op: &Provider<'a>) -> &'a str {
     op.issuer
 }
 
-/// Tokens for a grant on behalf of a citizen (code and refresh grants).
-pub fn for_grant(
+/// What an ID token tells a relying party about the citizen, besides its own identifiers.
+const ID_TOKEN_CLAIMS: [&str; 4] = ["sub", "auth_time", "acr", "amr"];
+
+/// Tokens for a grant on behalf of a citizen (code and refresh grants). An ID token is a
+/// release of claims to the client, recorded in the access record before it leaves.
+pub async fn for_grant(
     op: &Provider<'_>,
     client: &ClientRecord,
     grant: &GrantRecord,
@@ -115,7 +120,16 @@ pub fn for_grant(
             amr: &grant.amr,
             sid: &sid_for(op.secrets, &client.id, &grant.session_id),
         };
-        Some(ring.sign(alg, "JWT", &claims)?)
+        let id_token = ring.sign(alg, "JWT", &claims)?;
+        op.record(vec![release(
+            op,
+            client,
+            &grant.citizen_id,
+            "id_token",
+            ID_TOKEN_CLAIMS.iter().map(|c| (*c).to_owned()).collect(),
+        )])
+        .await?;
+        Some(id_token)
     } else {
         None
     };
@@ -127,6 +141,26 @@ pub fn for_grant(
         id_token,
         scope: grant.scope.clone(),
     })
+}
+
+/// The access record of claims about `citizen_id` (named by the logs' pseudonym) released
+/// to `client` through `channel` (`id_token`, `userinfo`).
+pub fn release(
+    op: &Provider<'_>,
+    client: &ClientRecord,
+    citizen_id: &str,
+    channel: &str,
+    mut claims: Vec<String>,
+) -> AccessRecord {
+    claims.sort();
+    AccessRecord {
+        actor_id: Some(client.id.clone()),
+        actor_agency: client.agency.clone(),
+        subject_id: Some(crate::decisions::pseudonym(op.secrets, citizen_id)),
+        data_categories: claims,
+        client_id: Some(client.id.clone()),
+        ..AccessRecord::own(Kind::Release, channel, "success", op.now_ms())
+    }
 }
 
 /// An access token for a service client acting for itself (RFC 9068 §2.2: `sub` is the

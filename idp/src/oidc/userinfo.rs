@@ -89,6 +89,17 @@ pub async fn userinfo(
         crate::risk::session_risk(op.store.risk_of_session(&grant.session_id).await?, op.now());
     permit_release(op, &client, &grant, &scopes, source, risk)?;
     let mut out = released(&scopes, &citizen.claims);
+    // Recorded before it leaves: which client received which details.
+    op.record(vec![super::tokens::release(
+        op,
+        &client,
+        &citizen.id,
+        "userinfo",
+        std::iter::once("sub".to_owned())
+            .chain(out.keys().cloned())
+            .collect(),
+    )])
+    .await?;
     // OIDC Core §5.3.2: `sub` equals the ID token's `sub`.
     out.insert(
         "sub".into(),

@@ -20,8 +20,8 @@ pub const STORED_LEVEL: u32 = 8;
 
 const COLUMNS: &str = "seq, reporter, event_id, at_ms, offset_s, received_at, kind, actor_id, \
     actor_agency, actor_role, source_ip, outcome, subject_id, action, data_categories, \
-    purpose, case_id, record_count, reason, marks, leaf_hash";
-const PER_ROW: usize = 21;
+    purpose, case_id, record_count, reason, marks, leaf_hash, client_id, method, level, policies";
+const PER_ROW: usize = 25;
 
 /// What became of one record of a batch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,6 +67,10 @@ struct EventRow {
     reason: Option<String>,
     marks: String,
     leaf_hash: Vec<u8>,
+    client_id: Option<String>,
+    method: Option<String>,
+    level: Option<String>,
+    policies: Option<String>,
 }
 
 /// A stored record with its position and the leaf hash stored beside it.
@@ -88,11 +92,7 @@ impl TryFrom<EventRow> for StoredRecord {
                 event_id: r.event_id.clone(),
                 at_ms: r.at_ms,
                 offset_s: i32::try_from(r.offset_s).map_err(|_| corrupt("offset"))?,
-                kind: match r.kind.as_str() {
-                    "login" => Kind::Login,
-                    "access" => Kind::Access,
-                    _ => return Err(corrupt("kind")),
-                },
+                kind: Kind::parse(&r.kind).ok_or_else(|| corrupt("kind"))?,
                 actor_id: r.actor_id.clone(),
                 actor_agency: r.actor_agency.clone(),
                 actor_role: r.actor_role.clone(),
@@ -112,16 +112,16 @@ impl TryFrom<EventRow> for StoredRecord {
                 },
                 reason: r.reason.clone(),
                 marks: json_list(&r.marks)?,
+                client_id: r.client_id.clone(),
+                method: r.method.clone(),
+                level: r.level.clone(),
+                policies: match &r.policies {
+                    Some(list) => json_list(list)?,
+                    None => Vec::new(),
+                },
             },
             leaf_hash: r.leaf_hash,
         })
-    }
-}
-
-fn kind_name(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Login => "login",
-        Kind::Access => "access",
     }
 }
 
@@ -239,7 +239,7 @@ impl AuditStore for SqlStore {
                     .bind(r.at_ms)
                     .bind(i64::from(r.offset_s))
                     .bind(received_at)
-                    .bind(kind_name(r.kind))
+                    .bind(r.kind.name())
                     .bind(&r.actor_id)
                     .bind(&r.actor_agency)
                     .bind(&r.actor_role)
@@ -253,7 +253,11 @@ impl AuditStore for SqlStore {
                     .bind(r.record_count.map(to_i64).transpose()?)
                     .bind(&r.reason)
                     .bind(to_json_list(&r.marks))
-                    .bind(leaf.to_vec());
+                    .bind(leaf.to_vec())
+                    .bind(&r.client_id)
+                    .bind(&r.method)
+                    .bind(&r.level)
+                    .bind((!r.policies.is_empty()).then(|| to_json_list(&r.policies)));
             }
             query.execute(&mut *tx).await?;
         }
@@ -305,6 +309,59 @@ impl AuditStore for SqlStore {
         .bind(i64::from(limit))
         .fetch_all(&self.read)
         .await?;
+        rows.into_iter().map(StoredRecord::try_from).collect()
+    }
+
+    async fn audit_records_about(
+        &self,
+        subjects: &[(String, String)],
+        period: std::ops::Range<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<StoredRecord>> {
+        // The reporters that name the citizen by each subject id: a subject id counts only
+        // as its own reporters use it (another reporter's identical string is someone else).
+        let mut by_subject: Vec<(&str, Vec<&str>)> = Vec::new();
+        for (reporter, subject) in subjects {
+            match by_subject.iter_mut().find(|(s, _)| s == subject) {
+                Some((_, reporters)) => reporters.push(reporter),
+                None => by_subject.push((subject, vec![reporter])),
+            }
+        }
+        if by_subject.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut n = 3;
+        let mut next = || {
+            n += 1;
+            format!("${n}")
+        };
+        let alternatives: Vec<String> = by_subject
+            .iter()
+            .map(|(_, reporters)| {
+                let subject = next();
+                let reporters: Vec<String> = reporters.iter().map(|_| next()).collect();
+                format!(
+                    "(subject_id = {subject} AND reporter IN ({}))",
+                    reporters.join(", ")
+                )
+            })
+            .collect();
+        let sql = sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM audit_events WHERE at_ms >= $1 AND at_ms < $2 AND ({}) \
+             ORDER BY at_ms DESC, seq DESC LIMIT $3",
+            alternatives.join(" OR ")
+        ));
+        let mut query = sqlx::query_as::<_, EventRow>(sql)
+            .bind(period.start)
+            .bind(period.end)
+            .bind(i64::from(limit));
+        for (subject, reporters) in &by_subject {
+            query = query.bind(*subject);
+            for reporter in reporters {
+                query = query.bind(*reporter);
+            }
+        }
+        let rows = query.fetch_all(&self.read).await?;
         rows.into_iter().map(StoredRecord::try_from).collect()
     }
 

@@ -4,8 +4,8 @@
 //! Single-use things (authorization codes, refresh-token rotation, flow transitions) are
 //! consumed in one conditional statement, never read and then written.
 
-mod access;
 mod accounts;
+mod admins;
 mod audit;
 mod clients;
 mod decisions;
@@ -699,45 +699,26 @@ pub trait GrantStore {
     async fn purge_expired(&self, now: UnixTime) -> StoreResult<u64>;
 }
 
-/// One evaluation of `access_personal_data` (the AuthZEN decision API), allowed or not.
+/// An administrator (`crate::admins`): the hash of their token, their role, and when they
+/// were added and removed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AccessEvent {
-    /// A UUIDv7.
-    pub id: String,
-    pub at: UnixTime,
-    /// The relying party whose back office asked.
-    pub client_id: String,
-    /// The official, as the relying party names them.
-    pub actor_id: String,
-    pub actor_agency: Option<String>,
-    pub actor_role: Option<String>,
-    /// Whose record, as the relying party names them.
-    pub subject_id: String,
-    /// `view`, `create`, `update`, `delete`, `print` or `download`.
-    pub operation: String,
-    pub data_categories: Vec<String>,
-    pub purpose: Option<String>,
-    pub case_id: Option<String>,
-    /// `allow`, `deny` or `step_up`.
-    pub decision: String,
-    /// The policies that determined the decision.
-    pub policies: Vec<String>,
-    /// The address the official used, when the relying party says; else the caller's.
-    pub source_ip: Option<String>,
-    /// The caller's `X-Request-ID`.
-    pub request_id: Option<String>,
+pub struct Administrator {
+    pub name: String,
+    pub token_hash: Vec<u8>,
+    /// `admin` or `auditor`.
+    pub role: String,
+    pub created_at: UnixTime,
+    pub removed_at: Option<UnixTime>,
 }
 
 #[allow(async_fn_in_trait)]
-pub trait AccessStore {
-    /// Record `events` in one transaction: all or none.
-    async fn record_access(&self, events: &[AccessEvent]) -> StoreResult<()>;
-    /// The latest events about one record, newest first.
-    async fn access_events_about(
-        &self,
-        subject_id: &str,
-        limit: u32,
-    ) -> StoreResult<Vec<AccessEvent>>;
+pub trait AdminStore {
+    /// Add `admin`; `Conflict` if the name was ever used.
+    async fn add_administrator(&self, admin: &Administrator) -> StoreResult<()>;
+    async fn administrator(&self, name: &str) -> StoreResult<Option<Administrator>>;
+    async fn administrators(&self) -> StoreResult<Vec<Administrator>>;
+    /// Mark `name` removed; false if there is no such administrator still in office.
+    async fn remove_administrator(&self, name: &str, at: UnixTime) -> StoreResult<bool>;
 }
 
 /// The access record: append-only, in the order of its Merkle tree (`audit`).
@@ -754,6 +735,14 @@ pub trait AuditStore {
     async fn audit_frontier(&self) -> StoreResult<crate::audit::merkle::Frontier>;
     /// Up to `limit` records from position `from` on.
     async fn audit_records(&self, from: u64, limit: u32) -> StoreResult<Vec<StoredRecord>>;
+    /// Up to `limit` records about one citizen in `period` (Unix milliseconds), newest
+    /// first: `subjects` names the citizen as each reporter does, (reporter, subject id).
+    async fn audit_records_about(
+        &self,
+        subjects: &[(String, String)],
+        period: std::ops::Range<i64>,
+        limit: u32,
+    ) -> StoreResult<Vec<StoredRecord>>;
     /// The stored leaf hashes of positions `from..to`; an error if one is missing.
     async fn audit_leaves(
         &self,

@@ -33,8 +33,98 @@ fn record(reporter: &str, n: u64) -> AccessRecord {
         } else {
             Vec::new()
         },
+        client_id: None,
+        method: None,
+        level: None,
+        policies: Vec::new(),
     }
 }
+
+per_backend!(
+    #[tokio::test]
+    async fn a_citizens_records_are_found_under_each_reporters_name_for_them(backend: Backend) {
+        let (store, _db) = fresh_store(backend).await;
+        let at = |n: i64| T0 * 1000 + n;
+        // Any-ID's own login, with every field of its own events.
+        let login = AccessRecord {
+            actor_id: Some("citizen-1".into()),
+            subject_id: Some("citizen-1".into()),
+            client_id: Some("welfare".into()),
+            method: Some("passkey".into()),
+            level: Some("high".into()),
+            ..AccessRecord::own(Kind::Login, "login", "success", at(1))
+        };
+        let decision = AccessRecord {
+            reporter: "welfare".into(),
+            subject_id: Some("sub-at-welfare".into()),
+            policies: vec!["personal-data-needs-a-purpose".into()],
+            ..AccessRecord::own(Kind::Decision, "view", "denied", at(2))
+        };
+        let reported = AccessRecord {
+            subject_id: Some("sub-at-welfare".into()),
+            ..record("welfare", 1)
+        };
+        // The same string from another reporter is someone else; so is another citizen.
+        let elsewhere = AccessRecord {
+            subject_id: Some("sub-at-welfare".into()),
+            ..record("tax", 2)
+        };
+        let other = AccessRecord {
+            subject_id: Some("citizen-2".into()),
+            ..AccessRecord::own(Kind::Login, "login", "success", at(3))
+        };
+        let late = AccessRecord {
+            subject_id: Some("citizen-1".into()),
+            ..AccessRecord::own(Kind::Release, "userinfo", "success", at(10_000))
+        };
+        let all = vec![
+            login.clone(),
+            decision.clone(),
+            reported.clone(),
+            elsewhere,
+            other,
+            late.clone(),
+        ];
+        store.append_audit(&all, T0).await.unwrap();
+        let names = vec![
+            ("anyid".to_owned(), "citizen-1".to_owned()),
+            ("welfare".to_owned(), "sub-at-welfare".to_owned()),
+            ("tax".to_owned(), "sub-at-tax".to_owned()),
+        ];
+        let found: Vec<AccessRecord> = store
+            .audit_records_about(&names, 0..i64::MAX, 100)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|s| s.record)
+            .collect();
+        // Newest first (the same moment: the later in the log first), each field as written.
+        assert_eq!(
+            found,
+            [late, decision.clone(), reported.clone(), login],
+            "{backend:?}"
+        );
+        // A period, and a limit.
+        let early = store
+            .audit_records_about(&names, at(0)..at(5_000), 2)
+            .await
+            .unwrap();
+        let early: Vec<&AccessRecord> = early.iter().map(|s| &s.record).collect();
+        assert_eq!(early, [&decision, &reported], "{backend:?}");
+        assert!(
+            store
+                .audit_records_about(&[], 0..i64::MAX, 10)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        // The tree still verifies with the new fields in it.
+        let report = anyid::audit::verify::verify(&store, &[], |_, _| {})
+            .await
+            .unwrap();
+        assert!(report.findings.is_empty(), "{backend:?}: {report:?}");
+    }
+);
 
 per_backend!(
     #[tokio::test]

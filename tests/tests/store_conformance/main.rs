@@ -152,7 +152,6 @@ fn key(kid: &str, alg: &str, created_at: UnixTime) -> StoredKey {
     }
 }
 
-mod access_store;
 mod audit_store;
 mod client_store;
 

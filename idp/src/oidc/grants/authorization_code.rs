@@ -112,7 +112,7 @@ pub async fn exchange(
     redemption
         .grant(&grant, refresh_hash.as_deref().map(|h| (h, refresh_expiry)))
         .await?;
-    tokens::for_grant(op, client, &grant, nonce.as_deref(), refresh_token)
+    tokens::for_grant(op, client, &grant, nonce.as_deref(), refresh_token).await
 }
 
 /// Whether the consumed code may be exchanged by `client` with these parameters.

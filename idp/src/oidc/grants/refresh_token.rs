@@ -74,5 +74,5 @@ pub async fn exchange(
         }
     };
     // OIDC Core §12.2: a refreshed ID token keeps auth_time and carries no nonce.
-    tokens::for_grant(op, client, &grant, None, Some(next))
+    tokens::for_grant(op, client, &grant, None, Some(next)).await
 }
