@@ -155,6 +155,7 @@ fn key(kid: &str, alg: &str, created_at: UnixTime) -> StoredKey {
 mod access_store;
 mod audit_store;
 mod client_store;
+mod directory_store;
 
 mod account_store;
 
