@@ -198,12 +198,16 @@ async fn import_directory(
     format: Option<&str>,
     place: &Place,
 ) -> anyhow::Result<ExitCode> {
-    let kind = kind.and_then(Kind::from_name);
+    let kind = kind
+        .map(|name| Kind::from_name(name).ok_or_else(|| anyhow::anyhow!("--kind {name}")))
+        .transpose()?;
     let format = format.map(str::parse::<Format>).transpose();
     let plan = directory::plan(path, kind, format.map_err(anyhow::Error::msg)?)
         .map_err(anyhow::Error::msg)?;
     if !plan.unknown.is_empty() {
-        eprintln!(
+        // A closed stderr only loses the note.
+        let _ = writeln!(
+            std::io::stderr(),
             "not read (not an import file's name): {}",
             plan.unknown.join(", ")
         );
