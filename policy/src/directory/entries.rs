@@ -173,23 +173,6 @@ pub struct CaseEntry {
     pub opened_by: Option<String>,
 }
 
-/// Each item of `list` read by `item` with its path `field[i]`; at most `max` of them.
-fn each<E, T>(
-    errors: &mut Errors,
-    field: &str,
-    list: &[E],
-    max: usize,
-    mut item: impl FnMut(&mut Errors, &str, &E) -> Option<T>,
-) -> Vec<T> {
-    if !errors.at_most(field, list.len(), max) {
-        return Vec::new();
-    }
-    list.iter()
-        .enumerate()
-        .filter_map(|(i, e)| item(errors, &format!("{field}[{i}]"), e))
-        .collect()
-}
-
 fn name_item(errors: &mut Errors, field: &str, value: &str) -> Option<String> {
     Some(errors.name(field, value, MAX_ID))
 }
@@ -224,30 +207,12 @@ impl OfficialEntry {
                 MAX_WORKSTATIONS,
                 Errors::net,
             ),
-            shifts: each(
-                &mut errors,
-                "shifts",
-                &self.shifts,
-                MAX_SHIFTS,
-                |e, f, s| s.check(e, f),
-            ),
-            roster: each(
-                &mut errors,
-                "roster",
-                &self.roster,
-                MAX_ENTRIES,
-                |e, f, p| p.check(e, f),
-            ),
-            leave: each(&mut errors, "leave", &self.leave, MAX_ENTRIES, |e, f, r| {
+            shifts: errors.each("shifts", &self.shifts, MAX_SHIFTS, |e, f, s| s.check(e, f)),
+            roster: errors.each("roster", &self.roster, MAX_ENTRIES, |e, f, p| p.check(e, f)),
+            leave: errors.each("leave", &self.leave, MAX_ENTRIES, |e, f, r| {
                 range(e, f, &r.from, &r.to)
             }),
-            travel: each(
-                &mut errors,
-                "travel",
-                &self.travel,
-                MAX_ENTRIES,
-                |e, f, t| t.check(e, f),
-            ),
+            travel: errors.each("travel", &self.travel, MAX_ENTRIES, |e, f, t| t.check(e, f)),
         };
         errors.finish(official)
     }

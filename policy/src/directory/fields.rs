@@ -2,6 +2,8 @@
 //! when it is not acceptable (in words an operator can act on), and gives the typed value;
 //! the `format_*` functions write a typed value back in its one canonical form.
 
+use std::collections::HashSet;
+use std::hash::Hash;
 use std::net::IpAddr;
 
 use ipnet::IpNet;
@@ -106,27 +108,35 @@ impl Errors {
         value.to_owned()
     }
 
-    /// A list of at most `max` items, each read by `item` (its field named `field[i]`),
-    /// repeats dropped, order kept.
-    pub(super) fn list<T: PartialEq>(
+    /// Each item of `list` read by `item` with its path `field[i]`; at most `max` of them.
+    pub(super) fn each<E, T>(
+        &mut self,
+        field: &str,
+        list: &[E],
+        max: usize,
+        mut item: impl FnMut(&mut Self, &str, &E) -> Option<T>,
+    ) -> Vec<T> {
+        if !self.at_most(field, list.len(), max) {
+            return Vec::new();
+        }
+        list.iter()
+            .enumerate()
+            .filter_map(|(i, e)| item(self, &format!("{field}[{i}]"), e))
+            .collect()
+    }
+
+    /// [`Errors::each`] of written values, repeats dropped, order kept.
+    pub(super) fn list<T: Clone + Eq + Hash>(
         &mut self,
         field: &str,
         values: &[String],
         max: usize,
         mut item: impl FnMut(&mut Self, &str, &str) -> Option<T>,
     ) -> Vec<T> {
-        if !self.at_most(field, values.len(), max) {
-            return Vec::new();
-        }
-        let mut out = Vec::with_capacity(values.len());
-        for (i, value) in values.iter().enumerate() {
-            if let Some(v) = item(self, &format!("{field}[{i}]"), value)
-                && !out.contains(&v)
-            {
-                out.push(v);
-            }
-        }
-        out
+        let mut seen = HashSet::new();
+        let mut items = self.each(field, values, max, |e, f, v| item(e, f, v));
+        items.retain(|v| seen.insert(v.clone()));
+        items
     }
 
     /// Whether a list's length is within `max`; when not, says so.
