@@ -718,3 +718,160 @@ fn audit_import_shows_progress_and_ends_with_a_summary() {
     assert!(verified.status.success());
     assert!(String::from_utf8_lossy(&verified.stdout).contains("events in the tree: 2"));
 }
+
+/// `anyid audit import-directory` of a folder with every kind of reference data, in JSON
+/// lines and CSV, with bad lines: a summary per file naming each rejected line's field, exit
+/// status 1, an unknown file named, and the accepted entries in the store (a CSV row with an
+/// official's id imported before replaces it).
+#[tokio::test]
+async fn directory_import_reads_every_kind_and_names_each_bad_line() {
+    use anyid::store::{DirectoryStore, SqlStore};
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let folder = dir.path().join("reference");
+    std::fs::create_dir(&folder).unwrap();
+    let files = [
+        (
+            "officials.jsonl",
+            r#"{"id": "u1", "agency": "AG02", "role": "clerk", "shifts": [{"days": [1, 2, 3, 4, 5], "start": "09:00", "end": "18:00"}]}
+{"id": "u2", "agency": "AG02", "role": "night desk", "workstations": ["10.1.2.3"], "shifts": [{"days": [5], "start": "22:00", "end": "06:00"}], "leave": [{"from": "2026-12-24", "to": "2026-12-31"}]}
+{"id": "u3", "agency": "AG02", "role": "clerk", "shifts": [{"days": [1], "start": "25:00", "end": "06:00"}]}
+{"id": "u4", "agency": "AG02", "role": "clerk", "salary": 100}
+"#,
+        ),
+        (
+            "officials.csv",
+            "id,agency,role,workstations,shifts,travel\n\
+             u5,AG03,auditor,10.2.0.0/16;10.3.0.7,,\"[{\"\"from\"\": \"\"2026-11-02\"\", \"\"to\"\": \"\"2026-11-03\"\", \"\"city\"\": \"\"Busan\"\"}]\"\n\
+             u1,AG02,team lead,,,\n\
+             u6,AG03,auditor,,not json,\n",
+        ),
+        (
+            "agencies.csv",
+            "id,name,type,ranges,jurisdiction,national,records_purpose\n\
+             AG02,Mapo Tax Office,tax,10.1.0.0/16,11440;11410,false,false\n\
+             AG03,National Audit,audit,,,yes,\n",
+        ),
+        (
+            "networks.jsonl",
+            r#"{"cidr": "203.0.113.0/24", "type": "vpn", "city": "Seoul", "country": "KR"}
+{"cidr": "198.51.100.0/24", "type": "cafe"}
+"#,
+        ),
+        (
+            "calendar.csv",
+            "agency,weekday,start,end,date,name\n\
+             ,1,09:00,18:00,,\n\
+             AG02,,,,2026-12-25,Christmas\n\
+             ,2,09:00,18:00,2026-12-26,\n",
+        ),
+        (
+            "flagged.jsonl",
+            r#"{"subject_id": "c-77", "reporter": "welfare", "category": "public_figure"}
+{"subject_id": "c-78", "category": "Famous Person"}
+"#,
+        ),
+        (
+            "cases.jsonl",
+            r#"{"case_id": "2026-77", "agency": "AG02", "purpose": "benefit review", "assigned": ["u1", "u2"], "subjects": ["c-1"], "opened": "2026-12-01T09:00:00+09:00"}
+{"case_id": "2026-78", "agency": "AG02", "purpose": "x", "assigned": ["u1"], "opened": "2026-12-10T09:00:00+09:00", "closed": "2026-12-01T09:00:00+09:00"}
+"#,
+        ),
+        ("notes.txt", "not reference data"),
+    ];
+    for (name, text) in files {
+        std::fs::write(folder.join(name), text).unwrap();
+    }
+    let imported = anyid(
+        &[
+            "audit",
+            "import-directory",
+            folder.to_str().unwrap(),
+            "--data-dir",
+            d,
+        ],
+        dir.path(),
+    );
+    let text = String::from_utf8_lossy(&imported.stdout);
+    let stderr = String::from_utf8_lossy(&imported.stderr);
+    assert_eq!(imported.status.code(), Some(1), "{text}\n{stderr}");
+    let expected = [
+        "officials.jsonl: 4 lines: 2 accepted (new), 0 updated (replaced the entry with the same key), 2 rejected",
+        "  line 3: shifts[0].start: a time of day HH:MM, 00:00 to 23:59",
+        "  line 4: record: unknown field `salary`",
+        "officials.csv: 3 lines: 1 accepted (new), 1 updated (replaced the entry with the same key), 1 rejected",
+        "  line 4: shifts: a JSON array of objects",
+        "agencies.csv: 2 lines: 1 accepted (new), 0 updated (replaced the entry with the same key), 1 rejected",
+        "  line 3: national: true or false",
+        "networks.jsonl: 2 lines: 1 accepted",
+        "  line 2: type: office, vpn, home, mobile, hosting or foreign",
+        "calendar.csv: 3 lines: 2 accepted",
+        "  line 4: weekday: either `weekday`",
+        "flagged.jsonl: 2 lines: 1 accepted",
+        "  line 2: category: a word of lower-case letters",
+        "cases.jsonl: 2 lines: 1 accepted",
+        "  line 2: closed: before `opened`",
+    ];
+    let mut rest = text.as_ref();
+    for line in expected {
+        let at = rest
+            .find(line)
+            .unwrap_or_else(|| panic!("{line:?} in order in:\n{text}"));
+        rest = &rest[at + line.len()..];
+    }
+    assert!(
+        stderr.contains("not read (not an import file's name): notes.txt"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("officials.jsonl: 4 lines (100%)"),
+        "{stderr}"
+    );
+
+    let url = format!("sqlite://{}", dir.path().join("anyid.db").display());
+    let store = SqlStore::connect(&url, 2).await.unwrap();
+    let officials = store.officials().await.unwrap();
+    let roles: Vec<(&str, &str)> = officials
+        .iter()
+        .map(|o| (o.id.as_str(), o.role.as_str()))
+        .collect();
+    assert_eq!(
+        roles,
+        [("u1", "team lead"), ("u2", "night desk"), ("u5", "auditor")]
+    );
+    let u5 = store.official("u5").await.unwrap().unwrap();
+    assert_eq!(u5.workstations.len(), 2);
+    assert_eq!(u5.travel[0].city.as_deref(), Some("Busan"));
+    let agency = store.agency("AG02").await.unwrap().unwrap();
+    assert!(!agency.records_purpose && agency.jurisdiction == ["11440", "11410"]);
+    assert_eq!(store.networks().await.unwrap().len(), 1);
+    assert_eq!(store.calendar().await.unwrap().len(), 2);
+    assert_eq!(store.flagged_citizens().await.unwrap().len(), 1);
+    let cases = store.cases_of_official("u2").await.unwrap();
+    assert_eq!(cases.len(), 1);
+    assert_eq!(cases[0].case_id, "2026-77");
+
+    // One file whose name does not say its kind: with --kind, and nothing rejected, exit 0.
+    let export = dir.path().join("vpn-ranges.jsonl");
+    std::fs::write(
+        &export,
+        "{\"cidr\": \"203.0.113.0/24\", \"type\": \"office\"}\n",
+    )
+    .unwrap();
+    let args = ["audit", "import-directory", export.to_str().unwrap()];
+    let unnamed = anyid(&[&args[..], &["--data-dir", d]].concat(), dir.path());
+    assert_eq!(unnamed.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&unnamed.stderr).contains("--kind"));
+    let with_kind = anyid(
+        &[&args[..], &["--kind", "networks", "--data-dir", d]].concat(),
+        dir.path(),
+    );
+    let text = String::from_utf8_lossy(&with_kind.stdout);
+    assert!(with_kind.status.success(), "{text}");
+    assert!(
+        text.contains("1 lines: 0 accepted (new), 1 updated"),
+        "{text}"
+    );
+    let networks = store.networks().await.unwrap();
+    assert_eq!(networks[0].network_type.name(), "office");
+}

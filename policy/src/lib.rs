@@ -3,6 +3,7 @@
 
 pub mod calendar;
 pub mod cedar;
+pub mod directory;
 pub mod facts;
 pub mod limits;
 pub mod loa;

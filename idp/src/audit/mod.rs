@@ -2,6 +2,7 @@
 //! to.
 
 pub mod checkpoint;
+pub mod directory;
 pub mod event;
 pub mod import;
 pub mod intake;

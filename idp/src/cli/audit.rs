@@ -3,12 +3,15 @@
 use std::io::Write as _;
 use std::process::ExitCode;
 
+use anyhow::Context as _;
 use clap::Subcommand;
 
 use anyid::audit::checkpoint;
+use anyid::audit::directory;
 use anyid::audit::import::{self, Format};
 use anyid::audit::verify::{self, Finding};
 use anyid::store::CheckpointStore;
+use anyid_policy::directory::Kind;
 
 use super::{Place, connect};
 
@@ -24,6 +27,28 @@ pub enum AuditCommand {
         #[arg(long)]
         reporter: String,
         /// `json-lines` or `csv`.
+        #[arg(long)]
+        format: Option<String>,
+        #[command(flatten)]
+        place: Place,
+    },
+    /// Import reference data the access record's detectors read: officials, agencies,
+    /// networks, the working calendar, flagged citizens and cases (docs/directory.md).
+    ///
+    /// PATH is one file, or a folder holding any of officials.jsonl, officials.csv,
+    /// agencies.jsonl, agencies.csv, networks.jsonl, networks.csv, calendar.jsonl,
+    /// calendar.csv, flagged.jsonl, flagged.csv, cases.jsonl and cases.csv (other files are
+    /// named and left alone). JSON lines: one entry per line. CSV: a header row naming the
+    /// same fields; lists separated by `;`; lists of objects (an official's shifts, roster,
+    /// leave and travel) as the JSON array. An entry replaces the one stored under the same
+    /// key. Ends with a summary per file; exit status 1 when any line was rejected.
+    ImportDirectory {
+        /// A file, or a folder of files named as above.
+        path: std::path::PathBuf,
+        /// The kind of entries (default: from the file's name); with a folder, only these.
+        #[arg(long, value_parser = ["officials", "agencies", "networks", "calendar", "flagged", "cases"])]
+        kind: Option<String>,
+        /// `json-lines` or `csv` (default: from the file's name); with a folder, only these.
         #[arg(long)]
         format: Option<String>,
         #[command(flatten)]
@@ -57,6 +82,12 @@ pub async fn run(cmd: AuditCommand) -> anyhow::Result<ExitCode> {
             format,
             place,
         } => import(&file, &reporter, format.as_deref(), &place).await,
+        AuditCommand::ImportDirectory {
+            path,
+            kind,
+            format,
+            place,
+        } => import_directory(&path, kind.as_deref(), format.as_deref(), &place).await,
         AuditCommand::Verify {
             place,
             json,
@@ -123,31 +154,21 @@ async fn import(
     format: Option<&str>,
     place: &Place,
 ) -> anyhow::Result<ExitCode> {
-    use anyhow::Context;
     let format = match format {
         None => Format::of(&file.to_string_lossy()),
-        Some("csv") => Format::Csv,
-        Some("json-lines" | "jsonl") => Format::JsonLines,
-        Some(other) => anyhow::bail!("--format {other}: json-lines or csv"),
+        Some(name) => name.parse::<Format>().map_err(anyhow::Error::msg)?,
     };
     let store = connect(&place.load()?).await?;
-    let opened =
-        std::fs::File::open(file).with_context(|| format!("opening {}", file.display()))?;
-    let total = opened.metadata().map(|m| m.len()).unwrap_or(0).max(1);
-    let mut stderr = std::io::stderr();
+    let (opened, total) = open(file)?;
     let now = super::now();
     let summary = import::import(
         &store,
         reporter,
-        std::io::BufReader::new(opened),
+        opened,
         format,
         now.saturating_mul(1000),
         now,
-        |lines, bytes| {
-            let percent = (bytes.min(total) * 100) / total;
-            let _ = write!(stderr, "\rimporting: {lines} lines ({percent}%)");
-            let _ = stderr.flush();
-        },
+        progress("importing", total),
     )
     .await?;
     let _ = writeln!(std::io::stderr());
@@ -158,25 +179,88 @@ async fn import(
         summary.duplicates,
         summary.rejected
     )?;
-    for r in &summary.rejections {
-        let why: Vec<String> = r
-            .errors
-            .iter()
-            .map(|e| format!("{}: {}", e.field, e.message))
-            .collect();
-        out!("line {}: {}", r.line, why.join("; "))?;
-    }
-    if summary.rejected > summary.rejections.len() as u64 {
-        out!(
-            "(and {} more rejected lines)",
-            summary.rejected - summary.rejections.len() as u64
-        )?;
+    let why = import::explain(&summary.rejections, summary.rejected, |e| {
+        (e.field, e.message.as_str())
+    });
+    for line in why {
+        out!("{line}")?;
     }
     Ok(if summary.rejected == 0 {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
     })
+}
+
+async fn import_directory(
+    path: &std::path::Path,
+    kind: Option<&str>,
+    format: Option<&str>,
+    place: &Place,
+) -> anyhow::Result<ExitCode> {
+    let kind = kind
+        .map(|name| Kind::from_name(name).ok_or_else(|| anyhow::anyhow!("--kind {name}")))
+        .transpose()?;
+    let format = format.map(str::parse::<Format>).transpose();
+    let plan = directory::plan(path, kind, format.map_err(anyhow::Error::msg)?)
+        .map_err(anyhow::Error::msg)?;
+    if !plan.unknown.is_empty() {
+        // A closed stderr only loses the note.
+        let _ = writeln!(
+            std::io::stderr(),
+            "not read (not an import file's name): {}",
+            plan.unknown.join(", ")
+        );
+    }
+    let store = connect(&place.load()?).await?;
+    let mut rejected = false;
+    for source in &plan.sources {
+        let name = source.path.display().to_string();
+        let (opened, total) = open(&source.path)?;
+        let progress = progress(&name, total);
+        let summary = directory::import(
+            &store,
+            source.kind,
+            opened,
+            source.format,
+            super::now(),
+            progress,
+        )
+        .await
+        .with_context(|| name.clone())?;
+        let _ = writeln!(std::io::stderr());
+        rejected |= summary.rejected > 0;
+        let mut report = summary.report().into_iter();
+        out!("{name}: {}", report.next().unwrap_or_default())?;
+        for line in report {
+            out!("  {line}")?;
+        }
+    }
+    Ok(if rejected {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+/// A file to import, buffered, and its size for the progress line.
+fn open(path: &std::path::Path) -> anyhow::Result<(std::io::BufReader<std::fs::File>, u64)> {
+    let opened =
+        std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let total = opened.metadata().map(|m| m.len()).unwrap_or(0).max(1);
+    Ok((std::io::BufReader::new(opened), total))
+}
+
+/// Progress on one line of stderr: `label: N lines (P%)` of `total` bytes; a closed stderr
+/// only loses the progress.
+fn progress(label: &str, total: u64) -> impl FnMut(u64, u64) {
+    let label = label.to_owned();
+    move |lines, bytes| {
+        let percent = (bytes.min(total) * 100) / total;
+        let mut stderr = std::io::stderr();
+        let _ = write!(stderr, "\r{label}: {lines} lines ({percent}%)");
+        let _ = stderr.flush();
+    }
 }
 
 fn describe(finding: &Finding) -> String {

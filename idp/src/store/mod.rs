@@ -9,6 +9,7 @@ mod admins;
 mod audit;
 mod clients;
 mod decisions;
+mod directory;
 mod flows;
 mod grants;
 mod keys;
@@ -784,6 +785,45 @@ pub trait CheckpointStore {
     async fn latest_checkpoint(&self) -> StoreResult<Option<(u64, String)>>;
     /// Every checkpoint's note, oldest first.
     async fn checkpoints(&self) -> StoreResult<Vec<String>>;
+}
+
+/// What became of one entry given to [`DirectoryStore::put_directory`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DirectoryPut {
+    /// Its key was new.
+    Added,
+    /// It replaced the entry stored under its key (or one earlier in the same batch).
+    Replaced,
+}
+
+/// Reference data the access record's detectors read (`anyid audit import-directory`):
+/// each entry under its kind's key (`Record::key`), replaced when imported again.
+#[allow(async_fn_in_trait)]
+pub trait DirectoryStore {
+    /// Insert or replace `records` (of any kinds) in one transaction, in order.
+    async fn put_directory(
+        &self,
+        records: &[anyid_policy::directory::Record],
+        at: UnixTime,
+    ) -> StoreResult<Vec<DirectoryPut>>;
+    async fn officials(&self) -> StoreResult<Vec<anyid_policy::directory::Official>>;
+    async fn official(&self, id: &str) -> StoreResult<Option<anyid_policy::directory::Official>>;
+    async fn agencies(&self) -> StoreResult<Vec<anyid_policy::directory::Agency>>;
+    async fn agency(&self, id: &str) -> StoreResult<Option<anyid_policy::directory::Agency>>;
+    async fn networks(&self) -> StoreResult<Vec<anyid_policy::directory::Network>>;
+    async fn calendar(&self) -> StoreResult<Vec<anyid_policy::directory::CalendarDay>>;
+    async fn flagged_citizens(&self) -> StoreResult<Vec<anyid_policy::directory::FlaggedCitizen>>;
+    async fn cases(&self) -> StoreResult<Vec<anyid_policy::directory::Case>>;
+    async fn case(
+        &self,
+        agency: &str,
+        case_id: &str,
+    ) -> StoreResult<Option<anyid_policy::directory::Case>>;
+    /// The cases the official is assigned to.
+    async fn cases_of_official(
+        &self,
+        official_id: &str,
+    ) -> StoreResult<Vec<anyid_policy::directory::Case>>;
 }
 
 #[allow(async_fn_in_trait)]

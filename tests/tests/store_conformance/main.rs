@@ -154,6 +154,7 @@ fn key(kid: &str, alg: &str, created_at: UnixTime) -> StoredKey {
 
 mod audit_store;
 mod client_store;
+mod directory_store;
 
 mod account_store;
 
