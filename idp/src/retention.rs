@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use crate::clock::UnixTime;
 use crate::config::RetentionConfig;
-use crate::store::{AccountStore, DecisionStore, RetentionStore, SqlStore, StoreError};
+use crate::store::{AccountStore, AuditStore, DecisionStore, RetentionStore, SqlStore, StoreError};
 
 const DAY_S: i64 = 24 * 3600;
 
@@ -22,6 +22,8 @@ pub struct Swept {
     pub decisions: u64,
     /// Forgotten devices and expired alerts.
     pub risk_records: u64,
+    /// Access-record events past their retention (`store::AuditStore::prune_audit`).
+    pub access_records: u64,
 }
 
 impl Swept {
@@ -105,6 +107,9 @@ pub async fn sweep(
         .await?;
     if let Some(before) = cutoff(now, config.decision_log_days) {
         swept.decisions = store.delete_decisions_before(before).await?;
+    }
+    if let Some(before) = cutoff(now, config.access_record_days) {
+        swept.access_records = store.prune_audit(before.saturating_mul(1000)).await?;
     }
     Ok(swept)
 }

@@ -717,6 +717,30 @@ fn audit_import_shows_progress_and_ends_with_a_summary() {
     let verified = anyid(&["audit", "verify", "--data-dir", d], dir.path());
     assert!(verified.status.success());
     assert!(String::from_utf8_lossy(&verified.stdout).contains("events in the tree: 2"));
+
+    // Exported as OCSF API Activity, one JSON line per event; a period leaves out the rest.
+    let exported = anyid(&["audit", "export", "--data-dir", d], dir.path());
+    assert!(exported.status.success());
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&exported.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2);
+    assert_eq!(lines[0]["class_uid"], 6003);
+    assert_eq!(lines[0]["resources"][0]["uid"], "c-1");
+    assert_eq!(lines[1]["unmapped"]["seq"], 1);
+    let none = anyid(
+        &["audit", "export", "--since", "2026-12-08", "--data-dir", d],
+        dir.path(),
+    );
+    assert!(none.status.success());
+    assert!(none.stdout.is_empty());
+    let bad = anyid(
+        &["audit", "export", "--since", "soon", "--data-dir", d],
+        dir.path(),
+    );
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("--since soon"));
 }
 
 /// `anyid audit import-directory` of a folder with every kind of reference data, in JSON

@@ -280,6 +280,20 @@ pub fn verify_consistency(
     f_r == *old_root && s_r == *new_root && end == Some(0)
 }
 
+/// The perfect subtrees that cover the first `size` leaves, largest first, as (level,
+/// index): the nodes a frontier of that size holds.
+pub fn covering(size: u64) -> Vec<(u32, u64)> {
+    let mut out = Vec::new();
+    let mut start = 0u64;
+    for level in (0..64u32).rev() {
+        if size >> level & 1 == 1 {
+            out.push((level, start >> level));
+            start += 1 << level;
+        }
+    }
+    out
+}
+
 /// The roots of the perfect subtrees that cover a log from its start, largest first: all
 /// that appending needs to keep. Appending a leaf merges equal subtrees and reports each
 /// node it completes, so a store can keep the nodes proofs need.
@@ -337,6 +351,20 @@ impl Frontier {
         acc
     }
 
+    /// The frontier of a tree of `size` leaves from the hashes of the subtrees that cover
+    /// it, in the order [`covering`] lists them.
+    pub fn from_subtrees(size: u64, hashes: &[Hash]) -> Option<Self> {
+        let levels = covering(size);
+        (levels.len() == hashes.len()).then(|| Self {
+            size,
+            subtrees: levels
+                .iter()
+                .zip(hashes)
+                .map(|((level, _), hash)| (*level, *hash))
+                .collect(),
+        })
+    }
+
     /// The frontier as stored: 8 bytes of size, then per subtree 1 byte of level and 32 of
     /// hash.
     pub fn to_bytes(&self) -> Vec<u8> {
@@ -368,6 +396,29 @@ impl Frontier {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_frontier_rebuilt_from_its_covering_subtrees_is_the_appended_one() {
+        for n in [0u64, 1, 256, 512, 768, 1000, 4096 + 256] {
+            let all = leaves(n);
+            let mut appended = Frontier::default();
+            for leaf in &all {
+                appended.append(*leaf);
+            }
+            let hashes: Vec<Hash> = covering(n)
+                .iter()
+                .map(|(level, index)| {
+                    let width = 1u64 << level;
+                    range_hash(&all[..], index * width, (index + 1) * width).unwrap()
+                })
+                .collect();
+            let rebuilt = Frontier::from_subtrees(n, &hashes).unwrap();
+            assert_eq!(rebuilt, appended, "{n}");
+            assert_eq!(rebuilt.root(), mth(&all));
+        }
+        assert_eq!(covering(768), [(9, 0), (8, 2)]);
+        assert!(Frontier::from_subtrees(768, &[[0; 32]]).is_none());
+    }
 
     fn leaves(n: u64) -> Vec<Hash> {
         (0..n).map(|i| leaf_hash(&i.to_be_bytes())).collect()

@@ -7,5 +7,6 @@ pub mod event;
 pub mod import;
 pub mod intake;
 pub mod merkle;
+pub mod ocsf;
 pub mod proofs;
 pub mod verify;

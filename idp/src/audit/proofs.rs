@@ -18,6 +18,9 @@ pub enum ProofError {
     Tree(#[from] TreeError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The events before `pruned` were removed after their retention period.
+    #[error("events before {pruned} were pruned after their retention period")]
+    Pruned { pruned: u64 },
 }
 
 /// A leaf's inclusion in the tree of `size`.
@@ -131,6 +134,15 @@ async fn within_record(store: &impl AuditStore, size: u64) -> Result<(), ProofEr
     Ok(())
 }
 
+/// Position `seq` (an event, or a tree's size) is at or after the pruned start.
+async fn not_pruned(store: &impl AuditStore, seq: u64) -> Result<(), ProofError> {
+    let pruned = store.audit_pruned().await?;
+    if seq < pruned {
+        return Err(ProofError::Pruned { pruned });
+    }
+    Ok(())
+}
+
 /// The inclusion proof of event `seq` in the tree of `size` (at most the record's size).
 pub async fn inclusion(
     store: &impl AuditStore,
@@ -138,6 +150,7 @@ pub async fn inclusion(
     size: u64,
 ) -> Result<Inclusion, ProofError> {
     within_record(store, size).await?;
+    not_pruned(store, seq).await?;
     let (proof, root) = over_store(store, |nodes| {
         Ok((
             merkle::inclusion_proof(nodes, seq, size)?,
@@ -162,6 +175,7 @@ pub async fn consistency(
     new: u64,
 ) -> Result<Consistency, ProofError> {
     within_record(store, new).await?;
+    not_pruned(store, old).await?;
     let (proof, old_root, new_root) = over_store(store, |nodes| {
         Ok((
             merkle::consistency_proof(nodes, old, new)?,

@@ -37,6 +37,9 @@ pub enum Finding {
     CheckpointMismatch { size: u64 },
     /// A signed checkpoint covers `size` events, more than are stored: the record was cut.
     Truncated { size: u64, stored: u64 },
+    /// The stored node over the pruned events `from..to` is gone: the tree cannot be rebuilt
+    /// past the pruned start.
+    PrunedNodeMissing { from: u64, to: u64 },
 }
 
 /// What verification found.
@@ -44,6 +47,10 @@ pub enum Finding {
 pub struct Report {
     /// The stored tree's size.
     pub size: u64,
+    /// Events before this position were pruned after their retention period: the tree is
+    /// rebuilt from the stored nodes over them, and checkpoints of fewer events are not
+    /// checked.
+    pub pruned: u64,
     /// The root recomputed from the events (base64url).
     pub root: String,
     pub findings: Vec<Finding>,
@@ -64,13 +71,33 @@ pub async fn verify(
 ) -> Result<Report, StoreError> {
     let stored = store.audit_frontier().await?;
     let size = stored.size();
+    let pruned = store.audit_pruned().await?;
     let mut findings = Vec::new();
-    let mut rebuilt = Frontier::default();
+    // The pruned events' tree, from the stored nodes over them (a whole number of blocks).
+    let mut covering = Vec::new();
+    for (level, index) in merkle::covering(pruned) {
+        match store.audit_node(level, index).await? {
+            Some(hash) => covering.push(hash),
+            None => findings.push(Finding::PrunedNodeMissing {
+                from: index << level,
+                to: (index + 1) << level,
+            }),
+        }
+    }
+    let mut rebuilt = Frontier::from_subtrees(pruned, &covering).unwrap_or_default();
+    for (_, root) in checkpoints
+        .iter()
+        .filter(|(s, _)| *s == pruned && pruned > 0)
+    {
+        if rebuilt.root() != *root {
+            findings.push(Finding::CheckpointMismatch { size: pruned });
+        }
+    }
     let mut block: Vec<Hash> = Vec::new();
     let mut altered_in_block = false;
     // The next position the tree expects, and where the next page starts.
-    let mut next: u64 = 0;
-    let mut cursor: u64 = 0;
+    let mut next: u64 = pruned;
+    let mut cursor: u64 = pruned;
     let mut read: u64 = 0;
     loop {
         let page = store.audit_records(cursor, PAGE).await?;
@@ -149,12 +176,13 @@ pub async fn verify(
     }
     findings.sort_by_key(|f| match f {
         Finding::Altered { seq } | Finding::Missing { seq } | Finding::Inserted { seq } => *seq,
-        Finding::Rewritten { from, .. } => *from,
+        Finding::Rewritten { from, .. } | Finding::PrunedNodeMissing { from, .. } => *from,
         Finding::CheckpointMismatch { size } => size.saturating_sub(1),
         Finding::RootMismatch { .. } | Finding::Truncated { .. } => u64::MAX,
     });
     Ok(Report {
         size,
+        pruned,
         root: crate::crypto::b64(&rebuilt.root()),
         findings,
     })

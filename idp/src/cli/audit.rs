@@ -17,6 +17,22 @@ use super::{Place, connect};
 
 #[derive(Subcommand)]
 pub enum AuditCommand {
+    /// Write the access record to standard output as JSON lines, in log order: OCSF 1.1
+    /// events (logins as Authentication, the rest as API Activity) or the record's own
+    /// fields.
+    Export {
+        /// `ocsf` or `record`.
+        #[arg(long, default_value = "ocsf", value_parser = ["ocsf", "record"])]
+        format: String,
+        /// Only events at or after this day (UTC, `YYYY-MM-DD`).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only events before this day (UTC, `YYYY-MM-DD`).
+        #[arg(long)]
+        until: Option<String>,
+        #[command(flatten)]
+        place: Place,
+    },
     /// Append access events a back office exported: JSON lines, or CSV with a header row
     /// (`data_categories` separated by `;`). Ends with a summary; exit status 1 when any line
     /// was rejected.
@@ -88,6 +104,12 @@ pub async fn run(cmd: AuditCommand) -> anyhow::Result<ExitCode> {
             format,
             place,
         } => import_directory(&path, kind.as_deref(), format.as_deref(), &place).await,
+        AuditCommand::Export {
+            format,
+            since,
+            until,
+            place,
+        } => export(&format, since.as_deref(), until.as_deref(), &place).await,
         AuditCommand::Verify {
             place,
             json,
@@ -131,6 +153,13 @@ pub async fn run(cmd: AuditCommand) -> anyhow::Result<ExitCode> {
                 out!("{}", serde_json::to_string_pretty(&report)?)?;
             } else {
                 out!("events in the tree: {}", report.size)?;
+                if report.pruned > 0 {
+                    out!(
+                        "pruned:             events before {} (their retention ended; \
+                         checkpoints of fewer events are not checked)",
+                        report.pruned
+                    )?;
+                }
                 out!("recomputed root:    {}", report.root)?;
                 if report.intact() {
                     out!("intact: every event is the one appended, none missing, none added")?;
@@ -243,6 +272,60 @@ async fn import_directory(
     })
 }
 
+/// The start of `day` (UTC, `YYYY-MM-DD`) in Unix milliseconds.
+fn day_ms(flag: &str, day: &str) -> anyhow::Result<i64> {
+    let start = anyid::clock::LocalTimes::new(time::UtcOffset::UTC)
+        .day_start(day)
+        .ok_or_else(|| anyhow::anyhow!("{flag} {day}: a day like 2026-12-07"))?;
+    Ok(start * 1000)
+}
+
+async fn export(
+    format: &str,
+    since: Option<&str>,
+    until: Option<&str>,
+    place: &Place,
+) -> anyhow::Result<ExitCode> {
+    use anyid::store::AuditStore;
+    let since = since
+        .map(|d| day_ms("--since", d))
+        .transpose()?
+        .unwrap_or(i64::MIN);
+    let until = until
+        .map(|d| day_ms("--until", d))
+        .transpose()?
+        .unwrap_or(i64::MAX);
+    let store = connect(&place.load()?).await?;
+    let size = store.audit_frontier().await?.size();
+    let mut cursor = store.audit_pruned().await?;
+    let mut stdout = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut written = 0u64;
+    loop {
+        let page = store.audit_records(cursor, 10_000).await?;
+        let Some(last) = page.last() else { break };
+        cursor = last.seq + 1;
+        for stored in &page {
+            if !(since..until).contains(&stored.record.at_ms) {
+                continue;
+            }
+            let line = match format {
+                "record" => serde_json::json!({ "seq": stored.seq, "record": stored.record }),
+                _ => anyid::audit::ocsf::event(stored.seq, &stored.record),
+            };
+            serde_json::to_writer(&mut stdout, &line)?;
+            stdout.write_all(b"\n")?;
+            written += 1;
+        }
+        let _ = write!(
+            std::io::stderr(),
+            "\rexporting: {cursor} of {size} events read"
+        );
+    }
+    stdout.flush()?;
+    let _ = writeln!(std::io::stderr(), "\n{written} events written");
+    Ok(ExitCode::SUCCESS)
+}
+
 /// A file to import, buffered, and its size for the progress line.
 fn open(path: &std::path::Path) -> anyhow::Result<(std::io::BufReader<std::fs::File>, u64)> {
     let opened =
@@ -283,6 +366,9 @@ fn describe(finding: &Finding) -> String {
         }
         Finding::Truncated { size, stored } => {
             format!("TRUNCATED a signed checkpoint covers {size} events; {stored} are stored")
+        }
+        Finding::PrunedNodeMissing { from, to } => {
+            format!("PRUNED   the stored node over the pruned events {from}..{to} is gone")
         }
     }
 }

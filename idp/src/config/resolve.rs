@@ -20,6 +20,9 @@ use anyid_policy::calendar::Calendar;
 use anyid_policy::facts::Agency;
 use anyid_policy::zones::Zones;
 
+/// The shortest retention of access records production accepts: two years.
+pub const MIN_ACCESS_RECORD_DAYS: u32 = 730;
+
 /// Validated, immutable configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -111,6 +114,15 @@ impl Config {
             if issuer.scheme() != "https" && !is_loopback(&issuer) {
                 return Err(ConfigError::Invalid(format!(
                     "issuer {issuer} must use https (plain http is allowed only on loopback)"
+                )));
+            }
+            // Records of access to personal data are kept for at least two years
+            // (../shared/reference/korea-any-id.md §6).
+            let days = file.retention.access_record_days;
+            if (1..MIN_ACCESS_RECORD_DAYS).contains(&days) {
+                return Err(ConfigError::Invalid(format!(
+                    "retention.access_record_days = {days}: access records must be kept at \
+                     least {MIN_ACCESS_RECORD_DAYS} days (two years) in production"
                 )));
             }
         }
@@ -524,6 +536,23 @@ mod tests {
             ..production_file()
         };
         assert!(refusal(file).contains("dev_login"));
+    }
+
+    #[test]
+    fn production_keeps_access_records_at_least_two_years() {
+        let short = |days| ConfigFile {
+            retention: crate::config::RetentionConfig {
+                access_record_days: days,
+                ..Default::default()
+            },
+            ..production_file()
+        };
+        assert!(refusal(short(729)).contains("two years"));
+        assert!(Config::resolve(short(730), Mode::Production).is_ok());
+        assert!(
+            Config::resolve(short(0), Mode::Production).is_ok(),
+            "0 keeps them all"
+        );
     }
 
     #[test]

@@ -147,7 +147,6 @@ pub struct RiskFileConfig {
 }
 
 /// How long Any-ID keeps each kind of record about citizens, in days (`0`: no limit).
-/// Access records of services' back offices are not here: the law sets their minimum.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RetentionConfig {
@@ -171,6 +170,9 @@ pub struct RetentionConfig {
     pub known_device_days: u32,
     /// Alerts against citizens and officials (their scores have long decayed by then).
     pub risk_alert_days: u32,
+    /// The access record (officials' accesses, logins, releases, admin calls): at least two
+    /// years in production. Pruned from its start in whole blocks of 256 events.
+    pub access_record_days: u32,
 }
 
 impl Default for RetentionConfig {
@@ -185,6 +187,7 @@ impl Default for RetentionConfig {
             decision_log_days: 90,
             known_device_days: 400,
             risk_alert_days: 30,
+            access_record_days: 730,
         }
     }
 }

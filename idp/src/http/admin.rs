@@ -213,7 +213,9 @@ fn proof_answer<T: serde::Serialize>(
     use crate::audit::proofs::ProofError;
     match proof {
         Ok(proof) => Json(proof).into_response(),
-        Err(ProofError::Tree(e)) => problem(ApiError::BadRequest(e.to_string())),
+        Err(e @ (ProofError::Tree(_) | ProofError::Pruned { .. })) => {
+            problem(ApiError::BadRequest(e.to_string()))
+        }
         Err(ProofError::Store(e)) => problem(e.into()),
     }
 }

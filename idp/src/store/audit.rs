@@ -312,6 +312,58 @@ impl AuditStore for SqlStore {
         rows.into_iter().map(StoredRecord::try_from).collect()
     }
 
+    async fn audit_pruned(&self) -> StoreResult<u64> {
+        let row: Option<(i64,)> = sqlx::query_as("SELECT pruned FROM audit_tree WHERE id = 1")
+            .fetch_optional(&self.read)
+            .await?;
+        let pruned = row.map_or(0, |(p,)| p);
+        u64::try_from(pruned).map_err(|_| StoreError::Corrupt("audit_tree.pruned".into()))
+    }
+
+    async fn prune_audit(&self, before_ms: i64) -> StoreResult<u64> {
+        let mut tx = self.write.begin().await?;
+        let lock = match self.backend() {
+            Backend::Postgres => " FOR UPDATE",
+            Backend::Sqlite => "",
+        };
+        let state: Option<(i64, i64)> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+            "SELECT size, pruned FROM audit_tree WHERE id = 1{lock}"
+        )))
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some((size, pruned)) = state else {
+            return Ok(0);
+        };
+        // The first event still within its retention; everything before it is older. Events
+        // reported late with old times after it stay (kept longer, never shorter).
+        let young: Option<(i64,)> = sqlx::query_as(
+            "SELECT seq FROM audit_events WHERE seq >= $1 AND at_ms >= $2 ORDER BY seq LIMIT 1",
+        )
+        .bind(pruned)
+        .bind(before_ms)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let end = young.map_or(size, |(seq,)| seq);
+        // Whole blocks of 256 only: each is covered by a stored node, so nothing that proofs
+        // of later events or the tree's root need goes with it.
+        let end = end - end % (1 << STORED_LEVEL);
+        if end <= pruned {
+            return Ok(0);
+        }
+        let removed = sqlx::query("DELETE FROM audit_events WHERE seq >= $1 AND seq < $2")
+            .bind(pruned)
+            .bind(end)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        sqlx::query("UPDATE audit_tree SET pruned = $1 WHERE id = 1")
+            .bind(end)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(removed)
+    }
+
     async fn audit_records_about(
         &self,
         subjects: &[(String, String)],

@@ -736,6 +736,11 @@ pub trait AuditStore {
     async fn audit_frontier(&self) -> StoreResult<crate::audit::merkle::Frontier>;
     /// Up to `limit` records from position `from` on.
     async fn audit_records(&self, from: u64, limit: u32) -> StoreResult<Vec<StoredRecord>>;
+    /// Where the stored events start: events before it were pruned (a multiple of 256).
+    async fn audit_pruned(&self) -> StoreResult<u64>;
+    /// Remove the events older than `before_ms` from the start of the log, in whole blocks
+    /// of 256, keeping the stored nodes; how many were removed.
+    async fn prune_audit(&self, before_ms: i64) -> StoreResult<u64>;
     /// Up to `limit` records about one citizen in `period` (Unix milliseconds), newest
     /// first: `subjects` names the citizen as each reporter does, (reporter, subject id).
     async fn audit_records_about(

@@ -431,3 +431,77 @@ per_backend!(
         );
     }
 );
+
+per_backend!(
+    #[tokio::test]
+    async fn pruning_removes_old_blocks_and_later_proofs_and_checkpoints_still_verify(
+        backend: Backend,
+    ) {
+        use anyid::audit::{proofs, verify};
+        let (store, db) = fresh_store(backend).await;
+        // 700 events; the first 600 are past their retention.
+        let cutoff = T0 * 1000 + 600;
+        let records: Vec<AccessRecord> = (0..700).map(|n| record("welfare", n)).collect();
+        store.append_audit(&records, T0).await.unwrap();
+        let before = store.audit_frontier().await.unwrap();
+        let leaves = store.audit_leaves(0, 700).await.unwrap();
+        let root_300 = merkle::root(&leaves[..], 300).unwrap();
+
+        // Whole blocks of 256 only: 512 go, 88 old ones stay until their block is all old.
+        assert_eq!(store.prune_audit(cutoff).await.unwrap(), 512, "{backend:?}");
+        assert_eq!(store.audit_pruned().await.unwrap(), 512);
+        assert_eq!(store.prune_audit(cutoff).await.unwrap(), 0);
+        assert_eq!(store.audit_records(0, 1).await.unwrap()[0].seq, 512);
+        // The tree is the same tree.
+        assert_eq!(store.audit_frontier().await.unwrap(), before);
+
+        // Verification rebuilds from the nodes over the pruned events, against a
+        // checkpoint of the whole record; one of fewer events than were pruned is not checked.
+        let report = verify::verify(&store, &[(700, before.root()), (300, root_300)], |_, _| {})
+            .await
+            .unwrap();
+        assert!(report.intact(), "{backend:?}: {report:?}");
+        assert_eq!(report.pruned, 512);
+        let wrong = verify::verify(&store, &[(700, [7; 32])], |_, _| {})
+            .await
+            .unwrap();
+        assert_eq!(
+            wrong.findings,
+            [verify::Finding::CheckpointMismatch { size: 700 }]
+        );
+
+        // Proofs of later events still verify; pruned ones are refused as such.
+        let p = proofs::inclusion(&store, 650, 700).await.unwrap();
+        let hashes: Vec<merkle::Hash> = p
+            .proof
+            .iter()
+            .map(|h| anyid::crypto::b64_decode(h).unwrap().try_into().unwrap())
+            .collect();
+        assert!(merkle::verify_inclusion(
+            &leaves[650],
+            650,
+            700,
+            &hashes,
+            &before.root()
+        ));
+        assert!(matches!(
+            proofs::inclusion(&store, 100, 700).await,
+            Err(proofs::ProofError::Pruned { pruned: 512 })
+        ));
+        let c = proofs::consistency(&store, 600, 700).await.unwrap();
+        assert_eq!(
+            anyid::crypto::b64_decode(&c.old_root).unwrap(),
+            merkle::root(&leaves[..], 600).unwrap()
+        );
+
+        // Someone removes the stored node over the pruned events: verification says so.
+        let pool = raw(&db).await;
+        exec(&pool, "DELETE FROM audit_nodes WHERE level = 9 AND idx = 0").await;
+        let report = verify::verify(&store, &[], |_, _| {}).await.unwrap();
+        assert_eq!(
+            report.findings,
+            [verify::Finding::PrunedNodeMissing { from: 0, to: 512 }],
+            "{backend:?}"
+        );
+    }
+);

@@ -122,6 +122,7 @@ per_backend!(
                 dormant_accounts: 1,
                 decisions: 0,
                 risk_records: 2,
+                access_records: 0,
             },
             "{backend:?}"
         );
@@ -181,6 +182,7 @@ per_backend!(
             decision_log_days: 0,
             known_device_days: 0,
             risk_alert_days: 0,
+            access_record_days: 0,
         };
         let nothing = sweep(&store, &keep_all, now + 9999 * DAY).await.unwrap();
         assert!(!nothing.any(), "{backend:?}: 0 days keeps everything");
