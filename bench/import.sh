@@ -7,7 +7,9 @@
 #   bench/import.sh TARGET_DIR [SIZES]    # TARGET_DIR/release/anyid is a release build
 #
 # SIZES defaults to "1000000 10000000". Needs about 400 bytes of disk per event for the file
-# and as much again for the SQLite database.
+# and as much again for the SQLite database. After each import it reports the bytes stored
+# per event and the latency of the citizen-history query (every event about one subject in a
+# two-year period, newest first) for 200 random subjects.
 set -euo pipefail
 
 BUILD=$1 SIZES=${2:-"1000000 10000000"}
@@ -39,6 +41,34 @@ with open(path, "w", buffering=1 << 20) as out:
 PY
 }
 
+# query_latency N: bytes per event, and the history query's latency over 200 subjects.
+query_latency() {
+  python3 - "$1" "$WORK" "${ANYID_DATABASE_URL:-}" <<'PY'
+import os, random, statistics, subprocess, sys, time
+n, work, pg = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+rnd = random.Random(11)
+subjects = [f"citizen-{rnd.randrange(5_000_000)}" for _ in range(200)]
+query = ("SELECT seq, at_ms, actor_id, action, data_categories FROM audit_events "
+         "WHERE subject_id = '{}' AND at_ms >= 1735657200000 AND at_ms < 1798729200000 "
+         "ORDER BY at_ms DESC LIMIT 1000;")
+if pg:
+    size = subprocess.run(["psql", pg, "-tAc", "SELECT pg_total_relation_size('audit_events')"],
+                          capture_output=True, text=True, check=True).stdout.strip()
+    run = lambda sql: subprocess.run(["psql", pg, "-qtA"], input="\\timing on\n" + sql,
+                                     capture_output=True, text=True, check=True).stdout
+    pick = lambda out: float(out.strip().splitlines()[-1].split()[1])
+else:
+    db = os.path.join(work, "data", "anyid.db")
+    size = os.path.getsize(db) + sum(os.path.getsize(db + x) for x in ("-wal",) if os.path.exists(db + x))
+    run = lambda sql: subprocess.run(["sqlite3", db], input=".timer on\n" + sql,
+                                     capture_output=True, text=True, check=True).stdout
+    pick = lambda out: float(out.strip().splitlines()[-1].split()[3]) * 1000
+ms = sorted(pick(run(query.format(s))) for s in subjects)
+print(f"    {int(size) / n:.0f} bytes per event; history query over {len(ms)} subjects: "
+      f"p50 {statistics.median(ms):.2f} ms, p99 {ms[int(len(ms) * 0.99) - 1]:.2f} ms, max {ms[-1]:.2f} ms")
+PY
+}
+
 printf 'events\tpeak RSS (MiB)\tseconds\tevents/s\n'
 for n in $SIZES; do
   file="$WORK/events-$n.jsonl"
@@ -58,4 +88,5 @@ print(f"{n:,}\t{rss_kib / 1024:.1f}\t{end - start:.0f}\t{n / (end - start):,.0f}
 PY
   tail -n 3 "$WORK/summary-$n.txt" | sed 's/^/    /'
   rm -f "$file"
+  query_latency "$n"
 done

@@ -34,7 +34,7 @@ fn shift_to(want: impl Fn(&anyid_policy::calendar::LocalTime) -> bool) -> i64 {
 async fn recorded(op: &TestServer, client: &str, subject: &str) -> Vec<AccessRecord> {
     op.state()
         .store
-        .audit_records_about(&[(client.into(), subject.into())], 0..i64::MAX, 10)
+        .audit_records_about(&[(client.into(), subject.into())], 0..i64::MAX, &[], 10)
         .await
         .unwrap()
         .into_iter()

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use anyid::store::AccountStore;
+use anyid::store::AuditStore;
 use anyid_tests::upstream::{Behaviour, FakeNaver, FakeOidcProvider};
 use anyid_tests::{Backend, Browser, Landing, Rp, TestServer, per_backend};
 use reqwest::StatusCode;
@@ -244,6 +245,23 @@ async fn naver_refusals_and_timeouts_end_on_an_error_page_and_a_failing_provider
             "{behaviour:?}: nothing half-created"
         );
     }
+    // Each refusal is a failed login in the access record, with the provider and without
+    // a citizen.
+    let failed: Vec<_> = op
+        .state()
+        .store
+        .audit_records(0, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|s| s.record)
+        .filter(|r| r.kind == anyid::audit::event::Kind::Login)
+        .collect();
+    assert_eq!(failed.len(), 2, "{failed:?}");
+    assert!(failed.iter().all(|r| r.outcome == "failure"
+        && r.method.as_deref() == Some("naver")
+        && r.actor_id.is_none()
+        && r.source_ip.is_some()));
     // Naver's token endpoint keeps failing: after a few failures its button is disabled,
     // with a message, and Kakao still works.
     naver.set_behaviour(Behaviour::TokenServerError);

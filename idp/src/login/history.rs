@@ -46,12 +46,13 @@ impl Show {
         Show::ALL.into_iter().find(|s| s.code() == code)
     }
 
-    fn admits(self, kind: Kind) -> bool {
+    /// The kinds of record shown (all when empty).
+    fn kinds(self) -> &'static [Kind] {
         match self {
-            Show::All => true,
-            Show::Logins => kind == Kind::Login,
-            Show::Releases => kind == Kind::Release,
-            Show::Officials => matches!(kind, Kind::Access | Kind::Decision | Kind::Admin),
+            Show::All => &[],
+            Show::Logins => &[Kind::Login],
+            Show::Releases => &[Kind::Release],
+            Show::Officials => &[Kind::Access, Kind::Decision, Kind::Admin],
         }
     }
 }
@@ -105,12 +106,11 @@ pub async fn entries(
         .map(|c| (c.id.as_str(), c.name.as_str()))
         .collect();
     let records = store
-        .audit_records_about(&subjects, period, MAX_ENTRIES)
+        .audit_records_about(&subjects, period, show.kinds(), MAX_ENTRIES)
         .await?;
     Ok(records
         .into_iter()
         .map(|stored| stored.record)
-        .filter(|r| show.admits(r.kind))
         .map(|r| entry(ctx, r, &names, show_officials, lang))
         .collect())
 }

@@ -13,6 +13,7 @@ use super::Broker;
 use super::account;
 use super::portal::SignedIn;
 use super::{Step, Visitor, error, finish_login, flow_error, flow_for_form, throttled};
+use crate::audit::event::{AccessRecord, Kind};
 use crate::crypto;
 use crate::error::OAuthError;
 use crate::i18n::Notice;
@@ -200,6 +201,14 @@ pub async fn finish(
         Ok(identity) => identity,
         Err(e) => {
             tracing::warn!(provider, error = %e, "upstream login refused");
+            // A failed login in the access record: who tried is unknown.
+            ctx.op
+                .record(vec![AccessRecord {
+                    source_ip: visitor.address.as_deref().and_then(|a| a.parse().ok()),
+                    method: Some(provider.to_owned()),
+                    ..AccessRecord::own(Kind::Login, "login", "failure", ctx.op.now_ms())
+                }])
+                .await?;
             let notice = notice_of(&e);
             return Ok(match &flow {
                 Some(flow) => flow_error(ctx, flow, notice),

@@ -368,6 +368,7 @@ impl AuditStore for SqlStore {
         &self,
         subjects: &[(String, String)],
         period: std::ops::Range<i64>,
+        kinds: &[Kind],
         limit: u32,
     ) -> StoreResult<Vec<StoredRecord>> {
         // The reporters that name the citizen by each subject id: a subject id counts only
@@ -398,9 +399,16 @@ impl AuditStore for SqlStore {
                 )
             })
             .collect();
+        // Kinds are our own names, written into the statement.
+        let kind_filter = if kinds.is_empty() {
+            String::new()
+        } else {
+            let names: Vec<String> = kinds.iter().map(|k| format!("'{}'", k.name())).collect();
+            format!(" AND kind IN ({})", names.join(", "))
+        };
         let sql = sqlx::AssertSqlSafe(format!(
-            "SELECT {COLUMNS} FROM audit_events WHERE at_ms >= $1 AND at_ms < $2 AND ({}) \
-             ORDER BY at_ms DESC, seq DESC LIMIT $3",
+            "SELECT {COLUMNS} FROM audit_events WHERE at_ms >= $1 AND at_ms < $2{kind_filter} \
+             AND ({}) ORDER BY at_ms DESC, seq DESC LIMIT $3",
             alternatives.join(" OR ")
         ));
         let mut query = sqlx::query_as::<_, EventRow>(sql)

@@ -741,12 +741,14 @@ pub trait AuditStore {
     /// Remove the events older than `before_ms` from the start of the log, in whole blocks
     /// of 256, keeping the stored nodes; how many were removed.
     async fn prune_audit(&self, before_ms: i64) -> StoreResult<u64>;
-    /// Up to `limit` records about one citizen in `period` (Unix milliseconds), newest
-    /// first: `subjects` names the citizen as each reporter does, (reporter, subject id).
+    /// Up to `limit` records about one citizen in `period` (Unix milliseconds), of `kinds`
+    /// (all when empty), newest first: `subjects` names the citizen as each reporter does,
+    /// (reporter, subject id).
     async fn audit_records_about(
         &self,
         subjects: &[(String, String)],
         period: std::ops::Range<i64>,
+        kinds: &[crate::audit::event::Kind],
         limit: u32,
     ) -> StoreResult<Vec<StoredRecord>>;
     /// The stored leaf hashes of positions `from..to`; an error if one is missing.

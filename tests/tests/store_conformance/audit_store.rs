@@ -92,7 +92,7 @@ per_backend!(
             ("tax".to_owned(), "sub-at-tax".to_owned()),
         ];
         let found: Vec<AccessRecord> = store
-            .audit_records_about(&names, 0..i64::MAX, 100)
+            .audit_records_about(&names, 0..i64::MAX, &[], 100)
             .await
             .unwrap()
             .into_iter()
@@ -106,14 +106,21 @@ per_backend!(
         );
         // A period, and a limit.
         let early = store
-            .audit_records_about(&names, at(0)..at(5_000), 2)
+            .audit_records_about(&names, at(0)..at(5_000), &[], 2)
             .await
             .unwrap();
         let early: Vec<&AccessRecord> = early.iter().map(|s| &s.record).collect();
         assert_eq!(early, [&decision, &reported], "{backend:?}");
+        // Of some kinds only.
+        let logins = store
+            .audit_records_about(&names, 0..i64::MAX, &[Kind::Login, Kind::Release], 100)
+            .await
+            .unwrap();
+        let kinds: Vec<Kind> = logins.iter().map(|s| s.record.kind).collect();
+        assert_eq!(kinds, [Kind::Release, Kind::Login], "{backend:?}");
         assert!(
             store
-                .audit_records_about(&[], 0..i64::MAX, 10)
+                .audit_records_about(&[], 0..i64::MAX, &[], 10)
                 .await
                 .unwrap()
                 .is_empty()
