@@ -44,6 +44,7 @@ pub async fn build(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<AppS
     .await
     .context("connecting to the database")?;
     store.migrate().await.context("applying migrations")?;
+    ensure_partitions(&store, clock.now()).await;
     if let Some(certs) = config.certificates.as_ref().filter(|c| c.strong_identifier) {
         let changed =
             crate::login::account::protect_certificate_subjects(&store, &config.purpose_keys)
@@ -327,6 +328,19 @@ fn serve(
     })
 }
 
+/// The access record's month partitions (PostgreSQL), ahead of their events; a failure
+/// only leaves events in the default partition, so it is said and retried later.
+async fn ensure_partitions(store: &SqlStore, now: crate::clock::UnixTime) {
+    use crate::store::AuditStore;
+    match store.ensure_audit_partitions(now).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(created = n, "access-record partitions made"),
+        Err(e) => {
+            tracing::warn!(cause = %e, "access-record partitions could not be made; events stay in the default partition")
+        }
+    }
+}
+
 /// Periodic work: pick up keys rotated by another process, purge expired rows, forget
 /// recovered rate-limit keys, fold metric samples into histograms.
 async fn upkeep(state: AppState, mut stop: watch::Receiver<bool>) {
@@ -370,6 +384,7 @@ async fn upkeep(state: AppState, mut stop: watch::Receiver<bool>) {
                     Ok(_) => {}
                     Err(e) => tracing::warn!(cause = %e, "purging expired records failed; will retry"),
                 }
+                ensure_partitions(&state.store, state.now()).await;
                 match crate::retention::sweep(&state.store, &state.config.retention, state.now()).await {
                     Ok(swept) if swept.any() => tracing::info!(?swept, "removed records past their retention"),
                     Ok(_) => {}

@@ -129,6 +129,58 @@ fn to_i64(n: u64) -> StoreResult<i64> {
     i64::try_from(n).map_err(|_| StoreError::Corrupt(format!("{n} does not fit the store")))
 }
 
+/// The month `t` falls in (UTC): its partition's name, its start and the next month's
+/// start (Unix seconds).
+fn month_of(t: UnixTime) -> (String, UnixTime, UnixTime) {
+    use time::{Date, Month, OffsetDateTime};
+    let date = OffsetDateTime::from_unix_timestamp(t)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+        .date();
+    let first = |year: i32, month: Month| {
+        Date::from_calendar_date(year, month, 1)
+            .map(|d| d.midnight().assume_utc().unix_timestamp())
+            .unwrap_or_default()
+    };
+    let (year, month) = (date.year(), date.month());
+    let next_year = if month == Month::December {
+        year + 1
+    } else {
+        year
+    };
+    (
+        format!("audit_events_y{year:04}m{:02}", u8::from(month)),
+        first(year, month),
+        first(next_year, month.next()),
+    )
+}
+
+/// The month partitions of the access record: name, start and end (Unix seconds).
+async fn audit_partitions(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+) -> StoreResult<Vec<(String, i64, i64)>> {
+    let names: Vec<(String,)> = sqlx::query_as(
+        "SELECT c.relname::text FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid \
+         JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'audit_events' \
+         ORDER BY c.relname",
+    )
+    .fetch_all(&mut **tx)
+    .await?;
+    Ok(names
+        .into_iter()
+        .filter_map(|(name,)| {
+            let (year, month) = name.strip_prefix("audit_events_y")?.split_once('m')?;
+            let month = time::Month::try_from(month.parse::<u8>().ok()?).ok()?;
+            let start = time::Date::from_calendar_date(year.parse().ok()?, month, 1)
+                .ok()?
+                .midnight()
+                .assume_utc()
+                .unix_timestamp();
+            let (_, start, end) = month_of(start);
+            Some((name, start, end))
+        })
+        .collect())
+}
+
 impl AuditStore for SqlStore {
     async fn append_audit(
         &self,
@@ -350,7 +402,35 @@ impl AuditStore for SqlStore {
         if end <= pruned {
             return Ok(0);
         }
-        let removed = sqlx::query("DELETE FROM audit_events WHERE seq >= $1 AND seq < $2")
+        // On PostgreSQL whole months go at once: a month's partition is dropped once every
+        // event in it is pruned and no more can arrive in it.
+        let mut removed = 0;
+        if self.backend() == Backend::Postgres {
+            let newest: Option<(i64,)> =
+                sqlx::query_as("SELECT received_at FROM audit_events WHERE seq = $1")
+                    .bind(size - 1)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let newest = newest.map_or(i64::MIN, |(r,)| r);
+            for (name, _, upper) in audit_partitions(&mut tx).await? {
+                if upper > newest {
+                    continue;
+                }
+                let (low, high): (Option<i64>, Option<i64>) = sqlx::query_as(sqlx::AssertSqlSafe(
+                    format!("SELECT min(seq), max(seq) FROM {name}"),
+                ))
+                .fetch_one(&mut *tx)
+                .await?;
+                if high.is_none_or(|high| high < end) {
+                    sqlx::query(sqlx::AssertSqlSafe(format!("DROP TABLE {name}")))
+                        .execute(&mut *tx)
+                        .await?;
+                    let rows = high.zip(low).map_or(0, |(h, l)| h - l + 1);
+                    removed += u64::try_from(rows).unwrap_or(0);
+                }
+            }
+        }
+        removed += sqlx::query("DELETE FROM audit_events WHERE seq >= $1 AND seq < $2")
             .bind(pruned)
             .bind(end)
             .execute(&mut *tx)
@@ -362,6 +442,35 @@ impl AuditStore for SqlStore {
             .await?;
         tx.commit().await?;
         Ok(removed)
+    }
+
+    async fn ensure_audit_partitions(&self, now: UnixTime) -> StoreResult<u32> {
+        if self.backend() != Backend::Postgres {
+            return Ok(0);
+        }
+        let mut created = 0;
+        let this = month_of(now);
+        let next = month_of(this.2);
+        for (name, start, end) in [this, next] {
+            let exists: Option<(i32,)> =
+                sqlx::query_as("SELECT 1 FROM pg_class WHERE relname = $1")
+                    .bind(&name)
+                    .fetch_optional(&self.read)
+                    .await?;
+            if exists.is_some() {
+                continue;
+            }
+            // Fails when the default partition already holds events of that month: they
+            // then stay there, and the caller says so.
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "CREATE TABLE IF NOT EXISTS {name} PARTITION OF audit_events \
+                 FOR VALUES FROM ({start}) TO ({end})"
+            )))
+            .execute(&self.write)
+            .await?;
+            created += 1;
+        }
+        Ok(created)
     }
 
     async fn audit_records_about(

@@ -736,6 +736,9 @@ pub trait AuditStore {
     async fn audit_frontier(&self) -> StoreResult<crate::audit::merkle::Frontier>;
     /// Up to `limit` records from position `from` on.
     async fn audit_records(&self, from: u64, limit: u32) -> StoreResult<Vec<StoredRecord>>;
+    /// On PostgreSQL, make the month partitions of `now` and of the next month (ahead of
+    /// their events); how many were made. Nothing to do on SQLite.
+    async fn ensure_audit_partitions(&self, now: UnixTime) -> StoreResult<u32>;
     /// Where the stored events start: events before it were pruned (a multiple of 256).
     async fn audit_pruned(&self) -> StoreResult<u64>;
     /// Remove the events older than `before_ms` from the start of the log, in whole blocks
