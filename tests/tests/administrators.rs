@@ -83,6 +83,19 @@ per_backend!(
         )
         .await;
         assert_eq!(shared.status(), StatusCode::OK);
+        // No credential at all: refused, and not recorded.
+        let bare = reqwest::Client::new()
+            .get(op.admin_url("/admin/v1/clients"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(bare.status(), StatusCode::UNAUTHORIZED);
+        assert!(
+            bare.headers()["www-authenticate"]
+                .to_str()
+                .unwrap()
+                .starts_with("Basic")
+        );
         // Removed: kim's token stops at once.
         admins::remove(store, "kim", now).await.unwrap();
         let gone = call(&op, reqwest::Method::GET, "/admin/v1/clients", &kim).await;

@@ -66,8 +66,8 @@ impl FromRequestParts<AppState> for AdminPage {
 
 /// Every admin call and console action goes through here: the caller is authenticated
 /// (`admins`), policy decides with their address, an auditor may only read, and the call —
-/// permitted or refused — is appended to the access record before anything else happens.
-/// A call that cannot be recorded is refused.
+/// permitted or refused, whenever it presents a credential — is appended to the access
+/// record before anything else happens. A call that cannot be recorded is refused.
 pub async fn gate(
     State(state): State<AppState>,
     ClientAddress(source): ClientAddress,
@@ -85,6 +85,9 @@ pub async fn gate(
         admins::authenticate(&state.store, state.config.admin_token.as_ref(), presented).await;
     let (caller, refusal) = match caller {
         Err(e) => return problem(ApiError::from(e)),
+        // No credential at all (a browser before its Basic prompt, a scanner): answered, not
+        // recorded, so the unauthenticated cannot fill the record.
+        Ok(None) if presented.secret.is_none() => return ask_for_credentials(),
         Ok(None) => (None, Some(ApiError::Unauthorized)),
         Ok(Some(caller)) => {
             let refusal = permit_admin(&state, source, &caller.name)
@@ -123,20 +126,21 @@ pub async fn gate(
             request.extensions_mut().insert(caller);
             next.run(request).await
         }
-        (_, Some(ApiError::Unauthorized)) => {
-            let mut refused = problem(ApiError::Unauthorized);
-            // Browsers ask for the admin credentials (HTTP Basic, RFC 7617) on the page.
-            refused.headers_mut().insert(
-                axum::http::header::WWW_AUTHENTICATE,
-                axum::http::HeaderValue::from_static(
-                    "Basic realm=\"Any-ID administration\", charset=\"UTF-8\"",
-                ),
-            );
-            refused
-        }
+        (_, Some(ApiError::Unauthorized)) | (None, None) => ask_for_credentials(),
         (_, Some(refusal)) => problem(refusal),
-        (None, None) => problem(ApiError::Unauthorized),
     }
+}
+
+/// 401, asking browsers for the admin credentials (HTTP Basic, RFC 7617) on the page.
+fn ask_for_credentials() -> Response {
+    let mut refused = problem(ApiError::Unauthorized);
+    refused.headers_mut().insert(
+        axum::http::header::WWW_AUTHENTICATE,
+        axum::http::HeaderValue::from_static(
+            "Basic realm=\"Any-ID administration\", charset=\"UTF-8\"",
+        ),
+    );
+    refused
 }
 
 /// Whether policy lets the administrator `name` administer from `source`.
