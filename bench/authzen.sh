@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # AuthZEN evaluations per second on loopback (SQLite, dev mode, release build), with wrk on
 # the same machine: a back office's client_credentials token with the authzen scope, then
-# single evaluations, each recorded as a personal-data access event before its answer.
+# single evaluations, each appended to the access record before its answer.
 #
 #   bench/authzen.sh TARGET_DIR [RUNS]    # TARGET_DIR/release/anyid is a release build
 #
@@ -35,4 +35,4 @@ rps = sorted(float(l.split("\t")[1]) for l in open(sys.argv[1]).read().splitline
 print(f"median {statistics.median(rps):,.0f} evaluations/s over {len(rps)} runs "
       f"(range {rps[0]:,.0f}-{rps[-1]:,.0f})")
 PY
-echo "access events stored: $(sqlite3 "$WORK/anyid.db" 'SELECT COUNT(*) FROM personal_data_access' 2>/dev/null || echo '?')"
+echo "decisions in the access record: $(sqlite3 "$WORK/anyid.db" "SELECT COUNT(*) FROM audit_events WHERE kind = 'decision'" 2>/dev/null || echo '?')"
