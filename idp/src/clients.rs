@@ -267,6 +267,16 @@ pub fn validate(
             {
                 return invalid("client ids use letters, digits, - and _ (1-100)".into());
             }
+            // Any-ID's own names: the portal's login requests, and the reporter of its own
+            // events in the access record (a client named so would report as Any-ID).
+            if [
+                crate::login::PORTAL_CLIENT,
+                crate::audit::event::OWN_REPORTER,
+            ]
+            .contains(&id.to_ascii_lowercase().as_str())
+            {
+                return invalid(format!("the client id {id} is reserved for Any-ID itself"));
+            }
             id.clone()
         }
         None => crypto::b64(&crypto::random_bytes::<16>().map_err(|_| ClientError::Random)?),
@@ -518,6 +528,22 @@ mod tests {
             redirect_uris: uris.iter().map(|s| s.to_string()).collect(),
             ..NewClient::default()
         }
+    }
+
+    #[test]
+    fn any_id_s_own_names_are_not_client_ids() {
+        for id in ["anyid", "AnyID", "anyid-account"] {
+            let named = NewClient {
+                client_id: Some(id.into()),
+                ..new(&["https://rp.example/cb"])
+            };
+            assert!(validate(&named, Mode::Dev, None, 0).is_err(), "{id}");
+        }
+        let fine = NewClient {
+            client_id: Some("anyid-welfare".into()),
+            ..new(&["https://rp.example/cb"])
+        };
+        assert!(validate(&fine, Mode::Dev, None, 0).is_ok());
     }
 
     #[test]
