@@ -123,15 +123,22 @@ pub struct Presented<'a> {
 }
 
 impl Presented<'_> {
+    /// The name and secret of a named administrator's credential: `NAME.SECRET`, or Basic's
+    /// user and password.
+    fn named(&self) -> Option<(&str, &str)> {
+        let given = self.secret?;
+        given
+            .rsplit_once('.')
+            .or_else(|| self.user.map(|user| (user, given)))
+    }
+
     /// The administrator the credential names, whether or not it holds (for the record of
     /// a refused call).
     pub fn claimed(&self) -> Option<String> {
-        let secret = self.secret?;
-        match secret.rsplit_once('.') {
-            Some((name, _)) => Some(name.to_owned()),
-            None => self.user.map(str::to_owned),
-        }
-        .filter(|n| check_name(n).is_ok())
+        self.named()
+            .map(|(name, _)| name)
+            .filter(|name| check_name(name).is_ok())
+            .map(str::to_owned)
     }
 }
 
@@ -145,11 +152,7 @@ pub async fn authenticate(
     let Some(given) = presented.secret else {
         return Ok(None);
     };
-    let named = match given.rsplit_once('.') {
-        Some((name, secret)) => Some((name, secret)),
-        None => presented.user.map(|user| (user, given)),
-    };
-    if let Some((name, secret)) = named
+    if let Some((name, secret)) = presented.named()
         && let Some(admin) = store.administrator(name).await?
         && admin.removed_at.is_none()
         && crypto::constant_time_eq(&crypto::secret_hash(secret), &admin.token_hash)

@@ -232,10 +232,13 @@ per_backend!(
         assert_eq!(rows.len(), 2, "the decision and the download: {text}");
         assert!(rows.iter().any(|r| r[6] == "annual audit"));
 
-        // Signed out: the page sends to sign-in, and the CSV gives nothing.
+        // Signed out: the page and the CSV send to sign-in and give nothing.
         let stranger = Browser::new();
-        let answer = stranger.get(&op.url("/account/history.csv")).await;
-        assert_ne!(answer.status(), StatusCode::OK);
+        for path in ["/account/history", "/account/history.csv"] {
+            let answer = stranger.get(&op.url(path)).await;
+            assert_eq!(answer.status(), StatusCode::SEE_OTHER, "{path}");
+            assert_eq!(answer.headers()["location"], "/account", "{path}");
+        }
     }
 );
 

@@ -7,12 +7,11 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 
 use super::authorize::{failure, see_other};
-use super::extract::{self, cookie};
+use super::extract;
 use super::pages::{self, Frame, Prefs, lang_param, remember_lang};
 use crate::i18n::{Lang, Notice, Text};
 use crate::login::history::{self, Entry, MAX_ENTRIES, Show};
 use crate::login::portal;
-use crate::oidc::session::{self, cookie_name};
 use crate::state::AppState;
 
 /// The period shown when none is asked for: the last year.
@@ -90,12 +89,9 @@ async fn entries(
     asked: &Asked,
     lang: Lang,
 ) -> Result<Vec<Entry>, Response> {
-    let current = session::current(
-        &state.provider(),
-        cookie(headers, cookie_name(state.secure_cookies())),
-    )
-    .await
-    .map_err(|e| failure(e, prefs))?;
+    let current = super::portal::current_session(state, headers)
+        .await
+        .map_err(|e| failure(e, prefs))?;
     let Some(current) = current else {
         return Err(see_other(Redirect::to("/account").into_response()));
     };

@@ -113,7 +113,7 @@ fn history_row(
 }
 
 /// The signed-in citizen's live session, if the browser holds one.
-async fn current_session(
+pub(super) async fn current_session(
     state: &AppState,
     headers: &HeaderMap,
 ) -> Result<Option<crate::store::SsoSession>, crate::error::OAuthError> {
